@@ -1,0 +1,162 @@
+"""What every agent family shares: the Message shape and an incremental, tolerant JSONL reader.
+
+An agent module (claude.py, codex.py) subclasses `Transcript` and implements `feed(record, where)`,
+which folds one decoded JSON object into `self.messages`. `Transcript.refresh()` reads only the
+bytes appended since the last call, so a 100 MB transcript is parsed once and then followed cheaply;
+a file that shrank or was replaced is re-read from the start. Reads are tolerant: a torn last line
+is left for the next refresh, non-object JSON and undecodable lines are skipped with one logged
+warning per file.
+"""
+import json
+import logging
+import os
+from typing import Any, Dict, List, Optional
+
+from ..model import preview
+
+log = logging.getLogger("amc.agents")
+
+# A single line bigger than this is skipped (logged), never loaded whole into memory twice.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+
+
+def make_message(msg_id: str, role: str, content: str = "", timestamp: str = "",
+                 tool_calls: Optional[List[Dict[str, Any]]] = None, thinking: str = "",
+                 **extra: Any) -> Dict[str, Any]:
+    """Return a Message dict in the contract's shape (extra keys allowed, never fewer)."""
+    msg = {"id": msg_id, "role": role, "content": content, "timestamp": timestamp,
+           "tool_calls": tool_calls if tool_calls is not None else [], "thinking": thinking}
+    msg.update(extra)
+    return msg
+
+
+def make_tool_call(call_id: str, name: str, input_: Any) -> Dict[str, Any]:
+    """Return a tool call; `result` and `is_error` are added when its output arrives."""
+    return {"id": call_id, "name": name, "input": input_}
+
+
+class Transcript:
+    """One agent transcript file, parsed incrementally. Subclasses implement `feed`."""
+
+    agent = ""
+
+    def __init__(self, path: str, session_id: str) -> None:
+        self.path = path
+        self.session_id = session_id
+        self._reset()
+
+    def _reset(self) -> None:
+        self.offset = 0
+        self.line_no = 0
+        self.identity: Optional[tuple] = None
+        self.messages: List[Dict[str, Any]] = []
+        self.skipped = 0
+        self._warned: set = set()
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        """Reset parser state kept by the subclass (called on first read and on truncation)."""
+
+    def feed(self, record: Dict[str, Any], where: str) -> None:
+        """Fold one JSON object (one transcript line) into `self.messages`."""
+        raise NotImplementedError
+
+    def warn_once(self, key: str, message: str) -> None:
+        """Log `message` once per file and key (e.g. one unknown record type)."""
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s", message)
+
+    def next_id(self) -> str:
+        """Return the stable id of the next message: <agent>-<first 8 of session>-<n>."""
+        return "%s-%s-%d" % (self.agent, self.session_id[:8], len(self.messages))
+
+    def refresh(self) -> List[Dict[str, Any]]:
+        """Parse what was appended since the last call and return all messages so far."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return self.messages
+        identity = (st.st_dev, st.st_ino)
+        if identity != self.identity or st.st_size < self.offset:
+            self._reset()
+            self.identity = identity
+        if st.st_size == self.offset:
+            return self.messages
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            self._consume(f, st.st_size)
+        return self.messages
+
+    def _consume(self, f, size: int) -> None:
+        pending = b""
+        pos = self.offset
+        while pos < size:
+            chunk = f.read(min(READ_CHUNK, size - pos))
+            if not chunk:
+                break
+            pos += len(chunk)
+            pending += chunk
+            lines = pending.split(b"\n")
+            pending = lines.pop()
+            for raw in lines:
+                self.offset += len(raw) + 1
+                self._line(raw)
+            if len(pending) > MAX_LINE_BYTES:
+                # Skip the rest of an absurdly long line without holding it in memory.
+                self.warn_once("huge:%d" % self.line_no, "%s:%d: line over %d bytes skipped"
+                               % (self.path, self.line_no + 1, MAX_LINE_BYTES))
+                skipped = len(pending)
+                rest = f.readline()
+                while rest and not rest.endswith(b"\n"):
+                    skipped += len(rest)
+                    rest = f.readline()
+                if not rest:
+                    # The huge line is still being written; resume from its start next time.
+                    return
+                self.offset += skipped + len(rest)
+                pos = self.offset
+                self.line_no += 1
+                self.skipped += 1
+                pending = b""
+        if pending:
+            # Last line without a newline: complete JSON is taken, a torn line waits for more bytes.
+            try:
+                obj = json.loads(pending)
+            except ValueError:
+                return
+            self.offset += len(pending)
+            self._record(obj)
+
+    def _line(self, raw: bytes) -> None:
+        if not raw.strip():
+            self.line_no += 1
+            return
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            self.line_no += 1
+            self.skipped += 1
+            self.warn_once("json:%d" % self.line_no, "%s:%d: not JSON, skipped"
+                           % (self.path, self.line_no))
+            return
+        self._record(obj)
+
+    def _record(self, obj: Any) -> None:
+        self.line_no += 1
+        where = "%s:%d" % (self.path, self.line_no)
+        if not isinstance(obj, dict):
+            self.skipped += 1
+            self.warn_once("nonobj", "%s: not a JSON object, skipped" % where)
+            return
+        try:
+            self.feed(obj, where)
+        except Exception as e:  # one odd record must never lose the rest of the conversation
+            self.skipped += 1
+            self.warn_once("err:" + type(e).__name__, "%s: record skipped: %r" % (where, e))
+
+
+def text_preview(text: str, limit: int = 200) -> str:
+    """Collapse whitespace and cut `text` to `limit` characters with an ellipsis."""
+    return preview(text, limit)

@@ -1,0 +1,86 @@
+"""Command-line parsing for `amc`; every command delegates to launcher.py or hooks_config.py."""
+import argparse
+import os
+import sys
+from typing import List, Optional
+
+from . import hooks_config, launcher
+from .errors import ConfigError
+from .paths import get_paths
+
+DEFAULT_PORT = 7400
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("port must be 0-65535")
+    return port
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the argument parser of `amc`."""
+    env_port = os.environ.get("AMC_PORT") or str(DEFAULT_PORT)
+    p = argparse.ArgumentParser(prog="amc", description="AMC - Agent Mission Control: a live "
+                                "dashboard of your Claude Code and Codex sessions.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    start = sub.add_parser("start", help="start the server in the background and open the dashboard")
+    start.add_argument("--port", type=_port, default=_port(env_port))
+    start.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    sub.add_parser("stop", help="stop the background server")
+    sub.add_parser("status", help="say whether the server runs (exit 0) or not (exit 1)")
+    serve = sub.add_parser("serve", help="run the server in the foreground")
+    serve.add_argument("--port", type=_port, default=_port(env_port))
+    serve.add_argument("--host", default=os.environ.get("AMC_HOST") or "127.0.0.1")
+    hooks = sub.add_parser("hooks", help="wire AMC into Claude Code (and Codex)")
+    hooks.add_argument("action", choices=("install", "uninstall", "status"))
+    hooks.add_argument("--codex", action="store_true",
+                       help="also configure Codex ($CODEX_HOME/hooks.json and notify)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run `amc` with `argv`; return the exit code."""
+    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    paths = get_paths()
+    if args.command == "start":
+        return launcher.start(paths, args.port, os.environ, open_browser=not args.no_browser)
+    if args.command == "stop":
+        return launcher.stop(paths)
+    if args.command == "status":
+        return launcher.status(paths)
+    if args.command == "serve":
+        allowed = [h for h in os.environ.get("AMC_ALLOWED_HOSTS", "").split(",") if h.strip()]
+        return launcher.serve(paths, args.host, args.port, allowed)
+    if args.command == "hooks":
+        return _hooks(paths, args)
+    parser().print_help()
+    return 2
+
+
+def _hooks(paths, args) -> int:
+    if args.action == "status":
+        report = hooks_config.status(paths)
+        claude = report["claude"]
+        print("Claude Code (%s): %s" % (claude["settings"], "installed" if not claude["missing"]
+              else "missing for " + ", ".join(claude["missing"])))
+        codex = report["codex"]
+        if args.codex or codex["events"]:
+            print("Codex (%s): %s" % (codex["hooks"], "installed" if not codex["missing"]
+                  else "missing for " + ", ".join(codex["missing"])))
+        return 0 if not claude["missing"] else 1
+    try:
+        for line in hooks_config.install(paths, codex=args.codex,
+                                         remove=args.action == "uninstall"):
+            print(line)
+    except ConfigError as e:
+        print("amc: %s" % e, file=sys.stderr)
+        return 1
+    if args.action == "install":
+        print("AMC hooks installed; new Claude Code sessions report to AMC "
+              "(running ones pick them up on their next start).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

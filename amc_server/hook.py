@@ -1,0 +1,243 @@
+"""The hook: one agent event (JSON on stdin) -> one line in events/<id>.jsonl and a true sessions/<id>.json.
+
+Claude Code (and Codex, with `--agent codex`) runs this on every hook event, in parallel, on the
+agent's critical path. So it: imports only os/sys/json/fcntl/time and AMC's light modules; does O(1)
+work (append one line, rewrite one small file); never prints to stdout; exits 0 on every path,
+whatever the input, the disk or the data dir looks like. `apply_event` is a pure function of
+(session, event, payload, environment) so the state machine is tested without processes.
+"""
+import json
+import os
+import sys
+import time
+from typing import Any, Dict, List, Mapping, Optional
+
+from . import model, paths, store
+
+QUESTION_TOOL = "AskUserQuestion"
+MAX_QUESTION_CHARS = 500
+MAX_EVENT_LINE = 64 * 1024   # bigger payloads have their long strings cut in the event log
+MAX_STDIN = 16 * 1024 * 1024
+
+
+def pane_from_env(env: Mapping[str, str]) -> Dict[str, str]:
+    """Return the multiplexer pane the agent runs in, from the environment the hook inherited."""
+    tmux = env.get("TMUX", "")
+    return {
+        "tmux_pane": env.get("TMUX_PANE", "") if tmux or env.get("TMUX_PANE") else "",
+        # $TMUX is "<socket path>,<server pid>,<session index>"
+        "tmux_socket": tmux.split(",", 1)[0] if tmux else "",
+        "zellij_session": env.get("ZELLIJ_SESSION_NAME", ""),
+        "zellij_pane": env.get("ZELLIJ_PANE_ID", ""),
+    }
+
+
+def prose_question(text: Any) -> str:
+    """Return the question a reply ends with (its last paragraph, <= 500 chars), or ''."""
+    if not isinstance(text, str):
+        return ""
+    body = text.strip()
+    if not body.rstrip("*_`\"')] \t\n").endswith("?"):
+        return ""
+    paragraphs = [p.strip() for p in body.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    question = paragraphs[-1] if paragraphs else body
+    if len(question) > MAX_QUESTION_CHARS:
+        question = "\u2026" + question[-(MAX_QUESTION_CHARS - 1):]
+    return question
+
+
+def normalize_questions(tool_input: Any) -> List[Dict[str, Any]]:
+    """Return AskUserQuestion's questions in the contract's shape, dropping malformed parts."""
+    questions = tool_input.get("questions") if isinstance(tool_input, dict) else None
+    out = []
+    for q in questions if isinstance(questions, list) else []:
+        if not isinstance(q, dict):
+            continue
+        options = []
+        for o in q.get("options") if isinstance(q.get("options"), list) else []:
+            if isinstance(o, dict):
+                options.append({"label": str(o.get("label", "")),
+                                "description": str(o.get("description", ""))})
+            elif isinstance(o, str):
+                options.append({"label": o, "description": ""})
+        out.append({"question": str(q.get("question", "")), "header": str(q.get("header", "")),
+                    "options": options, "multiSelect": bool(q.get("multiSelect", False))})
+    return out
+
+
+def _set_status(s: Dict[str, Any], status: str, now: str) -> None:
+    if s["status"] != status:
+        s["status"] = status
+        s["status_since"] = now
+
+
+def _clear_attention(s: Dict[str, Any]) -> None:
+    s["pending_questions"] = []
+    s["attention"] = None
+
+
+def _attend(s: Dict[str, Any], now: str, **attention: Any) -> None:
+    _set_status(s, model.NEEDS_ATTENTION, now)
+    s["attention"] = attention
+
+
+def apply_event(session: Optional[Dict[str, Any]], payload: Dict[str, Any], env: Mapping[str, str],
+                agent: str = "claude", now: Optional[float] = None) -> Optional[Dict[str, Any]]:
+    """Return the session after `payload`, or None when the session ended (file to remove)."""
+    name = str(payload.get("hook_event_name") or "")
+    stamp = model.now_iso(now)
+    sid = str(payload["session_id"])
+    if name == "SessionEnd":
+        return None
+    s = session if isinstance(session, dict) and session.get("session_id") == sid else None
+    if s is None:
+        s = model.new_session(sid, agent, started_at=stamp, status_since=stamp,
+                              status=model.STARTING if name == "SessionStart" else model.ACTIVE)
+    for key, value in model.new_session(sid).items():
+        s.setdefault(key, value)  # a file written by an older hook gains new keys
+    s["version"] = model.SCHEMA_VERSION
+    s["last_event"] = name
+    s["last_event_at"] = stamp
+    project_dir = env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
+    if isinstance(project_dir, str) and project_dir and not s.get("project_dir"):
+        s["project_dir"] = project_dir
+        s["project"] = model.project_name(project_dir)
+    if isinstance(payload.get("transcript_path"), str) and payload["transcript_path"]:
+        s["transcript_path"] = payload["transcript_path"]
+    for key, value in pane_from_env(env).items():
+        if value:
+            s[key] = value
+    pid = env.get("CLAUDE_PID", "")
+    if pid.isdigit():
+        s["pid"] = int(pid)
+
+    tool = str(payload.get("tool_name") or "")
+    tool_input = payload.get("tool_input")
+    if name == "SessionStart":
+        if payload.get("source") != "compact":
+            _set_status(s, model.STARTING, stamp)
+            _clear_attention(s)
+    elif name == "UserPromptSubmit":
+        _set_status(s, model.ACTIVE, stamp)
+        _clear_attention(s)
+        if isinstance(payload.get("prompt"), str):
+            s["last_message_preview"] = model.preview(payload["prompt"])
+    elif name in ("PreToolUse", "PermissionRequest") and tool == QUESTION_TOOL:
+        questions = normalize_questions(tool_input)
+        s["pending_questions"] = questions
+        _attend(s, stamp, kind=model.ATTN_QUESTION, tool=tool,
+                text=questions[0]["question"] if questions else "")
+    elif name == "PermissionRequest":
+        s["pending_questions"] = []
+        summary = model.tool_summary(tool_input)
+        _attend(s, stamp, kind=model.ATTN_PERMISSION, tool=tool, summary=summary,
+                text=("Permission to use %s: %s" % (tool, summary)) if summary
+                else "Permission to use %s" % tool)
+    elif name == "PreToolUse":
+        if s["status"] != model.NEEDS_ATTENTION:
+            _set_status(s, model.ACTIVE, stamp)
+    elif name == "Notification":
+        kind = payload.get("notification_type")
+        message = str(payload.get("message") or "")
+        attention = s.get("attention") or {}
+        if kind == "permission_prompt" and attention.get("kind") != model.ATTN_PERMISSION:
+            _attend(s, stamp, kind=model.ATTN_PERMISSION, tool="", summary="", text=message)
+        elif kind == "elicitation_dialog" and s["status"] != model.NEEDS_ATTENTION:
+            _attend(s, stamp, kind=model.ATTN_INPUT, text=message)
+    elif name in ("PostToolUse", "PostToolUseFailure"):
+        pending_tool = (s.get("attention") or {}).get("tool")
+        if s["status"] != model.NEEDS_ATTENTION or not pending_tool or pending_tool == tool:
+            _clear_attention(s)
+            _set_status(s, model.ACTIVE, stamp)
+    elif name == "Stop":
+        _clear_attention(s)
+        reply = payload.get("last_assistant_message")
+        if isinstance(reply, str) and reply.strip():
+            s["last_message_preview"] = model.preview(reply)
+        question = prose_question(reply)
+        if question:
+            _attend(s, stamp, kind=model.ATTN_PROSE, text=question)
+        else:
+            _set_status(s, model.DONE, stamp)
+    elif name == "StopFailure":
+        s["pending_questions"] = []
+        error = " ".join(str(payload.get(k) or "") for k in ("error", "error_details")).strip()
+        _attend(s, stamp, kind=model.ATTN_ERROR, text=error or "The turn failed")
+    return s
+
+
+def codex_notify_payload(raw: Any) -> Optional[Dict[str, Any]]:
+    """Turn Codex's `notify` argument (agent-turn-complete) into a Stop hook payload."""
+    if not isinstance(raw, dict) or raw.get("type") != "agent-turn-complete":
+        return None
+    return {"hook_event_name": "Stop", "session_id": raw.get("thread-id"), "cwd": raw.get("cwd"),
+            "last_assistant_message": raw.get("last-assistant-message"), "notify": True}
+
+
+def _capped(payload: Dict[str, Any]) -> Dict[str, Any]:
+    line = json.dumps(payload, ensure_ascii=False)
+    if len(line) <= MAX_EVENT_LINE:
+        return payload
+
+    def cut(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > 2000:
+            return value[:2000] + "\u2026 [%d chars cut by AMC]" % (len(value) - 2000)
+        if isinstance(value, dict):
+            return {k: cut(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [cut(v) for v in value[:200]]
+        return value
+
+    out = cut(payload)
+    out["amc_truncated"] = True
+    return out
+
+
+def record(payload: Dict[str, Any], env: Mapping[str, str], agent: str = "claude",
+           update_only: bool = False) -> None:
+    """Append the event to its log and apply it to the session file, under the session lock."""
+    sid = payload.get("session_id")
+    if not paths.valid_id(sid):
+        raise ValueError("hook payload has no usable session_id: %r" % (sid,))
+    p = paths.get_paths(env)
+    store.ensure_dir(p.events)
+    store.ensure_dir(p.sessions)
+    now = time.time()
+    session_file = p.session_file(sid)
+    with store.SessionLog(p.events_file(sid)) as log:
+        log.append({"received_at": model.now_iso(now), "agent": agent,
+                    "event": payload.get("hook_event_name"), "pane": pane_from_env(env),
+                    "payload": _capped(payload)})
+        current = store.read_json(session_file)
+        if update_only and current is None:
+            return
+        updated = apply_event(current, payload, env, agent, now)
+        if updated is None:
+            store.remove(session_file)
+        else:
+            store.write_json_atomic(session_file, updated)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of bin/amc-hook: never raises, never prints to stdout, always returns 0."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        agent = "codex" if "--agent" in argv and "codex" in argv or "--codex-notify" in argv \
+            else "claude"
+        if "--codex-notify" in argv:
+            # Codex passes the notification as the last argument, not on stdin.
+            payload = codex_notify_payload(json.loads(argv[-1]))
+            if payload is not None:
+                record(payload, os.environ, "codex", update_only=True)
+            return 0
+        raw = sys.stdin.buffer.read(MAX_STDIN)
+        payload = json.loads(raw)
+        if not isinstance(payload, dict):
+            raise ValueError("hook payload is not a JSON object")
+        record(payload, os.environ, agent)
+    except BaseException as e:  # the agent must never see a failing hook
+        try:
+            sys.stderr.write("amc-hook: %s\n" % (e,))
+        except Exception:
+            pass
+    return 0

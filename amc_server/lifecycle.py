@@ -1,0 +1,73 @@
+"""Housekeeping of the data dir, run by the server about once a minute (never by the hook).
+
+- `starting` sessions that never got a prompt within STARTING_TTL_S are dropped (the agent was
+  closed before SessionEnd could fire, or crashed at start);
+- sessions whose agent process is known and dead are dropped (crash without SessionEnd);
+- event logs of sessions that no longer exist are kept ORPHAN_TTL_S (24 h), then removed;
+- temp files left by a writer killed mid-write are removed after TMP_TTL_S.
+Every removal is logged with its reason.
+"""
+import logging
+import os
+import time
+from typing import Dict, Optional
+
+from . import model, store
+from .agents.claude_registry import pid_alive
+from .paths import Paths
+
+log = logging.getLogger("amc.lifecycle")
+
+STARTING_TTL_S = 3600
+ORPHAN_TTL_S = 24 * 3600
+TMP_TTL_S = 600
+
+
+def _age(iso: str, now: float) -> float:
+    stamp = model.parse_iso(iso)
+    return now - stamp if stamp else 0.0
+
+
+def clean(paths: Paths, now: Optional[float] = None) -> Dict[str, int]:
+    """Apply the rules above once; return how many files each rule removed."""
+    now = time.time() if now is None else now
+    removed = {"starting": 0, "dead": 0, "orphan_events": 0, "tmp": 0}
+    live = set()
+    for path in store.list_json(paths.sessions):
+        s = store.read_json(path)
+        if not isinstance(s, dict):
+            continue
+        sid = s.get("session_id")
+        if s.get("status") == model.STARTING and \
+                _age(s.get("status_since") or s.get("started_at", ""), now) > STARTING_TTL_S:
+            reason = "starting"
+        elif s.get("pid") and not pid_alive(s["pid"]):
+            reason = "dead"
+        else:
+            live.add(sid)
+            continue
+        if store.remove(path):
+            removed[reason] += 1
+            log.info("removed session %s (%s)", sid, reason)
+    for directory in (paths.sessions, paths.events):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            full = os.path.join(directory, name)
+            try:
+                age = now - os.stat(full).st_mtime
+            except OSError:
+                continue
+            if name.startswith(".") and name.endswith(".tmp") and age > TMP_TTL_S:
+                rule = "tmp"
+            elif directory == paths.events and name.endswith(".jsonl") \
+                    and name[:-6] not in live and age > ORPHAN_TTL_S:
+                rule = "orphan_events"
+            else:
+                continue
+            if store.remove(full):
+                removed[rule] += 1
+                log.info("removed %s (%s)", full, rule)
+    return removed

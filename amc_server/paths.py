@@ -1,0 +1,91 @@
+"""Every path AMC reads or writes, decided in one place from the environment.
+
+The hook imports this module on the agent's critical path, so it uses `os.path` strings and nothing
+heavier. Nothing else in AMC expands `~` or reads the path variables: a test that sets `HOME` (or
+the variables below) to a temp dir isolates AMC, Claude Code and Codex at once.
+"""
+import os
+from typing import Mapping, NamedTuple, Optional
+
+
+class Paths(NamedTuple):
+    data: str              # AMC_DATA_DIR
+    sessions: str          # sessions/<id>.json
+    events: str            # events/<id>.jsonl
+    pid_file: str
+    log_file: str
+    token_file: str
+    dismissed_file: str    # ids dismissed by the user (bounded, first in first out)
+    claude_dir: str        # CLAUDE_CONFIG_DIR
+    claude_projects: str   # transcripts: projects/<encoded cwd>/<session>.jsonl
+    claude_sessions: str   # live-session registry: sessions/<pid>.json
+    claude_settings: str   # settings.json (hooks)
+    codex_home: str        # CODEX_HOME
+    codex_sessions: str    # rollouts: sessions/YYYY/MM/DD/rollout-*.jsonl
+    codex_hooks: str       # hooks.json
+    codex_config: str      # config.toml
+
+    def session_file(self, session_id: str) -> str:
+        return os.path.join(self.sessions, session_id + ".json")
+
+    def events_file(self, session_id: str) -> str:
+        return os.path.join(self.events, session_id + ".jsonl")
+
+
+def _home(env: Mapping[str, str]) -> str:
+    home = env.get("HOME") or os.path.expanduser("~")
+    return home
+
+
+def data_dir(env: Optional[Mapping[str, str]] = None) -> str:
+    """Return AMC's data dir: AMC_DATA_DIR, else $XDG_DATA_HOME/amc, else ~/.local/share/amc."""
+    env = os.environ if env is None else env
+    if env.get("AMC_DATA_DIR"):
+        return os.path.abspath(env["AMC_DATA_DIR"])
+    if env.get("XDG_DATA_HOME"):
+        return os.path.join(os.path.abspath(env["XDG_DATA_HOME"]), "amc")
+    return os.path.join(_home(env), ".local", "share", "amc")
+
+
+def get_paths(env: Optional[Mapping[str, str]] = None) -> Paths:
+    """Return every path AMC uses, derived from `env` (default: the process environment)."""
+    env = os.environ if env is None else env
+    data = data_dir(env)
+    claude = os.path.abspath(env["CLAUDE_CONFIG_DIR"]) if env.get("CLAUDE_CONFIG_DIR") \
+        else os.path.join(_home(env), ".claude")
+    codex = os.path.abspath(env["CODEX_HOME"]) if env.get("CODEX_HOME") \
+        else os.path.join(_home(env), ".codex")
+    return Paths(
+        data=data,
+        sessions=os.path.join(data, "sessions"),
+        events=os.path.join(data, "events"),
+        pid_file=os.path.join(data, "server.pid"),
+        log_file=os.path.join(data, "server.log"),
+        token_file=os.path.join(data, "token"),
+        dismissed_file=os.path.join(data, "dismissed.json"),
+        claude_dir=claude,
+        claude_projects=os.path.join(claude, "projects"),
+        claude_sessions=os.path.join(claude, "sessions"),
+        claude_settings=os.path.join(claude, "settings.json"),
+        codex_home=codex,
+        codex_sessions=os.path.join(codex, "sessions"),
+        codex_hooks=os.path.join(codex, "hooks.json"),
+        codex_config=os.path.join(codex, "config.toml"),
+    )
+
+
+def zellij_plugin(env: Optional[Mapping[str, str]] = None) -> str:
+    """Return the zellij-send-keys plugin path (AMC_ZELLIJ_PLUGIN)."""
+    env = os.environ if env is None else env
+    if env.get("AMC_ZELLIJ_PLUGIN"):
+        return os.path.abspath(env["AMC_ZELLIJ_PLUGIN"])
+    return os.path.join(_home(env), ".config", "zellij", "plugins", "zellij-send-keys.wasm")
+
+
+def valid_id(session_id: object) -> bool:
+    """Tell whether `session_id` is safe to use as a file name (no separators, dots-only, NUL)."""
+    if not isinstance(session_id, str) or not 0 < len(session_id) <= 200:
+        return False
+    if session_id in (".", "..") or session_id.startswith("."):
+        return False
+    return not any(c in session_id for c in "/\\\0") and session_id.isprintable()

@@ -1,0 +1,84 @@
+"""Who may talk to the server: Host allow-list, same-origin check and the POST token.
+
+A page that can type into the user's terminals must not be reachable by other web pages or other
+users. So, before routing:
+- `Host` must be a loopback name (or explicitly allowed with AMC_ALLOWED_HOSTS): defeats DNS
+  rebinding, where a hostile page's own domain resolves to 127.0.0.1;
+- an `Origin` (or `Sec-Fetch-Site: cross-site`) that is not the server's own is refused;
+- every POST carries `X-AMC-Token` equal to the `token` file (0600, created on first start), which
+  only the dashboard page served by this server can read (no CORS headers are ever sent);
+- when bound to a non-loopback address, every API request needs the token.
+"""
+import hmac
+import os
+import secrets
+from typing import Iterable, Mapping, Optional
+from urllib.parse import urlsplit
+
+from . import store
+from .errors import Forbidden
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def load_token(path: str) -> str:
+    """Return the server token, creating the file (mode 0600) on first use."""
+    try:
+        with open(path, "r", encoding="ascii") as f:
+            token = f.read().strip()
+        if len(token) >= 16:
+            os.chmod(path, 0o600)
+            return token
+    except (OSError, UnicodeDecodeError):
+        pass
+    store.ensure_dir(os.path.dirname(path))
+    token = secrets.token_urlsafe(32)
+    store.write_bytes_atomic(path, token.encode("ascii"), 0o600)
+    return token
+
+
+def host_name(host_header: str) -> str:
+    """Return the host part of a Host header ("[::1]:7400" -> "[::1]", "a:1" -> "a")."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether a bind address or host name is loopback."""
+    return host.strip("[]") in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+
+class Guard:
+    """The checks every request passes before it reaches the API."""
+
+    def __init__(self, token: str, allowed_hosts: Iterable[str] = (), token_for_reads: bool = False):
+        self.token = token
+        self.allowed = LOOPBACK_HOSTS | {h.strip().lower() for h in allowed_hosts if h.strip()}
+        self.token_for_reads = token_for_reads
+
+    def check(self, method: str, path: str, headers: Mapping[str, str]) -> None:
+        """Raise Forbidden unless the request may proceed."""
+        host = host_name(headers.get("Host") or "")
+        if host not in self.allowed:
+            raise Forbidden("Host %r is not allowed (DNS-rebinding protection); "
+                            "open AMC at http://127.0.0.1 or set AMC_ALLOWED_HOSTS" % host)
+        origin = headers.get("Origin")
+        if origin is not None and not self._own_origin(origin, headers.get("Host") or ""):
+            raise Forbidden("cross-origin request from %s refused" % origin)
+        if (headers.get("Sec-Fetch-Site") or "").lower() == "cross-site":
+            raise Forbidden("cross-site request refused")
+        needs_token = method not in ("GET", "HEAD") or \
+            (self.token_for_reads and path.startswith("/api/"))
+        if needs_token and not self.token_ok(headers.get("X-AMC-Token")):
+            raise Forbidden("missing or wrong X-AMC-Token (reload the dashboard)")
+
+    def token_ok(self, given: Optional[str]) -> bool:
+        """Compare a presented token with ours in constant time."""
+        return bool(given) and hmac.compare_digest(given.encode(), self.token.encode())
+
+    def _own_origin(self, origin: str, host_header: str) -> bool:
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and \
+            parts.netloc.lower() == host_header.strip().lower()

@@ -1,0 +1,207 @@
+"""The HTTP server: the only place that writes response bytes.
+
+We use `http.server` to stay dependency-free (AMC must run from a fresh clone with no install
+step). A `ThreadingHTTPServer` with daemon threads serves the API (api.py's ROUTES table) and the
+static dashboard. Every request first passes security.Guard; every error leaves as the one JSON
+shape; a client that disconnects mid-answer is ignored. Housekeeping (lifecycle.clean) runs on a
+background thread about once a minute.
+"""
+import json
+import logging
+import mimetypes
+import os
+import threading
+import traceback
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import api, lifecycle, security
+from .errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge
+from .paths import Paths
+from .state import State
+
+log = logging.getLogger("amc.server")
+
+MAX_BODY = 1024 * 1024
+DASHBOARD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "dashboard")
+TOKEN_PLACEHOLDER = b"{{AMC_TOKEN}}"
+CLEAN_INTERVAL_S = 60
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' "
+                               "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+}
+
+
+class AmcServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer carrying AMC's state, guard and dashboard location."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: Tuple[str, int], paths: Paths, guard: security.Guard,
+                 dashboard_dir: str = DASHBOARD_DIR) -> None:
+        if ":" in address[0]:
+            import socket
+            self.address_family = socket.AF_INET6
+        super().__init__(address, Handler)
+        self.paths = paths
+        self.state = State(paths)
+        self.guard = guard
+        self.dashboard_dir = dashboard_dir
+        self._stop = threading.Event()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = "[%s]" % host if ":" in host else host
+        return "http://%s:%d/" % (host, port)
+
+    def start_housekeeping(self) -> None:
+        """Run lifecycle.clean now and then every CLEAN_INTERVAL_S on a daemon thread."""
+        def loop() -> None:
+            while True:
+                try:
+                    lifecycle.clean(self.paths)
+                except Exception:
+                    log.exception("housekeeping failed")
+                if self._stop.wait(CLEAN_INTERVAL_S):
+                    return
+        threading.Thread(target=loop, name="amc-housekeeping", daemon=True).start()
+
+    def server_close(self) -> None:
+        self._stop.set()
+        super().server_close()
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes each request to the API or the dashboard; writes every answer in `_send`."""
+
+    server: AmcServer
+    server_version = "AMC"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        log.info("%s %s", self.address_string(), fmt % args)
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_OPTIONS(self) -> None:
+        self._handle("OPTIONS")
+
+    def _handle(self, method: str) -> None:
+        try:
+            parts = urlsplit(self.path)
+            path = unquote(parts.path)
+            self.server.guard.check(method, path, self.headers)
+            if path.startswith("/api/"):
+                func, params = api.resolve(method, path)
+                body = self._read_body() if method == "POST" else None
+                query = dict(parse_qsl(parts.query))
+                status, answer = func(self.server.state,
+                                      api.Request(method, path, query, body, params))
+                self._send_json(status, answer, head=method == "HEAD")
+            elif method in ("GET", "HEAD"):
+                self._send_static(path, dict(parse_qsl(parts.query)), head=method == "HEAD")
+            else:
+                raise api.MethodNotAllowed("%s is not allowed on %s" % (method, path))
+        except ApiError as e:
+            self._send_json(e.status, {"ok": False, "error": e.message}, head=method == "HEAD")
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True  # the client went away; nothing to answer
+        except Exception as e:
+            log.error("%s %s failed:\n%s", method, self.path, traceback.format_exc())
+            self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
+                            {"ok": False, "error": "internal error: %s" % type(e).__name__})
+
+    def _read_body(self) -> Any:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise BadRequest("bad Content-Length") from None
+        if length > MAX_BODY:
+            self.close_connection = True  # do not read a body we refuse
+            raise PayloadTooLarge("request body over %d bytes" % MAX_BODY)
+        raw = self.rfile.read(length) if length > 0 else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as e:
+            raise BadRequest("body is not valid JSON: %s" % e) from None
+
+    def _send_static(self, path: str, query: Dict[str, str], head: bool) -> None:
+        if path in ("", "/"):
+            path = "/index.html"
+        root = os.path.realpath(self.server.dashboard_dir)
+        full = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        if not full.startswith(root + os.sep) or not os.path.isfile(full):
+            raise NotFound("no such file: %s" % path)
+        with open(full, "rb") as f:
+            data = f.read()
+        if full == os.path.join(root, "index.html"):
+            if self.server.guard.token_for_reads and not self.server.guard.token_ok(
+                    query.get("token")):
+                raise Forbidden("this AMC server is reachable from the network: open the URL "
+                                "with ?token=<contents of the token file>")
+            data = data.replace(TOKEN_PLACEHOLDER, self.server.guard.token.encode("ascii"))
+        ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
+            ctype += "; charset=utf-8"
+        self._send(HTTPStatus.OK, data, ctype, head)
+
+    def _send_json(self, status: HTTPStatus, obj: Dict[str, Any], head: bool = False) -> None:
+        data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        self._send(status, data, "application/json; charset=utf-8", head)
+
+    def _send(self, status: HTTPStatus, data: bytes, ctype: str, head: bool = False) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            for key, value in SECURITY_HEADERS.items():
+                self.send_header(key, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if not head:
+                self.wfile.write(data)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+
+def make_server(paths: Paths, host: str = "127.0.0.1", port: int = 7400,
+                allowed_hosts: Optional[list] = None,
+                dashboard_dir: str = DASHBOARD_DIR) -> AmcServer:
+    """Create (bind, not start) a server for `paths`; the token file is created if missing."""
+    token = security.load_token(paths.token_file)
+    allowed = list(allowed_hosts or [])
+    if not security.is_loopback(host) and host not in ("", "0.0.0.0", "::"):
+        allowed.append(host)
+    guard = security.Guard(token, allowed, token_for_reads=not security.is_loopback(host))
+    return AmcServer((host, port), paths, guard, dashboard_dir)

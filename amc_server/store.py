@@ -1,0 +1,153 @@
+"""The files under the data dir: atomic JSON writes, append-only JSONL logs, per-session locks.
+
+The hook writes through this module on the agent's critical path and the server reads through it,
+so it imports only what a hook can afford (os, json, fcntl, time). Guarantees:
+- a JSON file is never seen half-written: temp file in the same directory, fsync, `os.replace`;
+- an event line is one `write()` on an `O_APPEND` file, so concurrent hooks never interleave;
+- read-modify-write of a session happens under an exclusive `flock` on the session's event log,
+  so the order of lines in `events/<id>.jsonl` is the order in which state changes were applied;
+- reads are tolerant: a missing, empty or broken file reads as None / no records.
+"""
+import fcntl
+import json
+import os
+import time
+from typing import Any, Dict, Iterator, List, Optional
+
+LOCK_TIMEOUT_S = 2.0
+
+
+def ensure_dir(path: str) -> None:
+    """Create `path` (mode 0700: session data includes prompts) if it does not exist."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def write_json_atomic(path: str, obj: Any, mode: int = 0o600, indent: Optional[int] = None) -> None:
+    """Write `obj` as JSON to `path` so readers see the old or the new file, never a mix."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent,
+                      separators=(",", ": ") if indent else (",", ":"))
+    write_bytes_atomic(path, (text + ("\n" if indent else "")).encode("utf-8"), mode)
+
+
+def write_bytes_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
+    """Write `data` to `path` atomically: temp file in the same dir, fsync, rename."""
+    directory = os.path.dirname(path)
+    tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def read_json(path: str) -> Optional[Any]:
+    """Return the JSON in `path`, or None when it is missing, unreadable or not JSON."""
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def append_line(fd: int, obj: Any) -> None:
+    """Append `obj` as one JSON line with a single write() to an O_APPEND descriptor."""
+    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+    os.write(fd, line.encode("utf-8"))
+
+
+class SessionLog:
+    """A session's event log, opened for appending and held under an exclusive lock.
+
+    Use as a context manager; the lock also guards the session file's read-modify-write.
+    Waits at most LOCK_TIMEOUT_S for a stuck holder, then proceeds unlocked rather than block
+    the agent (appends stay atomic; only the ordering guarantee is lost in that rare case).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+        self.locked = False
+
+    def __enter__(self) -> "SessionLog":
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.locked = True
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+        return self
+
+    def append(self, obj: Any) -> None:
+        append_line(self.fd, obj)
+
+    def __exit__(self, *exc: Any) -> None:
+        os.close(self.fd)  # closing releases the flock
+
+
+def read_jsonl(path: str, limit: int = 0) -> List[Dict[str, Any]]:
+    """Return the JSON objects in a JSONL file, skipping torn or non-object lines.
+
+    With `limit`, return only the last `limit` records (reading from the end of the file).
+    """
+    try:
+        with open(path, "rb") as f:
+            if limit:
+                data = _tail(f, limit)
+            else:
+                data = f.read()
+    except OSError:
+        return []
+    out = []
+    for raw in data.split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out[-limit:] if limit else out
+
+
+def _tail(f, lines: int, block: int = 65536) -> bytes:
+    f.seek(0, os.SEEK_END)
+    end = f.tell()
+    pos, data = end, b""
+    while pos > 0 and data.count(b"\n") <= lines:
+        step = min(block, pos)
+        pos -= step
+        f.seek(pos)
+        data = f.read(step) + data
+    if pos > 0:
+        data = data.split(b"\n", 1)[-1]  # drop the partial first line
+    return data
+
+
+def list_json(directory: str) -> Iterator[str]:
+    """Yield the paths of `*.json` files in `directory` (none if it is missing)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.endswith(".json") and not name.startswith("."):
+            yield os.path.join(directory, name)
+
+
+def remove(path: str) -> bool:
+    """Remove `path`; return whether it existed."""
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return False
