@@ -53,9 +53,9 @@ def get_conversation(state: State, req: Request) -> Answer:
     agent = req.query.get("agent", "")
     if agent and agent not in state.agents:
         raise BadRequest("unknown agent %r (known: %s)" % (agent, ", ".join(state.agents)))
+    limit = _int(req.query.get("limit"), 0, 0, 1_000_000)
     messages = state.conversation(sid, agent)
     total = len(messages)
-    limit = _int(req.query.get("limit"), 0, 0, 1_000_000)
     if limit:
         messages = messages[-limit:]
     return HTTPStatus.OK, {"session_id": sid, "messages": messages, "total": total}

@@ -48,6 +48,7 @@ class AmcServer(ThreadingHTTPServer):
 
     def __init__(self, address: Tuple[str, int], paths: Paths, guard: security.Guard,
                  dashboard_dir: str = DASHBOARD_DIR) -> None:
+        self._stop = threading.Event()
         if ":" in address[0]:
             import socket
             self.address_family = socket.AF_INET6
@@ -56,7 +57,6 @@ class AmcServer(ThreadingHTTPServer):
         self.state = State(paths)
         self.guard = guard
         self.dashboard_dir = dashboard_dir
-        self._stop = threading.Event()
 
     @property
     def url(self) -> str:

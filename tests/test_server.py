@@ -1,0 +1,186 @@
+"""The HTTP server on a real port: endpoints, the one error shape, and the Security rules."""
+import json
+import os
+import shutil
+import socket
+import unittest
+
+from tests.helpers import FIXTURES, ServerTestCase
+
+SCENARIO = os.path.join(FIXTURES, "claude-code-2.1.329", "ask-option")
+
+
+class Endpoints(ServerTestCase):
+    def feed(self, scenario="ask-option", upto=None):
+        """Replay a recorded session's hooks and install its transcript where Claude keeps it."""
+        with open(os.path.join(FIXTURES, "claude-code-2.1.329", scenario, "hooks.jsonl")) as f:
+            payloads = [json.loads(line)["payload"] for line in f]
+        sid = payloads[0]["session_id"]
+        project = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj")
+        os.makedirs(project, exist_ok=True)
+        transcript = os.path.join(project, sid + ".jsonl")
+        shutil.copy(os.path.join(FIXTURES, "claude-code-2.1.329", scenario, "transcript.jsonl"),
+                    transcript)
+        for p in payloads[:upto]:
+            p = dict(p, transcript_path=transcript)
+            self.assertEqual(self.run_hook(p, {"TMUX": "/tmp/s,1,0", "TMUX_PANE": "%3"}).returncode,
+                             0)
+        return sid
+
+    def test_state_lists_hook_session_with_contract_fields(self):
+        sid = self.feed(upto=3)
+        state = self.get_json("/api/state")
+        self.assertRegex(state["server_time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        [s] = state["sessions"]
+        for key in ("session_id", "agent", "project", "project_dir", "status", "started_at",
+                    "last_event_at", "last_event", "last_message_preview", "pending_questions",
+                    "transcript_path", "conversation_mtime_ns", "zellij_session", "zellij_pane",
+                    "tmux_pane", "tmux_socket"):
+            self.assertIn(key, s)
+        self.assertEqual((s["session_id"], s["agent"], s["status"], s["tmux_pane"]),
+                         (sid, "claude", "needs_attention", "%3"))
+        self.assertEqual(s["pending_questions"][0]["question"], "Which database should we use?")
+        self.assertEqual(s["conversation_mtime_ns"], os.stat(s["transcript_path"]).st_mtime_ns)
+
+    def test_conversation_and_events(self):
+        sid = self.feed(upto=6)
+        conv = self.get_json("/api/conversation/" + sid)
+        self.assertEqual(conv["session_id"], sid)
+        users = [m["content"] for m in conv["messages"] if m["role"] == "user"]
+        self.assertEqual(users, ["ASK: Which database should we use?"])
+        calls = [c for m in conv["messages"] for c in m["tool_calls"]]
+        self.assertEqual(calls[0]["name"], "AskUserQuestion")
+        self.assertIn("Beta", calls[0]["result"])
+        self.assertEqual(conv["messages"][0]["id"], "claude-%s-0" % sid[:8])
+        events = self.get_json("/api/events/" + sid)
+        self.assertEqual([e["event"] for e in events["events"]],
+                         ["SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest",
+                          "PostToolUse", "Stop"])
+        tail = self.get_json("/api/conversation/%s?limit=1" % sid)
+        self.assertEqual(len(tail["messages"]), 1)
+        self.assertEqual(tail["messages"][0], conv["messages"][-1])
+
+    def test_conversation_found_after_session_ended(self):
+        sid = self.feed()  # includes SessionEnd: no session file any more
+        self.assertEqual(self.get_json("/api/state")["sessions"], [])
+        conv = self.get_json("/api/conversation/%s?agent=claude" % sid)
+        self.assertTrue(conv["messages"])
+
+    def test_dismiss_removes_for_good(self):
+        sid = self.feed(upto=6)
+        status, body, _ = self.request("POST", "/api/dismiss/" + sid)
+        self.assertEqual((status, body), (200, {"ok": True}))
+        self.assertEqual(self.get_json("/api/state")["sessions"], [])
+        # A late idle notification does not resurrect it.
+        self.run_hook({"session_id": sid, "hook_event_name": "Notification",
+                       "notification_type": "idle_prompt", "message": "waiting"})
+        self.assertEqual(self.get_json("/api/state")["sessions"], [])
+
+    def test_respond_is_refused_with_a_clear_error_until_answering_back_lands(self):
+        sid = self.feed(upto=3)
+        status, body, _ = self.request("POST", "/api/respond/" + sid, {"text": "2"})
+        self.assertEqual(status, 501)
+        self.assertFalse(body["ok"])
+        self.assertIn("terminal", body["error"])
+
+    def test_dashboard_page_carries_the_token(self):
+        status, body, headers = self.request("GET", "/")
+        self.assertEqual(status, 200)
+        self.assertIn(self.token.encode(), body)
+        self.assertIn("frame-ancestors 'none'", headers["Content-Security-Policy"])
+        self.assertNotIn("Access-Control-Allow-Origin", headers)
+
+
+class ErrorShape(ServerTestCase):
+    """Every error is {"ok": false, "error": "..."} with the right status."""
+
+    def assert_error(self, status, body, expected):
+        self.assertEqual(status, expected, body)
+        self.assertEqual(set(body), {"ok", "error"})
+        self.assertIs(body["ok"], False)
+        self.assertTrue(body["error"])
+
+    def test_400_bad_json_and_bad_id(self):
+        status, body, _ = self.request("POST", "/api/respond/abc", raw=b"{nope")
+        self.assert_error(status, body, 400)
+        status, body, _ = self.request("GET", "/api/events/..%2F..%2Fetc")
+        self.assertIn(status, (400, 404))
+        self.assert_error(status, body, status)
+        status, body, _ = self.request("GET", "/api/events/.hidden")
+        self.assert_error(status, body, 400)
+        status, body, _ = self.request("GET", "/api/conversation/abc?limit=x")
+        self.assert_error(status, body, 400)
+
+    def test_403_404_405_413(self):
+        self.assert_error(*self.request("POST", "/api/dismiss/abc", token=False)[:2], 403)
+        self.assert_error(*self.request("GET", "/api/nope")[:2], 404)
+        self.assert_error(*self.request("GET", "/api/conversation/unknown-session")[:2], 404)
+        self.assert_error(*self.request("GET", "/no-such-file.js")[:2], 404)
+        self.assert_error(*self.request("POST", "/api/state", {})[:2], 405)
+        self.assert_error(*self.request("POST", "/api/dismiss/abc",
+                                        raw=b"x" * (1024 * 1024 + 1))[:2], 413)
+
+    def test_500_is_json_too(self):
+        def boom(state, req):
+            raise RuntimeError("kaboom")
+        from amc_server import api
+        original = api.ROUTES[0]
+        api.ROUTES[0] = (original[0], original[1], boom)
+        self.addCleanup(api.ROUTES.__setitem__, 0, original)
+        status, body, _ = self.request("GET", "/api/state")
+        self.assert_error(status, body, 500)
+        self.assertNotIn("kaboom", body["error"])  # no internals leak to the page
+
+
+class Security(ServerTestCase):
+    def test_foreign_host_is_refused(self):
+        for host in ("evil.example", "evil.example:%d" % self.port, "127.0.0.1.nip.io"):
+            status, body, _ = self.request("GET", "/api/state", headers={"Host": host})
+            self.assertEqual(status, 403, host)
+            self.assertFalse(body["ok"])
+
+    def test_loopback_names_are_accepted(self):
+        for host in ("localhost:%d" % self.port, "127.0.0.1", "[::1]:%d" % self.port):
+            status, _, _ = self.request("GET", "/api/state", headers={"Host": host})
+            self.assertEqual(status, 200, host)
+
+    def test_post_needs_the_right_token(self):
+        status, _, _ = self.request("POST", "/api/dismiss/abc", token=False,
+                                    headers={"X-AMC-Token": "wrong"})
+        self.assertEqual(status, 403)
+        status, _, _ = self.request("POST", "/api/dismiss/abc")
+        self.assertEqual(status, 200)
+
+    def test_foreign_origin_is_refused_even_with_token(self):
+        status, _, _ = self.request("POST", "/api/dismiss/abc",
+                                    headers={"Origin": "http://evil.example"})
+        self.assertEqual(status, 403)
+        status, _, _ = self.request("GET", "/api/state",
+                                    headers={"Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(status, 403)
+        own = "http://127.0.0.1:%d" % self.port
+        status, _, _ = self.request("POST", "/api/dismiss/abc", headers={"Origin": own})
+        self.assertEqual(status, 200)
+
+    def test_token_file_is_private(self):
+        mode = os.stat(self.paths.token_file).st_mode & 0o777
+        self.assertEqual(mode, 0o600)
+
+    def test_static_files_cannot_escape_the_dashboard(self):
+        status, _, _ = self.request("GET", "/../amc_server/server.py")
+        self.assertEqual(status, 404)
+        status, _, _ = self.request("GET", "/%2e%2e/README.md")
+        self.assertEqual(status, 404)
+
+    def test_bound_to_loopback(self):
+        self.assertEqual(self.server.server_address[0], "127.0.0.1")
+
+    def test_client_disconnect_does_not_kill_the_server(self):
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.sendall(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        s.close()
+        self.get_json("/api/state")
+
+
+if __name__ == "__main__":
+    unittest.main()
