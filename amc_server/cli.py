@@ -82,5 +82,10 @@ def _hooks(paths, args) -> int:
     return 0
 
 
+def serve_main() -> int:
+    """Entry point of `amc-server`: `amc serve` with the remaining arguments."""
+    return main(["serve"] + sys.argv[1:])
+
+
 if __name__ == "__main__":
     sys.exit(main())
