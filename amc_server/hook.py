@@ -18,6 +18,10 @@ QUESTION_TOOL = "AskUserQuestion"
 MAX_QUESTION_CHARS = 500
 MAX_EVENT_LINE = 64 * 1024   # bigger payloads have their long strings cut in the event log
 MAX_STDIN = 16 * 1024 * 1024
+# Events that prove the agent is working: a session first seen through one of these is active;
+# one first seen through anything else (an idle notification, a late SubagentStop) is idle.
+ACTIVITY_EVENTS = frozenset({"UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse",
+                             "PostToolUseFailure", "SubagentStart"})
 
 
 def pane_from_env(env: Mapping[str, str]) -> Dict[str, str]:
@@ -92,7 +96,8 @@ def apply_event(session: Optional[Dict[str, Any]], payload: Dict[str, Any], env:
     s = session if isinstance(session, dict) and session.get("session_id") == sid else None
     if s is None:
         s = model.new_session(sid, agent, started_at=stamp, status_since=stamp,
-                              status=model.STARTING if name == "SessionStart" else model.ACTIVE)
+                              status=model.STARTING if name == "SessionStart" else
+                              model.ACTIVE if name in ACTIVITY_EVENTS else model.DONE)
     for key, value in model.new_session(sid).items():
         s.setdefault(key, value)  # a file written by an older hook gains new keys
     s["version"] = model.SCHEMA_VERSION

@@ -34,9 +34,13 @@ def parse_iso(iso: Any) -> float:
     """Return an ISO-8601 UTC timestamp as epoch seconds (0.0 when it is not one)."""
     import calendar
     try:
-        return float(calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")))
+        whole = float(calendar.timegm(time.strptime(iso[:19], "%Y-%m-%dT%H:%M:%S")))
     except (TypeError, ValueError):
         return 0.0
+    fraction = iso[19:].rstrip("Z")
+    if fraction.startswith(".") and fraction[1:].isdigit():
+        whole += float("0" + fraction)
+    return whole
 
 
 def new_session(session_id: str, agent: str = "claude", **fields: Any) -> Dict[str, Any]:

@@ -144,7 +144,14 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise BadRequest("bad Content-Length") from None
         if length > MAX_BODY:
-            self.close_connection = True  # do not read a body we refuse
+            # Drain a moderately large body so the client can read our answer; close after it.
+            self.close_connection = True
+            remaining = length if length <= 16 * MAX_BODY else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(65536, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
             raise PayloadTooLarge("request body over %d bytes" % MAX_BODY)
         raw = self.rfile.read(length) if length > 0 else b""
         if not raw:

@@ -13,7 +13,6 @@ import collections
 import logging
 import os
 import threading
-import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import agents, model, store

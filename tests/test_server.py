@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import socket
+import time
 import unittest
 
 from tests.helpers import FIXTURES, ServerTestCase
@@ -71,10 +72,15 @@ class Endpoints(ServerTestCase):
         status, body, _ = self.request("POST", "/api/dismiss/" + sid)
         self.assertEqual((status, body), (200, {"ok": True}))
         self.assertEqual(self.get_json("/api/state")["sessions"], [])
-        # A late idle notification does not resurrect it.
+        # A late idle notification does not resurrect it, even a second later...
+        time.sleep(1.1)
         self.run_hook({"session_id": sid, "hook_event_name": "Notification",
                        "notification_type": "idle_prompt", "message": "waiting"})
         self.assertEqual(self.get_json("/api/state")["sessions"], [])
+        # ...but the user typing into it again does.
+        self.run_hook({"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": "more"})
+        [back] = self.get_json("/api/state")["sessions"]
+        self.assertEqual((back["session_id"], back["status"]), (sid, "active"))
 
     def test_respond_is_refused_with_a_clear_error_until_answering_back_lands(self):
         sid = self.feed(upto=3)

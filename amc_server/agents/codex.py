@@ -1,6 +1,6 @@
 """Codex CLI rollouts (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`) -> Messages, Sessions.
 
-Codex keeps no live-session registry, so its rollout is both the conversation (api.py:
+Codex keeps no live-session registry, so its rollout is both the conversation (state.py:
 `find_rollout` + `CodexTranscript`) and, without hooks, the only status source (`discover`, called
 on every state poll). Codex reports most things twice, a `response_item` for the model's history and
 an `event_msg` for the UI, in an order and a mix that changed between versions (0.53 to 0.169).
@@ -10,13 +10,11 @@ from the other channels, so every real message appears exactly once.
 import json
 import os
 import re
-import time
 from collections import deque
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from .. import model
-from ..paths import Paths, valid_id
-from .base import Transcript, make_message, make_tool_call, text_preview
+from .base import Transcript, make_message, make_tool_call
 
 # Record, event and item types that carry nothing a conversation or a status shows.
 IGNORED_RECORDS = frozenset("world_state token_usage_record compacted "
@@ -46,8 +44,6 @@ INJECTED = ("<environment_context", "<user_instructions", "# AGENTS.md instructi
             "<skills_instructions", "<collaboration_mode", "<subagent_notification",
             "<personality_spec", "<apps_instructions", "<model_switch", "<hook_prompt")
 _EXIT = re.compile(r"^(?:Exit code:|Process exited with code) (-?\d+)", re.M)
-_NAME = re.compile(r"^rollout-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-(.+)\.jsonl$")
-_DATED = re.compile(r"^\d{2,4}$")
 _SHELLS = ("bash", "sh", "zsh", "pwsh", "powershell.exe")
 _FAILED = ("failed", "declined")
 
@@ -337,113 +333,7 @@ class CodexTranscript(Transcript):
         self._cur = None
 
 
-def _ls(path: str) -> List[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
 
-
-def _session_id(name: str) -> str:
-    """Return the session id in a rollout file name (empty when it is not a rollout)."""
-    m = _NAME.match(name)
-    return m.group(1) if m else ""
-
-
-def _subdirs(path: str) -> List[str]:
-    """Return the date-named subdirectories of `path`, newest first."""
-    return [os.path.join(path, n) for n in sorted(_ls(path), reverse=True) if _DATED.match(n)]
-
-
-def _all_days(root: str) -> Iterator[str]:
-    """Yield every YYYY/MM/DD directory under `root`, newest first."""
-    for year in _subdirs(root):
-        for month in _subdirs(year):
-            yield from _subdirs(month)
-
-
-def _day(root: str, t: float) -> str:
-    return os.path.join(root, time.strftime("%Y/%m/%d", time.localtime(t)))
-
-
-def find_rollout(paths: Paths, session_id: str) -> Optional[str]:
-    """Return the rollout of `session_id` under CODEX_HOME/sessions, newest days first."""
-    if not valid_id(session_id):
-        return None
-    root, suffix = paths.codex_sessions, "-%s.jsonl" % session_id
-    first: List[str] = []
-    if re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-7", session_id):  # UUIDv7 starts with its ms time
-        born = int(session_id[:8] + session_id[9:13], 16) / 1000.0
-        first = [_day(root, born + d) for d in (0, -86400, 86400)]
-    for day in first + [d for d in _all_days(root) if d not in first]:
-        for name in _ls(day):
-            if name.startswith("rollout-") and name.endswith(suffix):
-                return os.path.join(day, name)
-    return None
-
-
-def _recent_days(root: str, now: float, window_s: float) -> Iterator[str]:
-    """Yield the day dirs that can hold a rollout written since now - window_s, newest first."""
-    cutoff = now - window_s
-    wanted = {_day(root, t) for t in (now, now - 86400, cutoff)}
-    for day in _all_days(root):
-        try:
-            recent = os.stat(day).st_mtime >= cutoff
-        except OSError:
-            continue
-        if day in wanted or recent:
-            yield day
-        elif day < min(wanted):
-            return                    # names sort by date: every later one is older still
-
-
-def discover(paths: Paths, now: Optional[float] = None, window_s: float = 600,
-             cache: Optional[Dict[str, CodexTranscript]] = None) -> List[Dict[str, Any]]:
-    """Return a Session for every rollout written in the last `window_s` seconds, newest first."""
-    now = time.time() if now is None else now
-    cache = {} if cache is None else cache
-    found: Dict[str, os.stat_result] = {}
-    for day in _recent_days(paths.codex_sessions, now, window_s):
-        for path in [os.path.join(day, n) for n in _ls(day) if _session_id(n)]:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue                  # rotated away between listdir and stat
-            if st.st_mtime >= now - window_s:
-                found[path] = st
-    for path in [p for p in cache if p not in found]:
-        del cache[path]               # bounded: only rollouts that are still active
-    sessions = []
-    for path, st in sorted(found.items(), key=lambda kv: -kv[1].st_mtime):
-        sid = _session_id(os.path.basename(path))
-        if not valid_id(sid):
-            continue
-        t = cache.setdefault(path, CodexTranscript(path, sid))
-        t.refresh()
-        if not (isinstance(t.meta.get("source"), dict) and "subagent" in t.meta["source"]):
-            sessions.append(to_session(t, st))  # a sub-agent thread has no pane to answer in
-    return sessions
-
-
-def to_session(t: CodexTranscript, st: os.stat_result) -> Dict[str, Any]:
-    """Return the Session a parsed rollout describes."""
-    attention = None
-    if t.approval:                    # the turn still runs, but it is blocked on the user
-        status, attention = model.NEEDS_ATTENTION, dict(t.approval)
-    elif t.busy:
-        status = model.ACTIVE
-    elif t.error:
-        status = model.NEEDS_ATTENTION
-        attention = {"kind": model.ATTN_ERROR, "text": t.error, "tool": "", "summary": ""}
-    else:
-        status = model.DONE if t.messages else model.STARTING
-    last = next((m["content"] for m in reversed(t.messages)
-                 if m["content"] and not m.get("is_error")), t.last_agent_message)
-    return model.new_session(
-        t.session_id, "codex", source="rollout", project_dir=t.cwd, status=status,
-        status_since=t.status_at or t.last_event_at, attention=attention,
-        started_at=str(t.meta.get("started_at") or ""), last_event_at=t.last_event_at,
-        last_event="rollout:%s" % (t.last_event or "session_meta"),
-        last_message_preview=text_preview(last), transcript_path=t.path,
-        conversation_mtime_ns=st.st_mtime_ns, model=t.model,
-        cli_version=str(t.meta.get("cli_version") or ""))
+# Finding rollouts and turning them into Sessions lives in codex_discovery.py; re-exported here so
+# every agent module offers the same names to state.py.
+from .codex_discovery import discover, find_rollout, to_session  # noqa: E402,F401
