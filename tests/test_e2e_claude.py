@@ -1,0 +1,281 @@
+"""End to end: the real Claude Code TUI (pinned 2.1.329) in a private tmux, watched by a real AMC.
+
+The CLI talks to tests/fakemodel.py, its hooks are wired in by `amc hooks install`, and AMC runs as
+`amc serve --port 0`; everything lives in a throwaway HOME (tests/agentenv.py). The scenario walks
+through what a user sees on the dashboard: a session appears as `starting`, becomes `active` while a
+prompt runs and `done` after; an AskUserQuestion makes it `needs_attention` with the exact question
+and options, answering in the terminal clears that; a reply ending in a question is flagged too;
+`/exit` removes the session, and its conversation is still readable afterwards.
+"""
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+import unittest
+from typing import Any, Dict, Iterator, List
+
+from tests import tools
+from tests.agentenv import ROOT, AgentHome, PrivateTmux
+from tests.amcproc import AmcServer, run_amc
+from tests.fakemodel import FakeModel
+from tests.fakemodel_rules import ASK_OPTIONS, ClaudeReply
+
+QUESTION = "Which database should we use?"
+PROSE_QUESTION = "Should I continue with the migration?"
+STEP_TIMEOUT = 15
+
+
+class ClaudeCodeTuiE2E(unittest.TestCase):
+    """Real Claude Code sessions watched by AMC (each test takes about 5 s)."""
+
+    def setUp(self) -> None:
+        tmux_bin = tools.require("tmux")
+        self.claude = tools.require("claude")
+        self.home = AgentHome()
+        self.addCleanup(self.home.cleanup)
+        self.fake = FakeModel().start()
+        self.addCleanup(self.fake.stop)
+        self.project = self.home.project("demo-proj")
+        self.home.write_claude_json([self.project])
+        self.amc_env = self.home.amc_env()
+        self.tmux = PrivateTmux(tmux_bin)
+        self.addCleanup(self.tmux.kill)
+        self.amc = None  # type: Any
+
+    # -- helpers
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Name a step; on failure, add the step, the terminal screen and AMC's log to the error."""
+        try:
+            yield
+        except AssertionError as e:
+            raise AssertionError("step %r failed: %s\n--- tmux screen ---\n%s\n--- amc serve "
+                                 "stderr (tail) ---\n%s\n--- fake model errors ---\n%s"
+                                 % (name, e, self.tmux.capture() if self.tmux.pane else "",
+                                    self.amc.stderr() if self.amc else "",
+                                    "\n".join(self.fake.errors))) from None
+
+    def wait(self, predicate: Any, what: str, timeout: float = STEP_TIMEOUT) -> Dict[str, Any]:
+        return self.amc.wait_session(predicate, what, timeout=timeout,
+                                     session_id=getattr(self, "session_id", ""))
+
+    def start_amc(self) -> None:
+        with self.step("amc hooks install"):
+            proc = run_amc(["hooks", "install"], self.amc_env)
+            self.assertEqual(proc.returncode, 0, "amc hooks install failed:\n%s%s"
+                             % (proc.stdout, proc.stderr))
+            commands = _hook_commands(self.home.claude_settings())
+            hook = os.path.realpath(os.path.join(ROOT, "bin", "amc-hook"))
+            for event in ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest",
+                          "PostToolUse", "Stop", "SessionEnd"):
+                self.assertTrue(any(hook in c for c in commands.get(event, [])),
+                                "settings.json has no %s hook running %s: %s"
+                                % (event, hook, json.dumps(self.home.claude_settings())))
+        with self.step("amc serve"):
+            self.amc = AmcServer(self.amc_env).start()
+            self.addCleanup(self.amc.stop)
+
+    def type_prompt(self, text: str) -> None:
+        self.tmux.type_line(text)
+
+    def launch_claude(self) -> Dict[str, Any]:
+        """Start Claude Code in the private tmux; return its session once AMC lists it."""
+        with self.step("Claude Code starts in tmux"):
+            self.tmux.new_session([self.claude], self.project, self.home.env(self.fake.url))
+            self.tmux.wait_for("\u276f", timeout=30)  # the ❯ prompt
+        with self.step("the session appears in /api/state"):
+            s = self.amc.wait_session(
+                lambda s: s.get("project_dir") == self.project, "a session for %s" % self.project)
+            self.session_id = s["session_id"]
+        return s
+
+    def wait_dialog(self) -> None:
+        """Wait until the AskUserQuestion dialog is fully drawn and takes keys."""
+        # the dialog paints options before their descriptions and drops keys that arrive within
+        # ~0.1 s of its first paint, as a person never would
+        self.tmux.wait_for(lambda screen: "Chat about this" in screen and "third" in screen)
+        time.sleep(0.5)
+
+    def respond(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        status, answer = self.amc.post("/api/respond/" + self.session_id, body)
+        if status == 501:
+            self.skipTest("AMC answers 501 to /api/respond (not implemented yet): %s" % answer)
+        self.assertEqual((status, answer.get("ok")), (200, True),
+                         "POST /api/respond %s -> %s %s" % (json.dumps(body), status, answer))
+        return answer
+
+    # -- the scenario
+    def test_dashboard_follows_a_real_claude_session(self) -> None:
+        started = time.monotonic()
+        self.start_amc()
+        gate = threading.Event()
+        self.addCleanup(gate.set)
+        # hold the first reply until the test has seen the session `active`
+        self.fake.claude_rules.insert(0, lambda turn: ClaudeReply.text(
+            "OK: " + turn.prompt, gate=gate) if turn.prompt == "hello there" else None)
+
+        s = self.launch_claude()
+        with self.step("session appears as starting"):
+            self.assertEqual(s["status"], "starting", s)
+            self.assertEqual(s["agent"], "claude")
+            self.assertEqual(s["project"], "demo-proj")
+            self.assertEqual(s["pending_questions"], [])
+            self.assertEqual(s["tmux_pane"], self.tmux.pane)
+            self.assertEqual(s["tmux_socket"], self.tmux.socket_path)
+            self.assertTrue(re.match(r"^[0-9a-f-]{36}$", self.session_id), self.session_id)
+
+        with self.step("a prompt makes it active"):
+            self.type_prompt("hello there")
+            s = self.wait(lambda s: s["status"] == "active", "status active")
+            self.assertEqual(s["pending_questions"], [])
+
+        with self.step("the finished reply makes it done"):
+            gate.set()
+            self.tmux.wait_for("OK: hello there")
+            s = self.wait(lambda s: s["status"] == "done", "status done")
+            self.assertIn("OK: hello there", s.get("last_message_preview", ""))
+
+        with self.step("AskUserQuestion makes it need attention"):
+            self.type_prompt("ASK: " + QUESTION)
+            s = self.wait(lambda s: s["status"] == "needs_attention", "status needs_attention")
+            self.assertEqual(s["pending_questions"], [{
+                "question": QUESTION, "header": "Choice", "multiSelect": False,
+                "options": [{"label": o["label"], "description": o["description"]}
+                            for o in ASK_OPTIONS]}])
+            self.assertEqual((s.get("attention") or {}).get("kind"), "question", s)
+            self.assertIn(QUESTION, (s.get("attention") or {}).get("text", ""))
+
+        with self.step("answering in the terminal clears it"):
+            self.wait_dialog()
+            self.tmux.send_keys("2")
+            self.tmux.wait_for("ANSWER-RECEIVED")
+            s = self.wait(lambda s: s["status"] != "needs_attention" and not s["pending_questions"],
+                          "the question cleared")
+            s = self.wait(lambda s: s["status"] == "done", "status done after the answer")
+            self.assertFalse(s.get("attention"), s)
+
+        with self.step("a reply ending in a question needs attention"):
+            self.type_prompt("PROSE? what next")
+            self.tmux.wait_for(PROSE_QUESTION)
+            s = self.wait(lambda s: s["status"] == "needs_attention",
+                          "status needs_attention for the prose question")
+            attention = s.get("attention") or {}
+            self.assertEqual(attention.get("kind"), "prose_question", s)
+            self.assertEqual(attention.get("text"), PROSE_QUESTION, s)
+            self.assertEqual(s["pending_questions"], [])
+
+        with self.step("the conversation while it runs"):
+            # Claude Code flushes its transcript in batches, after the Stop hook: poll
+            self.poll_conversation()
+
+        with self.step("/exit removes it"):
+            self.type_prompt("/exit")
+            self.tmux.wait_gone()
+            self.amc.wait_state(
+                lambda st: all(x.get("session_id") != self.session_id for x in st["sessions"]),
+                "the session gone from /api/state")
+
+        with self.step("the conversation after exit"):
+            self.poll_conversation(project_dir=self.project)
+
+        with self.step("the run stayed fast"):
+            self.assertLess(time.monotonic() - started, 60)
+
+    def poll_conversation(self, timeout: float = STEP_TIMEOUT, **params: str) -> None:
+        """Fetch the conversation until it passes `check_conversation` or `timeout` runs out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            conv = self.amc.get("/api/conversation/" + self.session_id, **params)
+            try:
+                self.check_conversation(conv)
+                return
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)
+
+    def test_answers_from_the_dashboard_reach_the_tui(self) -> None:
+        """POST /api/respond types into the pane: a prompt, an option, a free-text answer."""
+        self.start_amc()
+        self.launch_claude()
+        with self.step("respond with nothing pending submits a prompt"):
+            self.respond({"text": "hello from amc"})
+            self.tmux.wait_for("OK: hello from amc")
+            self.wait(lambda s: s["status"] == "done", "status done")
+        with self.step("a multi-line respond is one prompt"):
+            self.respond({"text": "first line\nsecond line"})
+            self.tmux.wait_for("OK: first line")
+            prompts = [r.get("prompt") for r in self.fake.requests_to("/v1/messages")]
+            self.assertIn("first line\nsecond line", prompts)
+            self.wait(lambda s: s["status"] == "done", "status done")
+        with self.step("respond with an option number answers AskUserQuestion"):
+            self.type_prompt("ASK: " + QUESTION)
+            self.wait(lambda s: s["status"] == "needs_attention", "status needs_attention")
+            self.wait_dialog()
+            self.respond({"text": "3"})
+            self.tmux.wait_for('"%s"="Gamma"' % QUESTION)
+            self.wait(lambda s: s["status"] == "done" and not s["pending_questions"],
+                      "status done after the answer")
+        with self.step("respond with freeform text answers AskUserQuestion"):
+            self.type_prompt("ASK: Which color should the button be?")
+            self.wait(lambda s: s["status"] == "needs_attention", "status needs_attention")
+            self.wait_dialog()
+            self.respond({"text": "teal with a dark border", "freeform": True, "optionCount": 3})
+            self.tmux.wait_for('="teal with a dark border"')
+            self.wait(lambda s: s["status"] == "done" and not s["pending_questions"],
+                      "status done after the free-text answer")
+
+    def check_conversation(self, conv: Dict[str, Any]) -> None:
+        self.assertEqual(conv.get("session_id"), self.session_id, conv)
+        messages = conv["messages"]
+        users = [m["content"] for m in messages if m["role"] == "user" and m["content"]]
+        replies = [m["content"] for m in messages if m["role"] == "assistant" and m["content"]]
+        _assert_in_order(self, ["hello there", "ASK: " + QUESTION, "PROSE? what next"],
+                         users, "user prompts")
+        answer = 'ANSWER-RECEIVED: Your questions have been answered: "%s"="Beta"' % QUESTION
+        self.assertTrue(any(r.startswith(answer) for r in replies), replies)
+        _assert_in_order(self, ["OK: hello there", answer,
+                                "I looked at the code.\n\n" + PROSE_QUESTION],
+                         replies, "assistant replies", prefix=True)
+        calls = [c for m in messages for c in m.get("tool_calls") or []]
+        asks = [c for c in calls if c.get("name") == "AskUserQuestion"]
+        self.assertEqual(len(asks), 1, calls)
+        self.assertEqual(asks[0]["input"]["questions"][0]["question"], QUESTION)
+        self.assertIn('"%s"="Beta"' % QUESTION, _text(asks[0].get("result")), asks[0])
+        self.assertFalse(asks[0].get("is_error"), asks[0])
+        ids = [m["id"] for m in messages]
+        self.assertEqual(len(ids), len(set(ids)), "message ids are not unique: %s" % ids)
+        for m in messages:
+            self.assertTrue(m["id"].startswith("claude-%s-" % self.session_id[:8]), m["id"])
+            for key in ("role", "content", "timestamp", "tool_calls", "thinking"):
+                self.assertIn(key, m)
+
+
+def _hook_commands(settings: Dict[str, Any]) -> Dict[str, List[str]]:
+    out: Dict[str, List[str]] = {}
+    for event, groups in (settings.get("hooks") or {}).items():
+        for group in groups or []:
+            for hook in group.get("hooks") or []:
+                out.setdefault(event, []).append(hook.get("command", ""))
+    return out
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _assert_in_order(test: unittest.TestCase, wanted: List[str], got: List[str], what: str,
+                     prefix: bool = False) -> None:
+    """Assert each of `wanted` appears in `got` (exactly, or as a prefix), in that order."""
+    i = 0
+    for item in got:
+        if i < len(wanted) and (item.startswith(wanted[i]) if prefix else item == wanted[i]):
+            i += 1
+    test.assertEqual(i, len(wanted), "%s: wanted %s in order, got %s" % (
+        what, json.dumps(wanted), json.dumps(got, indent=1)))
+
+
+if __name__ == "__main__":
+    unittest.main()

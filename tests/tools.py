@@ -1,0 +1,239 @@
+"""Find or install the external tools the end-to-end tests drive, at pinned versions.
+
+The e2e tests run the real agent CLIs (npm packages, pinned below) inside a real tmux. Locally a
+missing tool skips the test that needs it; with `CI=true` it fails instead, so CI can never go green
+by silently skipping everything. The npm packages go to one cache shared by every checkout:
+`$AMC_TEST_CACHE`, else `$XDG_CACHE_HOME/amc-tests`, else `~/.cache/amc-tests`, one directory per
+`<package>-<version>`. Installs are idempotent and serialised with a lock file, so parallel test
+processes do not download 400 MB twice or see half-installed trees: npm installs into a scratch
+directory which is renamed into place only after the binary answers `--version`.
+"""
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import unittest
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional
+
+INSTALL_TIMEOUT = 900  # seconds; the CLI packages are ~400 MB each
+
+
+class NpmTool(NamedTuple):
+    package: str      # npm package name
+    version: str      # exact pin
+    slug: str         # cache directory prefix
+    bin: str          # name in node_modules/.bin
+    version_text: str  # what `<bin> --version` prints for the pin
+
+
+NPM_TOOLS: Dict[str, NpmTool] = {
+    "claude": NpmTool("@anthropic-ai/claude-code", "2.1.329", "claude-code", "claude", "2.1.329"),
+    "codex": NpmTool("@openai/codex", "0.169.0", "codex", "codex", "0.169.0"),
+}
+TOOLS = ("tmux", "claude", "codex")
+
+
+class ToolMissing(AssertionError):
+    """A tool the tests need is missing in CI (an AssertionError so the test counts as failed)."""
+
+
+def log(message: str) -> None:
+    print("[tools] " + message, file=sys.stderr, flush=True)
+
+
+def in_ci(env: Optional[Mapping[str, str]] = None) -> bool:
+    """Tell whether missing tools must fail rather than skip (CI=true/1/yes)."""
+    env = os.environ if env is None else env
+    return env.get("CI", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def cache_dir(env: Optional[Mapping[str, str]] = None) -> str:
+    """Return the install cache: AMC_TEST_CACHE, else $XDG_CACHE_HOME/amc-tests, else ~/.cache."""
+    env = os.environ if env is None else env
+    if env.get("AMC_TEST_CACHE"):
+        return os.path.abspath(env["AMC_TEST_CACHE"])
+    base = env.get("XDG_CACHE_HOME") or os.path.join(
+        env.get("HOME") or os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.abspath(base), "amc-tests")
+
+
+def npm_dir(tool: NpmTool, env: Optional[Mapping[str, str]] = None) -> str:
+    """Return the directory a pinned package is installed in (`npm install --prefix`)."""
+    return os.path.join(cache_dir(env), "%s-%s" % (tool.slug, tool.version))
+
+
+def npm_install_argv(npm: str, prefix: str, tool: NpmTool) -> List[str]:
+    """Return the npm command that installs `tool` at its pin into `prefix`."""
+    return [npm, "install", "--prefix", prefix, "--save-exact", "--no-audit", "--no-fund",
+            "--loglevel=error", "%s@%s" % (tool.package, tool.version)]
+
+
+def _bin_path(prefix: str, tool: NpmTool) -> str:
+    return os.path.join(prefix, "node_modules", ".bin", tool.bin)
+
+
+def _answers_version(path: str, tool: NpmTool) -> bool:
+    try:
+        out = subprocess.run([path, "--version"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and tool.version_text in out.stdout.decode("utf-8", "replace")
+
+
+class _Lock:
+    """An exclusive flock on `path` (created), held for the `with` block."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> "_Lock":
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+_found: Dict[str, Optional[str]] = {}
+_tried: set = set()  # installs that failed in this process: not retried test after test
+
+
+def npm_bin(name: str, install: bool = True) -> Optional[str]:
+    """Return the pinned CLI `name` ("claude"/"codex"), installing it first when allowed."""
+    if _found.get(name):
+        return _found[name]
+    tool = NPM_TOOLS[name]
+    prefix = npm_dir(tool)
+    path = _bin_path(prefix, tool)
+    if os.path.exists(path) and _answers_version(path, tool):
+        _found[name] = path
+        return path
+    if not install or name in _tried:
+        return None
+    _tried.add(name)
+    npm = shutil.which("npm")
+    if not npm:
+        log("cannot install %s@%s: npm is not on PATH" % (tool.package, tool.version))
+        return None
+    with _Lock(prefix + ".lock"):
+        if os.path.exists(path) and _answers_version(path, tool):  # another process won the race
+            _found[name] = path
+            return path
+        scratch = "%s.tmp-%d" % (prefix, os.getpid())
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.makedirs(scratch)
+        log("installing %s@%s into %s ..." % (tool.package, tool.version, prefix))
+        try:
+            proc = subprocess.run(npm_install_argv(npm, scratch, tool), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=INSTALL_TIMEOUT)
+        except (OSError, subprocess.SubprocessError) as e:
+            shutil.rmtree(scratch, ignore_errors=True)
+            log("npm install failed: %s" % e)
+            return None
+        if proc.returncode != 0 or not _answers_version(_bin_path(scratch, tool), tool):
+            shutil.rmtree(scratch, ignore_errors=True)
+            log("npm install of %s@%s failed (exit %d):\n%s" % (
+                tool.package, tool.version, proc.returncode,
+                proc.stdout.decode("utf-8", "replace")[-3000:]))
+            return None
+        if os.path.exists(prefix):  # a broken earlier install
+            shutil.rmtree(prefix, ignore_errors=True)
+        os.rename(scratch, prefix)
+        log("installed %s@%s" % (tool.package, tool.version))
+    _found[name] = path
+    return path
+
+
+def claude_bin(install: bool = True) -> Optional[str]:
+    """Return the pinned Claude Code CLI, installing it when missing."""
+    return npm_bin("claude", install)
+
+
+def codex_bin(install: bool = True) -> Optional[str]:
+    """Return the pinned Codex CLI, installing it when missing."""
+    return npm_bin("codex", install)
+
+
+def _can_apt() -> Optional[List[str]]:
+    """Return the argv prefix that runs apt-get as root (maybe via sudo -n), or None."""
+    apt = shutil.which("apt-get")
+    if not apt:
+        return None
+    if os.geteuid() == 0:
+        return [apt]
+    sudo = shutil.which("sudo")
+    if sudo and subprocess.run([sudo, "-n", "true"], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=10).returncode == 0:
+        return [sudo, "-n", apt]
+    return None
+
+
+def tmux(install: bool = True) -> Optional[str]:
+    """Return the tmux binary, installing it with apt-get when missing and root/sudo allows."""
+    if _found.get("tmux"):
+        return _found["tmux"]
+    found = shutil.which("tmux") or next(
+        (p for p in ("/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux")
+         if os.access(p, os.X_OK)), None)
+    if not found and install and "tmux" not in _tried:
+        _tried.add("tmux")
+        apt = _can_apt()
+        if apt:
+            with _Lock(os.path.join(cache_dir(), "apt.lock")):
+                found = shutil.which("tmux")
+                if not found:
+                    log("installing tmux with apt-get ...")
+                    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+                    for argv in (apt + ["install", "-y", "tmux"],
+                                 apt + ["update"], apt + ["install", "-y", "tmux"]):
+                        subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL, env=env, timeout=INSTALL_TIMEOUT)
+                        found = shutil.which("tmux") or (
+                            "/usr/bin/tmux" if os.access("/usr/bin/tmux", os.X_OK) else None)
+                        if found:
+                            break
+        else:
+            log("tmux is missing and cannot be installed here (needs apt-get and root/sudo)")
+    _found["tmux"] = found
+    return found
+
+
+FINDERS: Dict[str, Callable[..., Optional[str]]] = {
+    "tmux": tmux, "claude": claude_bin, "codex": codex_bin}
+
+
+def require(name: str) -> str:
+    """Return tool `name`'s path; if it is missing, skip the test, or fail it under CI=true."""
+    path = FINDERS[name]()
+    if path:
+        return path
+    message = "required test tool %r is missing and could not be installed" % name
+    if name in NPM_TOOLS:
+        tool = NPM_TOOLS[name]
+        message += " (wanted %s@%s in %s; needs node + npm and the npm registry)" % (
+            tool.package, tool.version, npm_dir(tool))
+    if in_ci():
+        raise ToolMissing(message + "; CI=true, so this is a failure, not a skip")
+    raise unittest.SkipTest(message)
+
+
+def ensure_all(verbose: bool = True) -> Dict[str, Optional[str]]:
+    """Find or install every tool up front; return name -> path (None when unavailable)."""
+    found = {name: FINDERS[name]() for name in TOOLS}
+    if verbose:
+        for name in TOOLS:
+            log("%-6s %s" % (name, found[name] or "MISSING"))
+    return found
+
+
+if __name__ == "__main__":
+    missing = [n for n, p in ensure_all().items() if not p]
+    sys.exit(1 if missing and in_ci() else 0)
