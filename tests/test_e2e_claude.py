@@ -183,6 +183,40 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
         with self.step("the run stayed fast"):
             self.assertLess(time.monotonic() - started, 60)
 
+    def test_session_without_hooks_comes_from_the_live_registry(self) -> None:
+        """No `amc hooks install`: Claude Code's own sessions/<pid>.json still shows the session."""
+        with self.step("amc serve without hooks"):
+            self.amc = AmcServer(self.amc_env).start()
+            self.addCleanup(self.amc.stop)
+        s = self.launch_claude()
+        with self.step("it appears from the registry with its pane"):
+            self.assertEqual((s["source"], s["agent"], s["project"]),
+                             ("registry", "claude", "demo-proj"), s)
+            self.assertEqual(s["tmux_pane"], self.tmux.pane)
+            self.assertEqual(s["status"], "starting", s)
+            self.assertGreater(s["pid"], 0)
+            self.assertFalse(os.path.exists(os.path.join(self.home.data_dir, "sessions",
+                                                         self.session_id + ".json")))
+        with self.step("a finished prompt shows it idle, with its conversation"):
+            self.type_prompt("hello there")
+            self.tmux.wait_for("OK: hello there")
+            s = self.wait(lambda s: s["status"] == "done", "status done (registry idle)")
+            self.assertTrue(s["transcript_path"].endswith(self.session_id + ".jsonl"), s)
+            deadline = time.monotonic() + STEP_TIMEOUT  # the transcript lags the screen a little
+            while True:
+                conv = self.amc.get("/api/conversation/" + self.session_id)
+                contents = [m["content"] for m in conv["messages"]]
+                if "OK: hello there" in contents or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(contents[:2], ["hello there", "OK: hello there"])
+        with self.step("a dead process is not live"):
+            self.type_prompt("/exit")
+            self.tmux.wait_gone()
+            self.amc.wait_state(
+                lambda st: all(x.get("session_id") != self.session_id for x in st["sessions"]),
+                "the session gone from /api/state")
+
     def poll_conversation(self, timeout: float = STEP_TIMEOUT, **params: str) -> None:
         """Fetch the conversation until it passes `check_conversation` or `timeout` runs out."""
         deadline = time.monotonic() + timeout
