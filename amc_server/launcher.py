@@ -86,11 +86,15 @@ def start(paths: Paths, port: int, env: Mapping[str, str], open_browser: bool) -
         print("AMC is already running at %s (pid %d)" % (running.url, running.pid))
         return 0
     store.ensure_dir(paths.data)
-    amc = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "amc")
-    argv = [sys.executable, amc, "serve", "--port", str(port)]
+    # `-m amc_server` works from a clone and from an installed package alike.
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child_env = dict(env)
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    argv = [sys.executable, "-m", "amc_server", "serve", "--port", str(port)]
     with open(paths.log_file, "ab") as log:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                 env=dict(env), start_new_session=True, close_fds=True)
+                                 env=child_env, start_new_session=True, close_fds=True)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if child.poll() is not None:

@@ -10,6 +10,7 @@ import json
 import logging
 import mimetypes
 import os
+import sys
 import threading
 import traceback
 from http import HTTPStatus
@@ -25,8 +26,14 @@ from .state import State
 log = logging.getLogger("amc.server")
 
 MAX_BODY = 1024 * 1024
-DASHBOARD_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             "dashboard")
+def _dashboard_dir() -> str:
+    """Return dashboard/ of this clone, else the copy `pip install` put under share/amc/."""
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dashboard")
+    installed = os.path.join(sys.prefix, "share", "amc", "dashboard")
+    return here if os.path.isdir(here) or not os.path.isdir(installed) else installed
+
+
+DASHBOARD_DIR = _dashboard_dir()
 TOKEN_PLACEHOLDER = b"{{AMC_TOKEN}}"
 CLEAN_INTERVAL_S = 60
 SECURITY_HEADERS = {
