@@ -7,7 +7,10 @@ users. So, before routing:
 - an `Origin` (or `Sec-Fetch-Site: cross-site`) that is not the server's own is refused;
 - every POST carries `X-AMC-Token` equal to the `token` file (0600, created on first start), which
   only the dashboard page served by this server can read (no CORS headers are ever sent);
-- when bound to a non-loopback address, every API request needs the token.
+- when bound to a non-loopback address, every API request needs the token;
+- on Linux, a loopback connection from another local user is refused (the owner of the client
+  socket is looked up in /proc/net/tcp*), so other users can neither read sessions nor fetch the
+  page that carries the token. Elsewhere the token file's 0600 mode is the protection for POSTs.
 """
 import hmac
 import os
@@ -37,6 +40,26 @@ def load_token(path: str) -> str:
     return token
 
 
+def peer_uid(client: tuple, server_port: int) -> Optional[int]:
+    """Return the uid owning the client end of a loopback TCP connection (Linux), else None."""
+    client_port = client[1] if len(client) > 1 else -1
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, "r", encoding="ascii") as f:
+                next(f, None)
+                for line in f:
+                    fields = line.split()
+                    if len(fields) < 8:
+                        continue
+                    local, remote = fields[1], fields[2]
+                    if int(local.rsplit(":", 1)[1], 16) == client_port and \
+                            int(remote.rsplit(":", 1)[1], 16) == server_port:
+                        return int(fields[7])
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def host_name(host_header: str) -> str:
     """Return the host part of a Host header ("[::1]:7400" -> "[::1]", "a:1" -> "a")."""
     host = host_header.strip().lower()
@@ -47,7 +70,10 @@ def host_name(host_header: str) -> str:
 
 def is_loopback(host: str) -> bool:
     """Tell whether a bind address or host name is loopback."""
-    return host.strip("[]") in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+    host = host.strip("[]")
+    if host.startswith("::ffff:"):
+        host = host[7:]
+    return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
 
 
 class Guard:
@@ -55,6 +81,7 @@ class Guard:
 
     def __init__(self, token: str, allowed_hosts: Iterable[str] = (), token_for_reads: bool = False):
         self.token = token
+        self.uid = os.getuid() if hasattr(os, "getuid") else None
         self.allowed = LOOPBACK_HOSTS | {h.strip().lower() for h in allowed_hosts if h.strip()}
         self.token_for_reads = token_for_reads
 
@@ -73,6 +100,14 @@ class Guard:
             (self.token_for_reads and path.startswith("/api/"))
         if needs_token and not self.token_ok(headers.get("X-AMC-Token")):
             raise Forbidden("missing or wrong X-AMC-Token (reload the dashboard)")
+
+    def check_peer(self, client: tuple, server_port: int) -> None:
+        """Raise Forbidden when a loopback client belongs to another local user (Linux)."""
+        if self.uid is None or self.token_for_reads or not is_loopback(str(client[0])):
+            return
+        owner = peer_uid(client, server_port)
+        if owner is not None and owner != self.uid and owner != 0:
+            raise Forbidden("this AMC server belongs to another user")
 
     def token_ok(self, given: Optional[str]) -> bool:
         """Compare a presented token with ours in constant time."""

@@ -181,6 +181,38 @@ class Security(ServerTestCase):
     def test_bound_to_loopback(self):
         self.assertEqual(self.server.server_address[0], "127.0.0.1")
 
+    def test_another_local_user_is_refused(self):
+        if not os.path.exists("/proc/net/tcp") or os.getuid() != 0:
+            self.skipTest("needs Linux and root to connect as another user")
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child becomes user "nobody" and asks for the page
+            try:
+                os.close(read_end)
+                os.setgid(65534)
+                os.setuid(65534)
+                with socket.create_connection(("127.0.0.1", self.port), timeout=10) as conn:
+                    conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    data = b""
+                    while True:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                os.write(write_end, data)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as f:
+            response = f.read().decode()
+        os.waitpid(pid, 0)
+        head, _, body = response.partition("\r\n\r\n")
+        status = head.split(" ")[1] if " " in head else head
+        self.assertEqual(status, "403", response)
+        self.assertNotIn(self.token, body)
+        self.assertIn("another user", json.loads(body)["error"])
+        self.assertEqual(self.request("GET", "/")[0], 200)  # the owner still gets in
+
     def test_client_disconnect_does_not_kill_the_server(self):
         s = socket.create_connection(("127.0.0.1", self.port))
         s.sendall(b"GET /api/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
