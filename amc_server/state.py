@@ -65,6 +65,7 @@ class State:
             if sid in merged:
                 live = claude_registry.from_entry(entry)
                 _fill(merged[sid], {"pid": live["pid"], "tmux_pane": live["tmux_pane"]})
+                claude_registry.reconcile(merged[sid], entry)
                 continue
             found = self._find_transcript("claude", sid) if "claude" in self.agents else None
             s = claude_registry.from_entry(entry, found or "")

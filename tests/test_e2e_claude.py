@@ -183,6 +183,19 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
         with self.step("the run stayed fast"):
             self.assertLess(time.monotonic() - started, 60)
 
+    def test_escape_on_a_question_clears_attention(self) -> None:
+        """Esc on the dialog fires no hook; AMC must still stop saying the session waits."""
+        self.start_amc()
+        self.launch_claude()
+        with self.step("the question needs attention"):
+            self.type_prompt("ASK: " + QUESTION)
+            self.wait(lambda s: s["status"] == "needs_attention", "status needs_attention")
+        with self.step("Esc in the terminal clears it"):
+            self.wait_dialog()
+            self.tmux.send_keys("Escape")
+            s = self.wait(lambda s: s["status"] != "needs_attention", "the question cleared")
+            self.assertEqual((s["status"], s["pending_questions"]), ("done", []), s)
+
     def test_session_without_hooks_comes_from_the_live_registry(self) -> None:
         """No `amc hooks install`: Claude Code's own sessions/<pid>.json still shows the session."""
         with self.step("amc serve without hooks"):

@@ -67,6 +67,36 @@ class LiveRegistry(ServerTestCase):
         self.assertEqual((s["status"], s["source"], s["tmux_pane"], s["project"]),
                          ("active", "hook", "%0", "api"))
 
+    def hook_waiting_then_registry(self, event, idle_offset_s):
+        self.run_hook(dict({"session_id": "esc", "cwd": "/w/api"}, **event))
+        at = model.parse_iso(self.session_file("esc")["last_event_at"])
+        ms = int((at + idle_offset_s) * 1000)
+        self.write_registry(registry_entry(os.getpid(), "esc", "idle", statusUpdatedAt=ms,
+                                           updatedAt=ms))
+        [s] = self.get_json("/api/state")["sessions"]
+        return s
+
+    def test_escape_on_a_question_is_seen_through_the_registry(self):
+        s = self.hook_waiting_then_registry(
+            {"hook_event_name": "PermissionRequest", "tool_name": "AskUserQuestion",
+             "tool_input": {"questions": [{"question": "Q?", "options": ["a", "b"]}]}}, 2.0)
+        self.assertEqual((s["status"], s["pending_questions"], s["attention"]), ("done", [], None))
+
+    def test_registry_idle_from_before_the_question_does_not_clear_it(self):
+        s = self.hook_waiting_then_registry(
+            {"hook_event_name": "PermissionRequest", "tool_name": "AskUserQuestion",
+             "tool_input": {"questions": [{"question": "Q?", "options": ["a", "b"]}]}}, -5.0)
+        self.assertEqual(s["status"], "needs_attention")
+
+    def test_interrupted_turn_is_done_but_a_prose_question_stays(self):
+        s = self.hook_waiting_then_registry(
+            {"hook_event_name": "UserPromptSubmit", "prompt": "go"}, 2.0)
+        self.assertEqual(s["status"], "done")
+        s = self.hook_waiting_then_registry(
+            {"hook_event_name": "Stop", "last_assistant_message": "Shall I?"}, 2.0)
+        self.assertEqual((s["status"], s["attention"]["kind"]), ("needs_attention",
+                                                                 "prose_question"))
+
     def test_hook_session_of_a_dead_agent_is_hidden(self):
         self.run_hook({"session_id": "crashed", "hook_event_name": "UserPromptSubmit",
                        "prompt": "hi"}, {"CLAUDE_PID": str(dead_pid())})
