@@ -28,7 +28,7 @@ def pane_from_env(env: Mapping[str, str]) -> Dict[str, str]:
     """Return the multiplexer pane the agent runs in, from the environment the hook inherited."""
     tmux = env.get("TMUX", "")
     return {
-        "tmux_pane": env.get("TMUX_PANE", "") if tmux or env.get("TMUX_PANE") else "",
+        "tmux_pane": env.get("TMUX_PANE", ""),
         # $TMUX is "<socket path>,<server pid>,<session index>"
         "tmux_socket": tmux.split(",", 1)[0] if tmux else "",
         "zellij_session": env.get("ZELLIJ_SESSION_NAME", ""),

@@ -118,6 +118,36 @@ class LiveRegistry(ServerTestCase):
         self.assertEqual([sid for sid in "abcd" if sid in again], ["b", "c", "d"])
 
 
+class CodexRollouts(ServerTestCase):
+    def install_rollout(self):
+        sid = "01a1fb4f-8ba9-7b03-b177-2af74a622fa9"
+        day = os.path.join(self.paths.codex_sessions, time.strftime("%Y/%m/%d"))
+        os.makedirs(day)
+        path = os.path.join(day, "rollout-%s-%s.jsonl" % (time.strftime("%Y-%m-%dT%H-%M-%S"), sid))
+        with open(os.path.join(FIXTURES, "codex-0.169.0",
+                               "codex-0.169.0-exec-text-only.jsonl"), "rb") as src:
+            with open(path, "wb") as dst:
+                dst.write(src.read())
+        return path
+
+    def test_active_rollout_is_listed_and_dismissal_survives_a_restart(self):
+        path = self.install_rollout()
+        [s] = self.get_json("/api/state")["sessions"]
+        self.assertEqual((s["agent"], s["source"], s["status"]), ("codex", "rollout", "done"))
+        self.assertEqual(s["conversation_mtime_ns"], os.stat(path).st_mtime_ns)
+        conv = self.get_json("/api/conversation/%s?agent=codex" % s["session_id"])
+        self.assertEqual([m["role"] for m in conv["messages"]], ["user", "assistant"])
+        self.assertEqual(self.request("POST", "/api/dismiss/" + s["session_id"])[0], 200)
+        self.assertEqual(self.get_json("/api/state")["sessions"], [])
+        self.assertEqual(State(self.paths).sessions(), [])
+
+    def test_rollout_older_than_ten_minutes_is_not_live(self):
+        path = self.install_rollout()
+        old = time.time() - 11 * 60
+        os.utime(path, (old, old))
+        self.assertEqual(self.get_json("/api/state")["sessions"], [])
+
+
 class Ordering(ServerTestCase):
     def test_grouped_by_status_then_stable(self):
         for sid, event in (("a", "Stop"), ("b", "UserPromptSubmit"), ("c", "SessionStart"),
