@@ -34,7 +34,8 @@ def _session_id(req: Request) -> str:
 
 def get_state(state: State, req: Request) -> Answer:
     """GET /api/state: every live session and the server's clock."""
-    return HTTPStatus.OK, {"sessions": state.sessions(), "server_time": model.now_iso()}
+    return HTTPStatus.OK, {"sessions": state.sessions(), "server_time": model.now_iso(),
+                           "setup": state.setup()}
 
 
 def get_events(state: State, req: Request) -> Answer:

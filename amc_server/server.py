@@ -6,10 +6,13 @@ static dashboard. Every request first passes security.Guard; every error leaves 
 shape; a client that disconnects mid-answer is ignored. Housekeeping (lifecycle.clean) runs on a
 background thread about once a minute.
 """
+import base64
+import hashlib
 import json
 import logging
 import mimetypes
 import os
+import re
 import sys
 import threading
 import traceback
@@ -45,6 +48,19 @@ SECURITY_HEADERS = {
                                "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 }
+
+
+IMPORTMAP = re.compile(rb'<script type="importmap">(.*?)</script>', re.S)
+
+
+def csp_for_page(page: bytes) -> str:
+    """Return the CSP for an HTML page: ours, plus the hash of its one inline import map."""
+    csp = SECURITY_HEADERS["Content-Security-Policy"]
+    match = IMPORTMAP.search(page)
+    if not match:
+        return csp
+    digest = base64.b64encode(hashlib.sha256(match.group(1)).digest()).decode("ascii")
+    return csp.replace("script-src 'self'", "script-src 'self' 'sha256-%s'" % digest)
 
 
 class AmcServer(ThreadingHTTPServer):
@@ -180,28 +196,31 @@ class Handler(BaseHTTPRequestHandler):
             raise NotFound("no such file: %s" % path)
         with open(full, "rb") as f:
             data = f.read()
+        headers = {}
         if full == os.path.join(root, "index.html"):
             if self.server.guard.token_for_reads and not self.server.guard.token_ok(
                     query.get("token")):
                 raise Forbidden("this AMC server is reachable from the network: open the URL "
                                 "with ?token=<contents of the token file>")
             data = data.replace(TOKEN_PLACEHOLDER, self.server.guard.token.encode("ascii"))
+            headers["Content-Security-Policy"] = csp_for_page(data)
         ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
             ctype += "; charset=utf-8"
-        self._send(HTTPStatus.OK, data, ctype, head)
+        self._send(HTTPStatus.OK, data, ctype, head, headers)
 
     def _send_json(self, status: HTTPStatus, obj: Dict[str, Any], head: bool = False) -> None:
         data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
         self._send(status, data, "application/json; charset=utf-8", head)
 
-    def _send(self, status: HTTPStatus, data: bytes, ctype: str, head: bool = False) -> None:
+    def _send(self, status: HTTPStatus, data: bytes, ctype: str, head: bool = False,
+              headers: Optional[Dict[str, str]] = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
-            for key, value in SECURITY_HEADERS.items():
+            for key, value in dict(SECURITY_HEADERS, **(headers or {})).items():
                 self.send_header(key, value)
             if self.close_connection:
                 self.send_header("Connection", "close")

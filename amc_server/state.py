@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import agents, model, store
+from . import agents, hooks_config, model, store
 from .agents import claude_registry
 from .dismissed import Dismissed
 from .errors import NotFound
@@ -104,6 +104,13 @@ class State:
         except OSError:
             s["conversation_mtime_ns"] = 0
         s["project"] = s.get("project") or model.project_name(s.get("project_dir", ""))
+
+    def setup(self) -> Dict[str, Any]:
+        """Return whether AMC's hooks are wired in (the dashboard's empty state says so)."""
+        report = hooks_config.status(self.paths)
+        return {"claude_hooks": not report["claude"]["missing"],
+                "claude_settings": self.paths.claude_settings,
+                "codex_hooks": not report["codex"]["missing"]}
 
     def session(self, session_id: str) -> Optional[Dict[str, Any]]:
         """Return one session as /api/state shows it, or None."""

@@ -97,6 +97,26 @@ class Endpoints(ServerTestCase):
         self.assertNotIn("Access-Control-Allow-Origin", headers)
 
 
+    def test_state_says_whether_hooks_are_installed(self):
+        self.assertFalse(self.get_json("/api/state")["setup"]["claude_hooks"])
+        from amc_server import hooks_config
+        hooks_config.install(self.paths)
+        setup = self.get_json("/api/state")["setup"]
+        self.assertTrue(setup["claude_hooks"])
+        self.assertEqual(setup["claude_settings"], self.paths.claude_settings)
+
+    def test_page_csp_allows_exactly_its_import_map(self):
+        import base64
+        import hashlib
+        from amc_server.server import csp_for_page
+        page = b'<script type="importmap">{"imports": {}}</script><script>evil()</script>'
+        digest = base64.b64encode(hashlib.sha256(b'{"imports": {}}').digest()).decode()
+        csp = csp_for_page(page)
+        self.assertIn("script-src 'self' 'sha256-%s';" % digest, csp)
+        self.assertNotIn("unsafe-inline'; img", csp.split("script-src")[1].split(";")[0] + ";")
+        self.assertEqual(csp_for_page(b"<p>no map</p>").count("sha256"), 0)
+
+
 class ErrorShape(ServerTestCase):
     """Every error is {"ok": false, "error": "..."} with the right status."""
 
