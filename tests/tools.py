@@ -1,12 +1,17 @@
 """Find or install the external tools the end-to-end tests drive, at pinned versions.
 
-The e2e tests run the real agent CLIs (npm packages, pinned below) inside a real tmux. Locally a
-missing tool skips the test that needs it; with `CI=true` it fails instead, so CI can never go green
-by silently skipping everything. The npm packages go to one cache shared by every checkout:
+The e2e tests run the real agent CLIs (npm packages, pinned below) inside a real tmux, and the
+dashboard tests drive a real Chromium through Playwright for Python. Locally a missing tool skips
+the test that needs it; with `CI=true` it fails instead, so CI can never go green by silently
+skipping everything. The npm packages and Playwright go to one cache shared by every checkout:
 `$AMC_TEST_CACHE`, else `$XDG_CACHE_HOME/amc-tests`, else `~/.cache/amc-tests`, one directory per
 `<package>-<version>`. Installs are idempotent and serialised with a lock file, so parallel test
-processes do not download 400 MB twice or see half-installed trees: npm installs into a scratch
-directory which is renamed into place only after the binary answers `--version`.
+processes do not download 400 MB twice or see half-installed trees: npm and pip install into a
+scratch directory which is renamed into place only after the tool answers (`--version`, an import).
+
+tmux and Chromium come from the system (apt-get when missing and root/sudo allows). Chromium is
+Debian's `chromium` package, not Playwright's download: its version follows Debian's security
+updates, which an exact pin could not install, and Playwright drives it by `executable_path`.
 """
 import fcntl
 import os
@@ -14,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import unittest
-from typing import Callable, Dict, List, Mapping, NamedTuple, Optional
+from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 INSTALL_TIMEOUT = 900  # seconds; the CLI packages are ~400 MB each
 
@@ -31,7 +36,17 @@ NPM_TOOLS: Dict[str, NpmTool] = {
     "claude": NpmTool("@anthropic-ai/claude-code", "2.1.329", "claude-code", "claude", "2.1.329"),
     "codex": NpmTool("@openai/codex", "0.169.0", "codex", "codex", "0.169.0"),
 }
-TOOLS = ("tmux", "claude", "codex")
+TOOLS = ("tmux", "claude", "codex", "chromium", "playwright")
+
+
+class PipTool(NamedTuple):
+    package: str  # PyPI name
+    version: str  # exact pin
+    module: str   # what must import from the target directory
+
+
+PLAYWRIGHT = PipTool("playwright", "1.65.2", "playwright.sync_api")
+CHROMIUM_PATHS = ("/usr/bin/chromium",)  # Debian's package; Playwright is pointed at it
 
 
 class ToolMissing(AssertionError):
@@ -176,38 +191,127 @@ def _can_apt() -> Optional[List[str]]:
     return None
 
 
-def tmux(install: bool = True) -> Optional[str]:
-    """Return the tmux binary, installing it with apt-get when missing and root/sudo allows."""
-    if _found.get("tmux"):
-        return _found["tmux"]
-    found = shutil.which("tmux") or next(
-        (p for p in ("/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux")
-         if os.access(p, os.X_OK)), None)
-    if not found and install and "tmux" not in _tried:
-        _tried.add("tmux")
+def _system_bin(name: str, candidates: Tuple[str, ...]) -> Optional[str]:
+    return shutil.which(name) or next((p for p in candidates if os.access(p, os.X_OK)), None)
+
+
+def _apt_installed(name: str, package: str, candidates: Tuple[str, ...],
+                   install: bool) -> Optional[str]:
+    """Return system binary `name`, installing Debian `package` with apt-get when missing."""
+    if _found.get(name):
+        return _found[name]
+    found = _system_bin(name, candidates)
+    if not found and install and name not in _tried:
+        _tried.add(name)
         apt = _can_apt()
         if apt:
             with _Lock(os.path.join(cache_dir(), "apt.lock")):
-                found = shutil.which("tmux")
+                found = _system_bin(name, candidates)
                 if not found:
-                    log("installing tmux with apt-get ...")
+                    log("installing %s with apt-get ..." % package)
                     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-                    for argv in (apt + ["install", "-y", "tmux"],
-                                 apt + ["update"], apt + ["install", "-y", "tmux"]):
+                    for argv in (apt + ["install", "-y", package],
+                                 apt + ["update"], apt + ["install", "-y", package]):
                         subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL, env=env, timeout=INSTALL_TIMEOUT)
-                        found = shutil.which("tmux") or (
-                            "/usr/bin/tmux" if os.access("/usr/bin/tmux", os.X_OK) else None)
+                        found = _system_bin(name, candidates)
                         if found:
                             break
         else:
-            log("tmux is missing and cannot be installed here (needs apt-get and root/sudo)")
-    _found["tmux"] = found
+            log("%s is missing and cannot be installed here (needs apt-get and root/sudo)" % name)
+    _found[name] = found
     return found
 
 
+def tmux(install: bool = True) -> Optional[str]:
+    """Return the tmux binary, installing it with apt-get when missing and root/sudo allows."""
+    return _apt_installed("tmux", "tmux", (
+        "/usr/bin/tmux", "/usr/local/bin/tmux", "/opt/homebrew/bin/tmux"), install)
+
+
+def chromium(install: bool = True) -> Optional[str]:
+    """Return Debian's Chromium (/usr/bin/chromium), installing it with apt-get when missing."""
+    return _apt_installed("chromium", "chromium", CHROMIUM_PATHS, install)
+
+
+def pip_dir(tool: PipTool = PLAYWRIGHT, env: Optional[Mapping[str, str]] = None) -> str:
+    """Return the `pip install --target` directory of a pinned Python package."""
+    return os.path.join(cache_dir(env), "pylib-%s-%s" % (tool.package, tool.version))
+
+
+def pip_install_argv(python: str, target: str, tool: PipTool = PLAYWRIGHT) -> List[str]:
+    """Return the pip command that installs `tool` at its pin into `target`."""
+    return [python, "-m", "pip", "install", "--target", target, "--no-input",
+            "--disable-pip-version-check", "--no-warn-script-location", "--quiet",
+            "%s==%s" % (tool.package, tool.version)]
+
+
+_IMPORT_PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import importlib, importlib.metadata
+importlib.import_module(sys.argv[2])
+print(importlib.metadata.version(sys.argv[3]))
+"""
+
+
+def _imports(target: str, tool: PipTool) -> bool:
+    """Tell whether this Python imports `tool` at its pin from `target` (greenlet is ABI-bound)."""
+    if not os.path.isdir(target):
+        return False
+    try:
+        out = subprocess.run([sys.executable, "-c", _IMPORT_PROBE, target, tool.module,
+                              tool.package], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and out.stdout.decode().split()[-1:] == [tool.version]
+
+
+def playwright(install: bool = True) -> Optional[str]:
+    """Return the directory holding Playwright for Python at its pin (put it on sys.path)."""
+    if _found.get("playwright"):
+        return _found["playwright"]
+    tool = PLAYWRIGHT
+    target = pip_dir(tool)
+    if _imports(target, tool):
+        _found["playwright"] = target
+        return target
+    if not install or "playwright" in _tried:
+        return None
+    _tried.add("playwright")
+    with _Lock(target + ".lock"):
+        if _imports(target, tool):  # another process won the race
+            _found["playwright"] = target
+            return target
+        scratch = "%s.tmp-%d" % (target, os.getpid())
+        shutil.rmtree(scratch, ignore_errors=True)
+        log("installing %s==%s into %s ..." % (tool.package, tool.version, target))
+        try:
+            proc = subprocess.run(pip_install_argv(sys.executable, scratch, tool),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=INSTALL_TIMEOUT)
+        except (OSError, subprocess.SubprocessError) as e:
+            shutil.rmtree(scratch, ignore_errors=True)
+            log("pip install failed: %s" % e)
+            return None
+        if proc.returncode != 0 or not _imports(scratch, tool):
+            shutil.rmtree(scratch, ignore_errors=True)
+            log("pip install of %s==%s failed (exit %d):\n%s" % (
+                tool.package, tool.version, proc.returncode,
+                proc.stdout.decode("utf-8", "replace")[-3000:]))
+            return None
+        if os.path.exists(target):  # a broken earlier install, or one built for another Python
+            shutil.rmtree(target, ignore_errors=True)
+        os.rename(scratch, target)
+        log("installed %s==%s" % (tool.package, tool.version))
+    _found["playwright"] = target
+    return target
+
+
 FINDERS: Dict[str, Callable[..., Optional[str]]] = {
-    "tmux": tmux, "claude": claude_bin, "codex": codex_bin}
+    "tmux": tmux, "claude": claude_bin, "codex": codex_bin, "chromium": chromium,
+    "playwright": playwright}
 
 
 def require(name: str) -> str:
@@ -220,6 +324,12 @@ def require(name: str) -> str:
         tool = NPM_TOOLS[name]
         message += " (wanted %s@%s in %s; needs node + npm and the npm registry)" % (
             tool.package, tool.version, npm_dir(tool))
+    elif name == "chromium":
+        message += " (wanted Debian's chromium at %s; needs apt-get and root/sudo)" % (
+            CHROMIUM_PATHS[0],)
+    elif name == "playwright":
+        message += " (wanted %s==%s in %s; needs pip and PyPI)" % (
+            PLAYWRIGHT.package, PLAYWRIGHT.version, pip_dir())
     if in_ci():
         raise ToolMissing(message + "; CI=true, so this is a failure, not a skip")
     raise unittest.SkipTest(message)
@@ -230,7 +340,7 @@ def ensure_all(verbose: bool = True) -> Dict[str, Optional[str]]:
     found = {name: FINDERS[name]() for name in TOOLS}
     if verbose:
         for name in TOOLS:
-            log("%-6s %s" % (name, found[name] or "MISSING"))
+            log("%-10s %s" % (name, found[name] or "MISSING"))
     return found
 
 

@@ -1,0 +1,176 @@
+/**
+ * The dashboard's root: owns the server state (fed by lib/poll.js), the filters, the open
+ * conversation, dismissals, alert opt-ins and the global keyboard shortcuts (j/k, /, Esc; Enter
+ * and digits are handled by the focused card). Everything it derives comes from state.js.
+ */
+import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
+import { watchState } from "../lib/poll.js";
+import { useDismissals } from "../lib/dismissals.js";
+import {
+  beep, loadPrefs, notificationPermission, notify, requestNotifications, savePrefs, unlockAudio,
+} from "../lib/alerts.js";
+import {
+  clockSkew, countByStatus, filterSessions, newlyNeedingAttention, pageTitle, projectsOf, reasonText,
+} from "../state.js";
+import { TopBar } from "./top-bar.js";
+import { ConnectionBanner } from "./connection-banner.js";
+import { Overview } from "./overview.js";
+import { UndoToast } from "./undo-toast.js";
+import { Conversation } from "./conversation.js";
+
+const CARD = 'article[data-testid="session-card"]';
+const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+
+/** Move keyboard focus to the next (dir 1) or previous (dir -1) card, in page order. */
+function moveFocus(dir) {
+  const cards = [...document.querySelectorAll(CARD)];
+  if (!cards.length) return;
+  const active = document.activeElement;
+  const i = cards.indexOf(active && active.closest ? active.closest(CARD) : null);
+  const next = i < 0 ? (dir > 0 ? 0 : cards.length - 1) : Math.min(cards.length - 1, Math.max(0, i + dir));
+  cards[next].focus();
+  cards[next].scrollIntoView({ block: "nearest" });
+}
+
+function focusCard(id) {
+  const card = [...document.querySelectorAll(CARD)].find((c) => c.dataset.sessionId === id);
+  if (card) card.focus();
+}
+
+export function App() {
+  const [server, setServer] = useState(null);
+  const [skew, setSkew] = useState(0);
+  const [conn, setConn] = useState({ status: "connecting", error: "" });
+  const [filters, setFilters] = useState({ project: "", text: "" });
+  const [open, setOpen] = useState(null); // {id, session}: the conversation shown, with its last known record
+  const [prefs, setPrefs] = useState(loadPrefs);
+  const [permission, setPermission] = useState(notificationPermission);
+  const dismissals = useDismissals();
+  const textRef = useRef(null);
+  const prevSessions = useRef(null);
+  const prefsRef = useRef(prefs);
+  prefsRef.current = prefs;
+  const openRef = useRef(open);
+  openRef.current = open;
+  const returnFocus = useRef(null);
+
+  useEffect(() => watchState({
+    onState: (state) => {
+      const sessions = Array.isArray(state.sessions) ? state.sessions : [];
+      setSkew(clockSkew(state.server_time, Date.now()));
+      const fresh = newlyNeedingAttention(prevSessions.current, sessions);
+      prevSessions.current = sessions;
+      if (fresh.length && prefsRef.current.notify) {
+        fresh.forEach((s) => notify(`${s.project || "A session"} needs attention`, reasonText(s), s.session_id));
+      }
+      if (fresh.length && prefsRef.current.sound) beep();
+      setServer({ ...state, sessions });
+    },
+    onConnection: (status, error) => setConn({ status, error: error ? error.message : "" }),
+  }), []);
+
+  useEffect(() => {
+    if (server) dismissals.prune(server.sessions);
+  }, [server]);
+
+  const all = server ? server.sessions.filter((s) => !dismissals.hidden.has(s.session_id)) : [];
+  const shown = filterSessions(all, filters);
+  const counts = countByStatus(all);
+  const waiting = counts.needs_attention || 0;
+
+  useEffect(() => {
+    document.title = pageTitle(waiting);
+  }, [waiting]);
+
+  const openConversation = (session) => {
+    returnFocus.current = session.session_id;
+    setOpen({ id: session.session_id, session });
+  };
+  const close = () => setOpen(null);
+
+  // Layout effect: focus returns in the same task as the close, so a key pressed right after
+  // (e.g. "/") is not overtaken by a late focus change. Never steal focus the user moved.
+  useLayoutEffect(() => {
+    if (!open && returnFocus.current) {
+      const active = document.activeElement;
+      if (!active || active === document.body) focusCard(returnFocus.current);
+      returnFocus.current = null;
+    }
+  }, [open]);
+
+  useEffect(() => {
+    const onKey = (e) => {
+      if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.key === "Escape") {
+        if (openRef.current) {
+          e.preventDefault();
+          setOpen(null);
+        }
+        return;
+      }
+      if (openRef.current || isEditable(e.target)) return;
+      if (e.key === "/") {
+        e.preventDefault();
+        if (textRef.current) {
+          textRef.current.focus();
+          textRef.current.select();
+        }
+      } else if (e.key === "j" || e.key === "k") {
+        e.preventDefault();
+        moveFocus(e.key === "j" ? 1 : -1);
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  useEffect(() => {
+    if (!prefs.sound) return undefined;
+    // Browsers only start audio after a gesture: wake the AudioContext on the first one.
+    const wake = () => unlockAudio();
+    document.addEventListener("pointerdown", wake, { once: true });
+    document.addEventListener("keydown", wake, { once: true });
+    return () => {
+      document.removeEventListener("pointerdown", wake);
+      document.removeEventListener("keydown", wake);
+    };
+  }, [prefs.sound]);
+
+  const updatePrefs = (next) => {
+    setPrefs(next);
+    savePrefs(next);
+  };
+  const onToggle = async (kind) => {
+    if (kind === "sound") {
+      const next = { ...prefs, sound: !prefs.sound };
+      if (next.sound) {
+        unlockAudio();
+        beep();
+      }
+      updatePrefs(next);
+    } else if (prefs.notify && permission === "granted") {
+      updatePrefs({ ...prefs, notify: false });
+    } else {
+      const result = await requestNotifications();
+      setPermission(result);
+      updatePrefs({ ...prefsRef.current, notify: result === "granted" });
+    }
+  };
+
+  const openSession = open && (all.find((s) => s.session_id === open.id) || open.session);
+  return html`<div class="app">
+    <div class="page" inert=${!!open}>
+      <${TopBar} counts=${counts} status=${conn.status} projects=${projectsOf(all)} filters=${filters}
+        onFilters=${setFilters} textRef=${textRef} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
+      <${ConnectionBanner} status=${conn.status} error=${conn.error} />
+      <main class="main">
+        ${server ? html`<${Overview} all=${all} shown=${shown} setup=${server.setup} skew=${skew}
+            onOpen=${openConversation} onDismiss=${dismissals.request} errors=${dismissals.errors}
+            onClearFilters=${() => setFilters({ project: "", text: "" })} />`
+          : html`<p class="muted boot">${conn.status === "disconnected" ? "Cannot reach the AMC server yet." : "Connecting to AMC…"}</p>`}
+      </main>
+    </div>
+    <${UndoToast} toast=${dismissals.toast} onUndo=${dismissals.undo} />
+    ${openSession && html`<${Conversation} key=${open.id} sessionId=${open.id} session=${openSession} onClose=${close} />`}
+  </div>`;
+}

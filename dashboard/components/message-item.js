@@ -1,0 +1,40 @@
+/**
+ * One transcript message: who and when, then thinking (collapsed), the text (assistant text as
+ * safe Markdown, user text plain), image placeholders and tool calls. Marks failed API turns and
+ * interrupted ones.
+ */
+import { html } from "../lib/preact.js";
+import { formatBytes, formatClock } from "../state.js";
+import { LongText } from "./long-text.js";
+import { ToolCall } from "./tool-call.js";
+import { ThinkingBlock } from "./thinking-block.js";
+
+const KIND_LABELS = { command: "command", bash: "shell", queued: "queued" };
+
+/** Props: message (see docs/api.md Message), agentName ("Claude" | "Codex"). */
+export function MessageItem({ message: m, agentName }) {
+  const isUser = m.role === "user";
+  const images = Array.isArray(m.images) ? m.images : [];
+  const calls = Array.isArray(m.tool_calls) ? m.tool_calls : [];
+  const kind = isUser && KIND_LABELS[m.kind];
+  const failed = m.is_error || m.api_error;
+  return html`<article class=${`msg ${isUser ? "from-user" : "from-agent"}${failed ? " failed" : ""}`}
+      data-testid="message" data-role=${m.role} data-message-id=${m.id}>
+    <header class="msg-head">
+      <span class="who">${isUser ? "You" : agentName}</span>
+      ${kind && html`<span class="badge">${kind}</span>`}
+      ${failed && html`<span class="badge error">API error</span>`}
+      ${m.interrupted && html`<span class="badge warn">interrupted</span>`}
+      <span class="spacer"></span>
+      <time data-testid="message-time" datetime=${m.timestamp || undefined} title=${m.timestamp || undefined}>
+        ${formatClock(m.timestamp)}</time>
+    </header>
+    <div class="msg-body" data-testid="message-body">
+      ${m.thinking && html`<${ThinkingBlock} text=${m.thinking} />`}
+      ${m.content && html`<${LongText} text=${m.content} markdown=${!isUser} />`}
+      ${images.map((img, i) => html`<div class="image-ph" data-testid="image-placeholder" key=${i}>
+          Image: ${img.media_type || "unknown type"}, ${formatBytes(img.bytes)}</div>`)}
+      ${calls.map((c, i) => html`<${ToolCall} key=${c.id || i} call=${c} />`)}
+    </div>
+  </article>`;
+}

@@ -1,0 +1,97 @@
+/**
+ * One session on the overview: project, agent, status (label and colour), time in status, last
+ * message, pane, and, while it needs attention, the reason and the controls to answer it.
+ *
+ * The card owns its answering state: which of several questions have been answered from here
+ * (answers go to the first unanswered one), the options picked for a multiSelect question, and the
+ * one request in flight (buttons disabled meanwhile; a failure is shown in the card, role=alert).
+ */
+import { html, useState } from "../lib/preact.js";
+import { useAction } from "../lib/hooks.js";
+import { respond } from "../lib/api.js";
+import {
+  agentLabel, clean, denyOption, paneLabel, questionsKey, reasonText, statusLabel,
+} from "../state.js";
+import { StatusAge } from "./status-age.js";
+import { QuestionBlock } from "./question-block.js";
+import { PermissionPrompt } from "./permission-prompt.js";
+import { ProseReply } from "./prose-reply.js";
+import { ActionError } from "./action-error.js";
+
+const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+
+/** Props: session, skew, onOpen(session), onDismiss(session), externalError (e.g. a failed dismiss). */
+export function SessionCard({ session: s, skew, onOpen, onDismiss, externalError }) {
+  const action = useAction();
+  const key = questionsKey(s);
+  const [answers, setAnswers] = useState({ key, done: 0, picked: [] });
+  const mine = answers.key === key ? answers : { key, done: 0, picked: [] };
+  const attention = s.status === "needs_attention" ? s.attention || {} : null;
+  const questions = attention ? s.pending_questions || [] : [];
+  const current = questions[mine.done];
+
+  const send = (body) => action.run(() => respond(s.session_id, body));
+  const advance = () => setAnswers({ key, done: mine.done + 1, picked: [] });
+
+  const chooseOption = async (n) => {
+    if (!current || action.busy || n < 1 || n > (current.options || []).length) return;
+    if (current.multiSelect) {
+      const picked = mine.picked.includes(n) ? mine.picked.filter((x) => x !== n) : [...mine.picked, n];
+      setAnswers({ ...mine, picked });
+    } else if (await send({ text: String(n) })) {
+      advance();
+    }
+  };
+  const submitMulti = async () => {
+    if (!mine.picked.length) return;
+    const text = mine.picked.slice().sort((a, b) => a - b).join(",");
+    if (await send({ text })) advance();
+  };
+  const sendFree = async (text) => {
+    const ok = await send({ text, freeform: true, optionCount: (current.options || []).length });
+    if (ok) advance();
+    return ok;
+  };
+
+  const onKeyDown = (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || isEditable(e.target)) return;
+    if (e.key === "Enter" && e.target === e.currentTarget) {
+      e.preventDefault();
+      onOpen(s);
+    } else if (/^[1-9]$/.test(e.key) && current) {
+      e.preventDefault();
+      chooseOption(Number(e.key));
+    }
+  };
+
+  const preview = clean(s.last_message_preview, 400);
+  const titleId = `card-${s.session_id}`;
+  return html`<article class=${`card st-${s.status}`} data-testid="session-card" data-session-id=${s.session_id}
+      tabindex="0" aria-labelledby=${titleId} onKeyDown=${onKeyDown}>
+    <header class="card-head">
+      <h3 class="project" id=${titleId} data-testid="project" title=${clean(s.project_dir) || undefined}>${clean(s.project, 200) || "(unknown project)"}</h3>
+      <span class="agent" data-testid="agent">${agentLabel(s.agent)}</span>
+      <span class="spacer"></span>
+      <span class="status-pill" data-testid="status">${statusLabel(s.status)}</span>
+      <${StatusAge} session=${s} skew=${skew} />
+    </header>
+    ${attention && html`<p class="reason" data-testid="reason">${reasonText(s)}</p>`}
+    <p class=${`preview${preview ? "" : " muted"}`} data-testid="preview">${preview || "No messages yet"}</p>
+    ${questions.map((q, i) => html`<${QuestionBlock} key=${`${key}-${i}`} q=${q} index=${i} total=${questions.length}
+        state=${i < mine.done ? "answered" : i === mine.done ? "current" : "waiting"}
+        picked=${i === mine.done ? mine.picked : []} busy=${action.busy}
+        onOption=${chooseOption} onSubmitMulti=${submitMulti} onFree=${sendFree} />`)}
+    ${attention && attention.kind === "permission" && html`<${PermissionPrompt} attention=${attention} busy=${action.busy}
+        onAllow=${() => send({ text: "1" })} onDeny=${() => send({ text: String(denyOption(s)) })} />`}
+    ${attention && attention.kind === "prose_question" && html`<${ProseReply} text=${clean(attention.text)}
+        busy=${action.busy} onSend=${(text) => send({ text })} />`}
+    <${ActionError} message=${action.error || externalError} onDismiss=${action.error ? action.clearError : undefined} />
+    <footer class="card-foot">
+      <code class="pane" data-testid="pane">${paneLabel(s)}</code>
+      <span class="spacer"></span>
+      ${s.status === "done" && html`<button type="button" class="quiet" data-testid="dismiss"
+          onClick=${() => onDismiss(s)}>Dismiss</button>`}
+      <button type="button" data-testid="open-conversation" onClick=${() => onOpen(s)}>Open</button>
+    </footer>
+  </article>`;
+}

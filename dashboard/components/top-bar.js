@@ -1,0 +1,24 @@
+/** The header: name, a one-line summary of what needs you, the filters and the alert opt-ins. */
+import { html } from "../lib/preact.js";
+import { FilterBar } from "./filter-bar.js";
+import { AlertToggles } from "./alert-toggles.js";
+
+/** Props: counts ({needs_attention, active, ...}), connected, plus FilterBar and AlertToggles props. */
+export function TopBar({ counts, status, projects, filters, onFilters, textRef, prefs, permission, onToggle }) {
+  const waiting = counts.needs_attention || 0;
+  return html`<header class="topbar">
+    <div class="brand">
+      <h1><abbr title="Agent Mission Control">AMC</abbr></h1>
+      <span class=${`live ${status}`} title=${status === "connected" ? "Live" : status}>
+        <span class="live-dot" aria-hidden="true"></span>
+        <span class="visually-hidden">${status}</span>
+      </span>
+      <span class=${`summary${waiting ? " hot" : ""}`}>
+        ${waiting ? `${waiting} need${waiting === 1 ? "s" : ""} you` : "Nothing needs you"}
+        <span class="muted"> · ${counts.active || 0} active</span>
+      </span>
+    </div>
+    <${FilterBar} projects=${projects} filters=${filters} onChange=${onFilters} textRef=${textRef} />
+    <${AlertToggles} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
+  </header>`;
+}

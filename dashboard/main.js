@@ -1,0 +1,7 @@
+/** Entry point: mounts the dashboard. Everything else lives in components/, lib/ and state.js. */
+import { html, render } from "./lib/preact.js";
+import { App } from "./components/app.js";
+
+const root = document.getElementById("app");
+root.textContent = ""; // drop the "Loading" placeholder
+render(html`<${App} />`, root);
