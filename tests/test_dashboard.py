@@ -515,3 +515,62 @@ class Lifecycle(DashboardTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LiveConversation(DashboardTestCase):
+    """An open conversation follows its transcript as it grows, without losing the reader's place."""
+
+    dialog = Conversation.dialog
+    message = Conversation.message
+
+    SCROLLER = """d => { const all = [d, ...d.querySelectorAll('*')];
+        return all.find(e => e.scrollHeight > e.clientHeight + 20 &&
+                             getComputedStyle(e).overflowY !== 'visible'); }"""
+
+    def append_turn(self, path, n):
+        stamp = "2026-11-21T00:00:%02d.000Z" % n
+        lines = [
+            {"type": "user", "uuid": "u-live-%d" % n, "timestamp": stamp, "isSidechain": False,
+             "message": {"role": "user", "content": "LIVE-PROMPT-%d" % n}},
+            {"type": "assistant", "uuid": "a-live-%d" % n, "timestamp": stamp, "isSidechain": False,
+             "message": {"id": "msg_live_%d" % n, "role": "assistant", "model": "m",
+                         "content": [{"type": "text", "text": "LIVE-REPLY-%d\n\n%s" % (
+                             n, "filler line\n\n" * 8)}]}},
+        ]
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in lines))
+
+    def scroll_state(self):
+        return self.dialog().evaluate(
+            "d => { const e = (%s)(d); return e ? [e.scrollTop, e.scrollHeight, e.clientHeight]"
+            " : null; }" % self.SCROLLER)
+
+    def test_follows_new_messages_and_keeps_the_place_when_scrolled_up(self):
+        sid = self.feed("bash-tool", upto=5)
+        path = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl")
+        for n in range(1, 9):
+            self.append_turn(path, n)
+        self.open_dashboard()
+        expect = self.expect
+        self.tid("open-conversation", self.card(sid)).click()
+        expect(self.message("assistant", "LIVE-REPLY-8")).to_have_count(1)
+        top, height, client = self.scroll_state()
+        self.assertGreater(height, client, "the test needs a scrolling conversation")
+        self.assertGreaterEqual(top + client, height - 5, "opens scrolled to the end")
+        # Mark a rendered message: if the list were rebuilt (flicker), the mark would be gone.
+        self.message("user", "LIVE-PROMPT-1").evaluate("e => { e.__amcMark = 1; }")
+
+        self.append_turn(path, 9)  # the transcript's mtime changes: the page refetches
+        expect(self.message("assistant", "LIVE-REPLY-9")).to_have_count(1, timeout=10000)
+        self.page.wait_for_timeout(300)
+        top, height, client = self.scroll_state()
+        self.assertGreaterEqual(top + client, height - 5, "follows new messages at the end")
+        self.assertEqual(self.message("user", "LIVE-PROMPT-1").evaluate("e => e.__amcMark"), 1)
+
+        self.dialog().evaluate("d => { (%s)(d).scrollTop = 0; }" % self.SCROLLER)
+        self.page.wait_for_timeout(300)
+        self.append_turn(path, 10)
+        expect(self.message("assistant", "LIVE-REPLY-10")).to_have_count(1, timeout=10000)
+        self.page.wait_for_timeout(300)
+        top, _, _ = self.scroll_state()
+        self.assertLess(top, 50, "a reader who scrolled up is not pulled to the end")
