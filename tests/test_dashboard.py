@@ -188,6 +188,36 @@ class Answering(DashboardTestCase):
         expect(question.locator('button[data-testid="multi-submit"]')).to_have_count(0)
         self.screenshot("question-card")
 
+    def test_multi_question_and_multiselect(self):
+        sid = self.new_id()
+        questions = [
+            {"question": "Which checks should run?", "header": "Checks", "multiSelect": True,
+             "options": [{"label": "Lint", "description": "ruff"},
+                         {"label": "Types", "description": "mypy"},
+                         {"label": "Tests", "description": "unit"}]},
+            {"question": "Deploy after?", "header": "Deploy", "multiSelect": False,
+             "options": [{"label": "Yes", "description": ""}, {"label": "No", "description": ""}]}]
+        for event in ("UserPromptSubmit", "PreToolUse"):
+            self.run_hook({"session_id": sid, "hook_event_name": event, "prompt": "go",
+                           "cwd": "/home/dev/work/multi", "tool_name": "AskUserQuestion",
+                           "tool_input": {"questions": questions}})
+        self.open_dashboard()
+        card = self.card(sid)
+        blocks = self.tid("question", card)
+        expect = self.expect
+        expect(blocks).to_have_count(2)
+        expect(self.tid("question-header", blocks.nth(0))).to_have_text("Checks")
+        expect(self.tid("question-header", blocks.nth(1))).to_have_text("Deploy")
+        expect(blocks.nth(1).locator('button[data-testid="option"]')).to_have_count(2)
+        first = blocks.nth(0)
+        first.locator('button[data-testid="option"][data-option="1"]').click()
+        first.locator('button[data-testid="option"][data-option="3"]').click()
+        self.assertEqual(self.posts("/api/respond/"), [], "toggling a multiSelect option sends nothing")
+        with self.page.expect_request(lambda r: r.method == "POST"
+                                      and "/api/respond/" in r.url) as sent:
+            first.locator('button[data-testid="multi-submit"]').click()
+        self.assert_api_post(sent.value, "/api/respond/" + sid, {"text": "1,3"})
+
     def test_option_click_posts_its_number_with_the_token_and_shows_the_server_error(self):
         self.open_dashboard()
         card = self.card(self.sid)
