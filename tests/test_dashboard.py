@@ -604,3 +604,62 @@ class LiveConversation(DashboardTestCase):
         self.page.wait_for_timeout(300)
         top, _, _ = self.scroll_state()
         self.assertLess(top, 50, "a reader who scrolled up is not pulled to the end")
+
+
+class AttentionAlerts(DashboardTestCase):
+    # A stand-in for the browser's Notification API that records what the page does with it.
+    FAKE_NOTIFICATION = """
+        window.__requests = 0; window.__shown = [];
+        window.Notification = class {
+            constructor(title, options) { window.__shown.push([title, (options || {}).body]); }
+            static requestPermission() { window.__requests++; window.Notification.permission = 'granted';
+                                         return Promise.resolve('granted'); }
+        };
+        window.Notification.permission = 'default';
+    """
+
+    def test_notification_is_opt_in_and_names_the_project_and_question(self):
+        self.page.add_init_script(self.FAKE_NOTIFICATION)
+        self.run_hook({"session_id": "n1", "hook_event_name": "UserPromptSubmit", "prompt": "go",
+                       "cwd": "/home/dev/work/notify-proj"})
+        self.open_dashboard()
+        self.page.wait_for_timeout(500)
+        self.assertEqual(self.page.evaluate("window.__requests"), 0, "never asked on load")
+        self.tid("enable-notifications").click()
+        self.page.wait_for_function("() => window.__requests === 1")
+        self.run_hook({"session_id": "n1", "hook_event_name": "PreToolUse",
+                       "tool_name": "AskUserQuestion", "tool_input": {"questions": [
+                           {"question": "Ship it now?", "header": "Ship",
+                            "options": [{"label": "Yes"}, {"label": "No"}]}]}})
+        self.page.wait_for_function("() => window.__shown.length > 0", timeout=10000)
+        title, body = self.page.evaluate("window.__shown[0]")
+        self.assertIn("notify-proj", title + " " + body)
+        self.assertIn("Ship it now?", title + " " + body)
+        self.page.wait_for_timeout(2500)  # later polls of the same state do not notify again
+        self.assertEqual(self.page.evaluate("window.__shown.length"), 1)
+
+
+class LongConversation(DashboardTestCase):
+    dialog = Conversation.dialog
+    message = Conversation.message
+
+    def test_most_recent_part_first_then_load_earlier(self):
+        sid = self.feed("bash-tool", upto=5)
+        path = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl")
+        with open(path, "a") as f:
+            for n in range(260):
+                f.write(json.dumps({"type": "user", "uuid": "u-%d" % n, "isSidechain": False,
+                                    "timestamp": "2026-11-21T00:00:00.000Z",
+                                    "message": {"role": "user", "content": "PROMPT-%03d" % n}})
+                        + "\n")
+        self.open_dashboard()
+        self.tid("open-conversation", self.card(sid)).click()
+        expect = self.expect
+        expect(self.message("user", "PROMPT-259")).to_have_count(1)
+        messages = self.dialog().locator('[data-testid="message"]')
+        first_count = messages.count()
+        self.assertLessEqual(first_count, 200)
+        expect(self.message("user", "BASH: echo hello-from-bash")).to_have_count(0)
+        self.tid("load-earlier", self.dialog()).click()
+        expect(self.message("user", "BASH: echo hello-from-bash")).to_have_count(1)
+        self.assertGreater(messages.count(), first_count)
