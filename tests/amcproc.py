@@ -15,6 +15,25 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 from tests.agentenv import BIN, ROOT
 
+def end_process_group(proc: subprocess.Popen) -> None:
+    """End a child started with start_new_session (SIGTERM, then SIGKILL) and close its stdout."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            proc.wait(timeout=5)
+    if proc.stdout:
+        proc.stdout.close()
+
+
 class AmcServer:
     """`bin/amc serve --port 0` in the foreground, as a child process; `stop()` ends it."""
 
@@ -59,21 +78,7 @@ class AmcServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                proc.wait(timeout=5)
-        if proc.stdout:
-            proc.stdout.close()
+        end_process_group(proc)
         self._log.close()
 
     def get(self, path: str, **params: str) -> Any:

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import uuid
 from typing import Any, Dict, List, Optional, Pattern, Tuple
 
 from tests import tools
+from tests.amcproc import end_process_group
 from tests.helpers import AMC, FIXTURES, ROOT, ServerTestCase
 
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
@@ -256,15 +256,4 @@ class DashboardTestCase(ServerTestCase):
     @staticmethod
     def kill_process(proc: subprocess.Popen) -> None:
         """End a child started by serve_process (its process group), if still running."""
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        if proc.stdout:
-            proc.stdout.close()
+        end_process_group(proc)
