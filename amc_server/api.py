@@ -1,19 +1,26 @@
 """The HTTP API as data: ROUTES maps (method, path pattern) to one function per endpoint.
 
-Endpoint functions take a `Request` and return `(HTTPStatus, dict)`; they never touch sockets
-(server.py is the only writer of response bytes) and signal failure by raising `ApiError`, which
-becomes `{"ok": false, "error": "..."}`. Add keys to answers, never rename them (docs/api.md).
+Endpoint functions take the `App` (state and delivery) and a `Request` and return `(HTTPStatus,
+dict)`; they never touch sockets (server.py is the only writer of response bytes) and signal
+failure by raising `ApiError`, which becomes `{"ok": false, "error": "..."}`. Add keys to answers, never rename them (docs/api.md).
 """
 import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Pattern, Tuple
 
 from . import model, store
-from .errors import BadRequest, MethodNotAllowed, NotFound, NotImplementedYet
+from .errors import BadRequest, MethodNotAllowed, NotFound
 from .paths import valid_id
+from .delivery import Delivery
 from .state import State
 
 Answer = Tuple[HTTPStatus, Dict[str, Any]]
+
+
+class App(NamedTuple):
+    """What endpoints work with: the merged session state and the answer delivery."""
+    state: State
+    delivery: Delivery
 MAX_EVENTS = 5000
 
 
@@ -32,15 +39,18 @@ def _session_id(req: Request) -> str:
     return sid
 
 
-def get_state(state: State, req: Request) -> Answer:
+def get_state(app: "App", req: Request) -> Answer:
     """GET /api/state: every live session and the server's clock."""
-    return HTTPStatus.OK, {"sessions": state.sessions(), "server_time": model.now_iso(),
-                           "setup": state.setup()}
+    sessions = app.state.sessions()
+    app.delivery.annotate(sessions)
+    return HTTPStatus.OK, {"sessions": sessions, "server_time": model.now_iso(),
+                           "setup": app.state.setup()}
 
 
-def get_events(state: State, req: Request) -> Answer:
+def get_events(app: "App", req: Request) -> Answer:
     """GET /api/events/<id>: the session's hook event log, oldest first (last MAX_EVENTS)."""
     sid = _session_id(req)
+    state = app.state
     path = state.paths.events_file(sid)
     events = store.read_jsonl(path, limit=_int(req.query.get("limit"), MAX_EVENTS, 1, MAX_EVENTS))
     if not events and state.session(sid) is None:
@@ -48,10 +58,11 @@ def get_events(state: State, req: Request) -> Answer:
     return HTTPStatus.OK, {"session_id": sid, "events": events}
 
 
-def get_conversation(state: State, req: Request) -> Answer:
+def get_conversation(app: "App", req: Request) -> Answer:
     """GET /api/conversation/<id>[?agent=claude|codex&limit=N]: the session's messages."""
     sid = _session_id(req)
     agent = req.query.get("agent", "")
+    state = app.state
     if agent and agent not in state.agents:
         raise BadRequest("unknown agent %r (known: %s)" % (agent, ", ".join(state.agents)))
     limit = _int(req.query.get("limit"), 0, 0, 1_000_000)
@@ -62,22 +73,15 @@ def get_conversation(state: State, req: Request) -> Answer:
     return HTTPStatus.OK, {"session_id": sid, "messages": messages, "total": total}
 
 
-def post_dismiss(state: State, req: Request) -> Answer:
+def post_dismiss(app: "App", req: Request) -> Answer:
     """POST /api/dismiss/<id>: hide the session for good."""
-    state.dismiss(_session_id(req))
+    app.state.dismiss(_session_id(req))
     return HTTPStatus.OK, {"ok": True}
 
 
-def post_respond(state: State, req: Request) -> Answer:
-    """POST /api/respond/<id>: answer the agent (delivery lands with the answering-back issue)."""
-    sid = _session_id(req)
-    body = req.body
-    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        raise BadRequest('body must be a JSON object with a "text" string')
-    if state.session(sid) is None:
-        raise NotFound("no live session %s" % sid)
-    raise NotImplementedYet("answering from the dashboard is not available yet in this version "
-                            "of AMC; answer in the session's terminal")
+def post_respond(app: "App", req: Request) -> Answer:
+    """POST /api/respond/<id>: type the answer into the session's pane; ok once it took it."""
+    return HTTPStatus.OK, app.delivery.respond(_session_id(req), req.body)
 
 
 def _int(value: Optional[str], default: int, low: int, high: int) -> int:
@@ -89,7 +93,7 @@ def _int(value: Optional[str], default: int, low: int, high: int) -> int:
         raise BadRequest("expected an integer, got %r" % value) from None
 
 
-Endpoint = Callable[[State, Request], Answer]
+Endpoint = Callable[[App, Request], Answer]
 ID = r"(?P<session_id>[^/]+)"
 ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("GET", re.compile(r"^/api/state$"), get_state),

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import api, lifecycle, security
 from .errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge
 from .paths import Paths
+from .delivery import Delivery
 from .state import State
 
 log = logging.getLogger("amc.server")
@@ -78,6 +79,7 @@ class AmcServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.paths = paths
         self.state = State(paths)
+        self.app = api.App(self.state, Delivery(self.state))
         self.guard = guard
         self.dashboard_dir = dashboard_dir
 
@@ -148,7 +150,7 @@ class Handler(BaseHTTPRequestHandler):
                 func, params = api.resolve(method, path)
                 body = self._read_body() if method == "POST" else None
                 query = dict(parse_qsl(parts.query))
-                status, answer = func(self.server.state,
+                status, answer = func(self.server.app,
                                       api.Request(method, path, query, body, params))
                 self._send_json(status, answer, head=method == "HEAD")
             elif method in ("GET", "HEAD"):

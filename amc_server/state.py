@@ -26,6 +26,7 @@ log = logging.getLogger("amc.state")
 CODEX_ACTIVE_WINDOW_S = 600
 MAX_CACHED_TRANSCRIPTS = 64
 STATUS_RANK = {status: i for i, status in enumerate(model.STATUSES)}
+QUIET_EVENTS = ("Notification", "Dismissed")
 PANE_KEYS = ("tmux_pane", "tmux_socket", "zellij_session", "zellij_pane")
 
 
@@ -119,6 +120,37 @@ class State:
                 return s
         return None
 
+    def activity(self, session: Dict[str, Any]) -> Dict[str, Any]:
+        """Return where the agent's signs of life stand now (compare later with `moved_on`).
+
+        Signs: a hook event (the events log grows), the transcript growing, Claude's live registry
+        entry changing (busy/idle/waiting). Used to confirm an answer typed into a terminal.
+        """
+        sid = session["session_id"]
+        return {"events": _size(self.paths.events_file(sid)),
+                "transcript": _size(session.get("transcript_path") or ""),
+                "registry": self._registry_mark(sid)}
+
+    def moved_on(self, session: Dict[str, Any], before: Dict[str, Any]) -> str:
+        """Return what shows the agent moved on since `before` ('' when nothing does yet)."""
+        sid = session["session_id"]
+        for event in store.read_jsonl_since(self.paths.events_file(sid), before["events"]):
+            # a late "needs your permission" reminder is not an answer being taken
+            if event.get("event") not in QUIET_EVENTS:
+                return "hook event %s" % event.get("event")
+        if _size(session.get("transcript_path") or "") > before["transcript"] >= 0:
+            return "transcript grew"
+        mark = self._registry_mark(sid)
+        if mark != before["registry"] and mark:
+            return "registry says %s" % mark[0]
+        return ""
+
+    def _registry_mark(self, sid: str) -> Tuple[Any, ...]:
+        for entry in claude_registry.live_entries(self.paths):
+            if entry.get("sessionId") == sid:
+                return (entry.get("status"), entry.get("updatedAt"))
+        return ()
+
     def dismiss(self, session_id: str) -> None:
         """Hide a session for good: forget its hook file and keep its id out of discovery."""
         self.dismissed.add(session_id)
@@ -191,6 +223,20 @@ def _fill(target: Dict[str, Any], extra: Dict[str, Any]) -> None:
     for key, value in extra.items():
         if value and not target.get(key):
             target[key] = value
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size if path else -1
+    except OSError:
+        return -1
+
+
+def _mtime_ns(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
 
 
 def _neg_time(iso: str) -> float:

@@ -119,6 +119,25 @@ def read_jsonl(path: str, limit: int = 0) -> List[Dict[str, Any]]:
     return out[-limit:] if limit else out
 
 
+def read_jsonl_since(path: str, offset: int) -> List[Dict[str, Any]]:
+    """Return the JSON objects appended to a JSONL file after byte `offset` (torn lines skipped)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, offset))
+            data = f.read()
+    except OSError:
+        return []
+    out = []
+    for raw in data.split(b"\n"):
+        try:
+            obj = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
 def _tail(f, lines: int, block: int = 65536) -> bytes:
     f.seek(0, os.SEEK_END)
     end = f.tell()

@@ -80,10 +80,11 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
     def type_prompt(self, text: str) -> None:
         self.tmux.type_line(text)
 
-    def launch_claude(self) -> Dict[str, Any]:
+    def launch_claude(self, *args: str) -> Dict[str, Any]:
         """Start Claude Code in the private tmux; return its session once AMC lists it."""
         with self.step("Claude Code starts in tmux"):
-            self.tmux.new_session([self.claude], self.project, self.home.env(self.fake.url))
+            self.tmux.new_session([self.claude, *args], self.project,
+                                  self.home.env(self.fake.url))
             self.tmux.wait_for("\u276f", timeout=30)  # the ❯ prompt
         with self.step("the session appears in /api/state"):
             s = self.amc.wait_session(
@@ -272,6 +273,62 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
             self.tmux.wait_for('="teal with a dark border"')
             self.wait(lambda s: s["status"] == "done" and not s["pending_questions"],
                       "status done after the free-text answer")
+
+    def test_permission_prompts_allowed_and_denied_from_amc(self) -> None:
+        """`--permission-mode default`: "1" allows the Bash command once, the last option denies."""
+        self.start_amc()
+        self.launch_claude("--permission-mode", "default")
+        allowed = os.path.join(self.project, "allowed.txt")
+        denied = os.path.join(self.project, "denied.txt")
+        with self.step("a Bash command waits for permission"):
+            self.type_prompt("BASH: touch allowed.txt")
+            s = self.wait(lambda s: (s.get("attention") or {}).get("kind") == "permission",
+                          "a pending permission")
+            self.assertEqual((s["attention"]["tool"], s["attention"]["summary"]),
+                             ("Bash", "touch allowed.txt"), s)
+            self.tmux.wait_for("Do you want to proceed?")
+        with self.step("AMC reads the options off the screen"):
+            s = self.wait(lambda s: s["attention"].get("options_count"), "options_count")
+            options = s["attention"]["options"]
+            self.assertEqual(options[0], "Yes", options)
+            self.assertEqual(options[-1], "No", options)
+        with self.step("respond 1 allows it once"):
+            answer = self.respond({"text": "1"})
+            self.assertIn(self.tmux.pane, answer["delivered_to"])
+            self.tmux.wait_for("TOOL-DONE")
+            self.assertTrue(os.path.exists(allowed), "the allowed command did not run")
+            self.wait(lambda s: s["status"] == "done", "status done after the command")
+        with self.step("the last option denies"):
+            self.type_prompt("BASH: touch denied.txt")
+            s = self.wait(lambda s: (s.get("attention") or {}).get("kind") == "permission"
+                          and s["attention"].get("options_count"), "a second permission")
+            self.assertIn("touch denied.txt", s["attention"]["summary"])
+            self.respond({"text": str(s["attention"]["options_count"])})
+            s = self.wait(lambda s: s["status"] != "needs_attention", "the prompt answered")
+            time.sleep(1)
+            self.assertFalse(os.path.exists(denied), "the denied command ran")
+            self.assertNotIn("Do you want to proceed?", self.tmux.capture())
+
+    def test_respond_without_the_token_types_nothing(self) -> None:
+        """A request without X-AMC-Token (or with a wrong one) is refused and nothing is typed."""
+        self.start_amc()
+        self.launch_claude()
+        with self.step("refused without a token"):
+            self.tmux.wait_for("\u276f")
+            before = self.tmux.capture()
+            for token in ("", "wrong-token"):
+                status, answer = self.amc.post("/api/respond/" + self.session_id,
+                                               {"text": "INJECTED-TEXT"}, token=token)
+                self.assertEqual((status, answer.get("ok")), (403, False), answer)
+            time.sleep(1)
+            screen = self.tmux.capture()
+            self.assertNotIn("INJECTED-TEXT", screen)
+            self.assertEqual(screen, before)
+            self.assertEqual([r.get("prompt") for r in self.fake.requests_to("/v1/messages")
+                              if r.get("prompt") == "INJECTED-TEXT"], [])
+        with self.step("the same request with the token goes through"):
+            self.respond({"text": "INJECTED-TEXT"})
+            self.tmux.wait_for("OK: INJECTED-TEXT")
 
     def check_conversation(self, conv: Dict[str, Any]) -> None:
         self.assertEqual(conv.get("session_id"), self.session_id, conv)

@@ -1,0 +1,114 @@
+"""What to type into Claude Code's TUI (2.1.x) to answer it, and what its dialogs look like.
+
+All of AMC's knowledge of Claude Code's screen lives here (terminals/ only knows how to type):
+- AskUserQuestion draws options 1..N, then N+1 "Type something" and N+2 "Chat about this". A
+  digit picks an option at once (no Enter). Free text: press N+1, type, press Enter. A multiSelect
+  question toggles options with their digits and is submitted by moving to its Submit row.
+- A permission prompt ("Do you want to proceed?") lists numbered options, "Yes" first and "No"
+  last; how many depends on the tool and the permission mode, so they are read off the screen
+  when the terminal can show it.
+- With nothing pending, text is typed at the `❯` prompt and submitted with Enter; several lines go
+  in as one bracketed paste so they become one prompt.
+The dialog drops keys that arrive within ~0.1 s of its first paint (seen with 2.1.329), so
+`dialog_ready` tells the sender when the dialog is fully drawn.
+"""
+import re
+from http import HTTPStatus
+from typing import Any, Dict, List, Mapping, Optional
+
+from .. import keystrokes, model
+from .answers import Answer, Refused, check_range, option_numbers, prompt_plan, typed
+
+FREE_TEXT_FOCUS_MS = 150   # after pressing "Type something", before typing into it
+_OPTION = re.compile(r"^\s*(?:\u276f\s*)?(\d+)\.\s+(\S.*?)\s*$")
+PERMISSION_HEADINGS = ("Do you want to proceed?", "Do you want to make this edit",
+                       "Do you want to create", "Do you want to allow")
+NAME = "Claude Code"
+
+
+def permission_options(screen: str) -> List[str]:
+    """Return the labels of the permission prompt on `screen` (in order), or [] when none shows."""
+    lines = screen.splitlines()
+    start = max((i for i, line in enumerate(lines) if any(h in line for h in PERMISSION_HEADINGS)),
+                default=-1)
+    if start < 0:
+        return []
+    options: List[str] = []
+    for line in lines[start + 1:]:
+        m = _OPTION.match(line)
+        if m and int(m.group(1)) == len(options) + 1:
+            options.append(m.group(2))
+        elif options and line.strip():
+            break
+    return options
+
+
+def prompt_options(session: Mapping[str, Any], screen: str) -> List[str]:
+    """Return the option labels of the permission prompt the session waits on, read off `screen`."""
+    if (session.get("attention") or {}).get("kind") != model.ATTN_PERMISSION:
+        return []
+    return permission_options(screen)
+
+
+def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
+    """Tell whether the dialog the session waits on is fully drawn on `screen`."""
+    attention = session.get("attention") or {}
+    if attention.get("kind") == model.ATTN_QUESTION:
+        return "Chat about this" in screen or "Type something" in screen
+    if attention.get("kind") == model.ATTN_PERMISSION:
+        return bool(permission_options(screen))
+    return True
+
+
+def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
+                screen: str = "") -> keystrokes.Plan:
+    """Return the keystrokes that give `answer` to the session in its current state."""
+    attention = session.get("attention") or {}
+    pending = session.get("status") == model.NEEDS_ATTENTION
+    kind = attention.get("kind") if pending else None
+    if kind == model.ATTN_QUESTION and session.get("pending_questions"):
+        return _question_plan(session["pending_questions"], answer, enter_delay_ms)
+    if kind == model.ATTN_PERMISSION:
+        return _permission_plan(attention, answer, screen)
+    if session.get("status") == model.ACTIVE and not answer.freeform:
+        raise Refused("%s is working on a turn; send this when it has finished (or answer in its "
+                      "terminal to queue it)" % NAME)
+    return prompt_plan(answer.text, enter_delay_ms)
+
+
+def _question_plan(questions: List[Dict[str, Any]], answer: Answer,
+                   enter_delay_ms: int) -> keystrokes.Plan:
+    index = answer.question_index if 0 <= answer.question_index < len(questions) else 0
+    question = questions[index]
+    count = len(question.get("options") or [])
+    numbers = None if answer.freeform else option_numbers(answer.text)
+    if numbers is None:
+        text = answer.text.strip()
+        if not text:
+            raise Refused("the answer is empty", HTTPStatus.BAD_REQUEST)
+        # "Type something" is the row after the options; its input takes the text, Enter sends it.
+        return [keystrokes.text(str(count + 1)), keystrokes.pause(FREE_TEXT_FOCUS_MS), typed(text),
+                keystrokes.pause(enter_delay_ms), keystrokes.key("Enter")]
+    check_range(numbers, count, "question %r" % question.get("question", "")[:80])
+    if not question.get("multiSelect"):
+        if len(numbers) != 1:
+            raise Refused("this question takes one option, got %s" % answer.text,
+                          HTTPStatus.BAD_REQUEST)
+        return [keystrokes.text(str(numbers[0]))]
+    # multiSelect: each digit toggles its option; Submit is the row below the last option rows
+    plan: keystrokes.Plan = []
+    for n in sorted(set(numbers)):
+        plan += [keystrokes.text(str(n)), keystrokes.pause(80)]
+    return plan + [keystrokes.key("Tab"), keystrokes.pause(80), keystrokes.key("Enter")]
+
+
+def _permission_plan(attention: Mapping[str, Any], answer: Answer, screen: str) -> keystrokes.Plan:
+    numbers = option_numbers(answer.text)
+    if numbers is None or len(numbers) != 1:
+        raise Refused("%s asks for permission to use %s: answer with an option number (1 = allow "
+                      "once, the last = deny)" % (NAME, attention.get("tool") or "a tool"),
+                      HTTPStatus.BAD_REQUEST)
+    options = permission_options(screen) or list(attention.get("options") or [])
+    if options:
+        check_range(numbers, len(options), "permission prompt")
+    return [keystrokes.text(str(numbers[0]))]

@@ -1,0 +1,204 @@
+"""Answer delivery: from `POST /api/respond` to keys in the agent's pane, confirmed by the agent.
+
+The one place that decides how an answer reaches a session:
+1. the body becomes an `Answer`; the session must be live;
+2. one answer per session at a time (a second request while one is in flight is refused), and the
+   same text is never typed twice for the same pending state (a double click, a retried request);
+3. the session's agent module (`agents/<agent>_screen.py`) turns the answer into a keystrokes
+   plan, reading the pane's screen when the terminal can show it (permission options, "is the
+   dialog drawn yet");
+4. the session's terminal backend (tmux, Zellij, none) checks its pane, then types the plan;
+5. the answer counts as delivered only once the agent shows it took it: a hook event other than a
+   reminder, its transcript growing, or its live registry entry changing, within CONFIRM_TIMEOUT_S.
+   Otherwise the request fails with 504 and AMC does not retry: a person looks first.
+"""
+import importlib
+import logging
+import os
+import threading
+import time
+from http import HTTPStatus
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+from . import keystrokes, terminals
+from .agents.answers import Answer, strip_control
+from .errors import ApiError, BadRequest, NotFound
+from .state import State
+
+log = logging.getLogger("amc.delivery")
+
+CONFIRM_TIMEOUT_S = 8.0
+DIALOG_WAIT_S = 3.0       # how long to wait for a dialog to be fully drawn before typing
+POLL_S = 0.05
+REPEAT_WINDOW_S = 60.0
+DEFAULT_ENTER_DELAY_MS = 200
+MAX_TEXT = 100_000
+
+
+class Busy(ApiError):
+    status = HTTPStatus.CONFLICT
+
+
+class NotConfirmed(ApiError):
+    status = HTTPStatus.GATEWAY_TIMEOUT
+
+
+def enter_delay_ms(env: Mapping[str, str]) -> int:
+    """Return AMC_SUBMIT_ENTER_DELAY_MS (default 200), clamped to 0-2000."""
+    try:
+        value = int(env.get("AMC_SUBMIT_ENTER_DELAY_MS", "") or DEFAULT_ENTER_DELAY_MS)
+    except ValueError:
+        value = DEFAULT_ENTER_DELAY_MS
+    return max(0, min(2000, value))
+
+
+def parse_body(body: Any) -> Answer:
+    """Return the Answer in a /api/respond body, or raise BadRequest saying what is wrong."""
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        raise BadRequest('body must be a JSON object with a "text" string')
+    text = body["text"]
+    if len(text) > MAX_TEXT:
+        raise BadRequest("text is too long (%d characters, at most %d)" % (len(text), MAX_TEXT))
+    freeform = body.get("freeform", False)
+    if not isinstance(freeform, bool):
+        raise BadRequest('"freeform" must be true or false')
+    count = body.get("optionCount")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                              or not 0 <= count <= 50):
+        raise BadRequest('"optionCount" must be a whole number of options (0-50)')
+    index = body.get("questionIndex", 0)
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 50:
+        raise BadRequest('"questionIndex" must be a whole number (0-49)')
+    return Answer(strip_control(text), freeform, count, index)
+
+
+def screen_module(agent: str):
+    """Return agents/<agent>_screen.py, which knows how to answer that agent's TUI."""
+    try:
+        return importlib.import_module("%s.agents.%s_screen" % (__package__, agent))
+    except ImportError:
+        raise ApiError("AMC does not know how to answer %s sessions yet" % agent,
+                       HTTPStatus.NOT_IMPLEMENTED) from None
+
+
+class Delivery:
+    """Delivers answers; one instance per server (it holds the in-flight and recent-answer books)."""
+
+    def __init__(self, state: State, env: Optional[Mapping[str, str]] = None,
+                 backends: Optional[List[terminals.Backend]] = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.state = state
+        self.env = dict(os.environ if env is None else env)
+        self.backends = backends if backends is not None else terminals.load(env=self.env)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._in_flight: Dict[str, bool] = {}
+        self._recent: Dict[Tuple[str, ...], float] = {}
+        self._options: Dict[Tuple[str, str], Tuple[List[str], float]] = {}
+        self._options_lock = threading.Lock()
+
+    def respond(self, session_id: str, body: Any) -> Dict[str, Any]:
+        """Deliver the answer in `body` to the session; return the API answer or raise ApiError."""
+        answer = parse_body(body)
+        session = self.state.session(session_id)
+        if session is None:
+            raise NotFound("no live session %s" % session_id)
+        key = (session_id, str(session.get("status")), str(session.get("status_since")),
+               str(session.get("last_event_at")), answer.text, str(answer.question_index))
+        with self._lock:
+            if self._in_flight.get(session_id):
+                raise Busy("an answer to this session is still being delivered; wait for it")
+            now = self.clock()
+            self._recent = {k: t for k, t in self._recent.items() if now - t < REPEAT_WINDOW_S}
+            if key in self._recent:
+                raise Busy("this answer was already sent to the session and it has not moved on "
+                           "since; AMC does not type the same thing twice")
+            self._in_flight[session_id] = True
+        try:
+            result = self._deliver(session, answer)
+            with self._lock:
+                self._recent[key] = self.clock()
+            return result
+        finally:
+            with self._lock:
+                self._in_flight.pop(session_id, None)
+
+    def _deliver(self, session: Dict[str, Any], answer: Answer) -> Dict[str, Any]:
+        screens = screen_module(session["agent"])
+        backend = terminals.for_session(self.backends, session)
+        backend.check(session)
+        screen = self._wait_dialog(screens, backend, session)
+        plan = screens.answer_plan(session, answer, enter_delay_ms(self.env), screen)
+        before = self.state.activity(session)
+        where = backend.where(session)
+        log.info("answering %s in %s: %s", session["session_id"], where,
+                 keystrokes.describe(plan))
+        started = self.clock()
+        backend.deliver(session, plan)  # a failure here leaves no "recent" mark: it may be retried
+        deadline = self.clock() + CONFIRM_TIMEOUT_S
+        while True:
+            sign = self.state.moved_on(session, before)
+            if sign:
+                log.info("answer to %s confirmed by %s after %.2f s", session["session_id"], sign,
+                         self.clock() - started)
+                return {"ok": True, "delivered_to": where, "confirmed_by": sign}
+            if self.clock() > deadline:
+                raise NotConfirmed(
+                    "typed into %s, but %s showed no sign of taking it within %.0f s; look at its "
+                    "terminal before trying again (AMC does not type the same answer twice)"
+                    % (where, getattr(screens, "NAME", session["agent"]), CONFIRM_TIMEOUT_S))
+            time.sleep(POLL_S)
+
+    def annotate(self, sessions: List[Dict[str, Any]]) -> None:
+        """Add `attention.options` / `options_count` to pending permission prompts, from the screen.
+
+        How many options a permission prompt has depends on the tool and the mode, and only the
+        screen tells; the dashboard needs the count because the last option denies. A screen is
+        read at most once a second per session, and once found the options are kept for as long
+        as the prompt is pending.
+        """
+        with self._options_lock:
+            self._annotate(sessions)
+
+    def _annotate(self, sessions: List[Dict[str, Any]]) -> None:
+        now = self.clock()
+        live = set()
+        for s in sessions:
+            attention = s.get("attention")
+            if s.get("status") != "needs_attention" or not isinstance(attention, dict) \
+                    or attention.get("kind") != "permission":
+                continue
+            key = (s["session_id"], str(s.get("status_since")))
+            live.add(key)
+            options, tried = self._options.get(key, ([], -1e9))
+            if not options and now - tried >= 1.0:
+                options = self._read_options(s)
+                self._options[key] = (options, now)
+            if options:
+                attention["options"] = options
+                attention["options_count"] = len(options)
+        for key in list(self._options):
+            if key not in live:
+                del self._options[key]
+
+    def _read_options(self, session: Dict[str, Any]) -> List[str]:
+        try:
+            screens = screen_module(session["agent"])
+            screen = terminals.for_session(self.backends, session).capture(session)
+            return list(screens.prompt_options(session, screen)) if screen else []
+        except Exception as e:  # a dead pane or a missing tmux only means: no options shown
+            log.debug("cannot read the prompt of %s: %s", session["session_id"], e)
+            return []
+
+    def _wait_dialog(self, screens: Any, backend: terminals.Backend,
+                     session: Dict[str, Any]) -> str:
+        """Return the pane's screen once the pending dialog is fully drawn ('' if not visible)."""
+        deadline = self.clock() + DIALOG_WAIT_S
+        screen = backend.capture(session)
+        if not screen or screens.dialog_ready(session, screen):
+            return screen
+        while not screens.dialog_ready(session, screen) and self.clock() < deadline:
+            time.sleep(0.1)
+            screen = backend.capture(session)
+        time.sleep(0.4)  # a dialog drops keys that arrive right after its first paint
+        return backend.capture(session) or screen
