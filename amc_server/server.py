@@ -91,10 +91,13 @@ class AmcServer(ThreadingHTTPServer):
 
     def start_housekeeping(self) -> None:
         """Run lifecycle.clean now and then every CLEAN_INTERVAL_S on a daemon thread."""
+        from .terminals.zellij import Zellij
+        zellij = Zellij()  # asks `zellij list-sessions` (cached 5 s) whether a session still runs
+
         def loop() -> None:
             while True:
                 try:
-                    lifecycle.clean(self.paths)
+                    lifecycle.clean(self.paths, zellij_alive=zellij.session_alive)
                 except Exception:
                     log.exception("housekeeping failed")
                 if self._stop.wait(CLEAN_INTERVAL_S):

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from http import HTTPStatus
-from typing import Callable, Dict, FrozenSet, List, Mapping, Optional, Tuple, Union
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 from .. import keystrokes
 from ..paths import zellij_plugin
@@ -139,11 +139,11 @@ class Zellij(Backend):
             raise CommandFailed("zellij %s failed: %s" % (sub, error))
         return result.stdout
 
-    def live_sessions(self, zellij: str) -> Dict[str, bool]:
+    def live_sessions(self, zellij: str, fresh: bool = False) -> Dict[str, bool]:
         """Return {name: live} of every session `list-sessions` knows (cached LIST_TTL_S)."""
         with self._lock:
             now = self.clock()
-            if self._sessions and now - self._sessions[0] < LIST_TTL_S:
+            if not fresh and self._sessions and now - self._sessions[0] < LIST_TTL_S:
                 return self._sessions[1]
             result = self.runner(list_argv(zellij), None, base.COMMAND_TIMEOUT_S, dict(self.env))
             if result.returncode != 0 and not _GONE.search(result.stderr):
@@ -185,6 +185,8 @@ class Zellij(Backend):
                          % (name, session.get("zellij_pane")))
         zellij = require_binary("zellij", self.env)
         live = self.live_sessions(zellij)
+        if not live.get(name):  # a cached list may predate the session: ask again before refusing
+            live = self.live_sessions(zellij, fresh=True)
         if not live.get(name):
             raise PaneGone("Zellij session %r is %s; answer in the session's own terminal"
                            % (name, "exited" if name in live else "gone"))
@@ -194,12 +196,11 @@ class Zellij(Backend):
         """Return "plugin", "pane" or "focused", or raise MultiplexerMissing saying what to do."""
         if os.path.isfile(zellij_plugin(self.env)):
             return "plugin"
-        version = self.version(zellij)
-        if version and version >= PANE_ACTIONS:
+        if self._has_pane_actions(zellij):
             return "pane"
         if self.env.get(UNSAFE) == "1":
             return "focused"
-        plugin = zellij_plugin(self.env)
+        plugin, version = zellij_plugin(self.env), self.version(zellij)
         raise MultiplexerMissing(
             "Zellij %s cannot type into a pane by id (that needs Zellij 0.44+) and the "
             "zellij-send-keys plugin is not installed at %s. Install it: download "
@@ -213,40 +214,25 @@ class Zellij(Backend):
     def compile(self, zellij: str, name: str, pane: int, route: str,
                 plan: List[keystrokes.Step]) -> List[Command]:
         """Return the commands (argv lists, pause ms) that carry out `plan`, or raise first."""
-        plugin = zellij_plugin(self.env)
         out: List[Command] = []
         for step in plan:
-            kind, value = step.kind, step.value
-            if kind == keystrokes.PAUSE:
-                out.append(int(value))
-            elif kind == keystrokes.KEY and value not in SEND_KEYS:
-                raise ValueError("unknown key %r" % (value,))
-            elif route == "pane" or (kind == keystrokes.KEY and value not in KEY_BYTES
-                                     and route == "plugin" and self._has_pane_actions(zellij)):
-                out.append(write_chars_argv(zellij, name, pane, str(value))
-                           if kind == keystrokes.TEXT else paste_argv(zellij, name, pane, str(value))
-                           if kind == keystrokes.PASTE else send_keys_argv(zellij, name, pane,
-                                                                           str(value)))
-            elif kind == keystrokes.KEY and value not in KEY_BYTES:
-                raise MultiplexerMissing(
-                    "AMC cannot press %s in Zellij without Zellij 0.44+ (send-keys --pane-id): the "
-                    "%s types characters, and %s is an escape sequence that depends on the pane's "
-                    "mode" % (value, "plugin" if route == "plugin" else "fallback", value))
-            elif route == "plugin":
-                text = str(value) if kind == keystrokes.TEXT else chr(KEY_BYTES[str(value)]) \
-                    if value != "Enter" else ""
-                text = PASTE_START + text + PASTE_END if kind == keystrokes.PASTE else text
-                if len(text.encode("utf-8")) > PLUGIN_MAX_TEXT:
-                    raise DeliveryError("the text is too long for the zellij-send-keys plugin "
-                                        "(at most %d bytes)" % PLUGIN_MAX_TEXT,
-                                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-                out.append(pipe_argv(zellij, name, plugin, pane, text, value == "Enter"
-                                     and kind == keystrokes.KEY))
-            elif kind == keystrokes.KEY:
-                out.append(write_bytes_argv(zellij, name, str(value)))
-            else:
-                text = str(value) if kind == keystrokes.TEXT else PASTE_START + str(value) + PASTE_END
-                out.append(write_chars_argv(zellij, name, None, text))
+            if step.kind == keystrokes.PAUSE:
+                out.append(int(step.value))
+                continue
+            value = str(step.value)
+            if step.kind not in (keystrokes.TEXT, keystrokes.PASTE, keystrokes.KEY) or \
+                    (step.kind == keystrokes.KEY and value not in SEND_KEYS):
+                raise ValueError("unknown step %r" % (step,))
+            step_route = route
+            if step.kind == keystrokes.KEY and value not in KEY_BYTES and route != "pane":
+                if not self._has_pane_actions(zellij):
+                    raise MultiplexerMissing(
+                        "AMC cannot press %s in Zellij before 0.44 (send-keys --pane-id): the %s "
+                        "types characters, and %s is an escape sequence that depends on the "
+                        "pane's modes" % (value, "plugin" if route == "plugin" else "fallback",
+                                          value))
+                step_route = "pane"
+            out.append(getattr(self, "_" + step_route)(zellij, name, pane, step.kind, value))
         for command in out:
             if isinstance(command, list) and any(len(a.encode("utf-8")) > MAX_ARG_BYTES
                                                  for a in command):
@@ -254,7 +240,33 @@ class Zellij(Backend):
                                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         return out
 
+    def _pane(self, zellij: str, name: str, pane: int, kind: str, value: str) -> List[str]:
+        """Return the Zellij 0.44+ pane-targeted argv for one step."""
+        if kind == keystrokes.TEXT:
+            return write_chars_argv(zellij, name, pane, value)
+        if kind == keystrokes.PASTE:
+            return paste_argv(zellij, name, pane, value)
+        return send_keys_argv(zellij, name, pane, value)
+
+    def _plugin(self, zellij: str, name: str, pane: int, kind: str, value: str) -> List[str]:
+        """Return the zellij-send-keys pipe argv for one step (Enter is its `send_enter`)."""
+        enter = kind == keystrokes.KEY and value == "Enter"
+        text = "" if enter else chr(KEY_BYTES[value]) if kind == keystrokes.KEY else \
+            PASTE_START + value + PASTE_END if kind == keystrokes.PASTE else value
+        if len(text.encode("utf-8")) > PLUGIN_MAX_TEXT:
+            raise DeliveryError("the text is too long for the zellij-send-keys plugin (at most "
+                                "%d bytes)" % PLUGIN_MAX_TEXT, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        return pipe_argv(zellij, name, zellij_plugin(self.env), pane, text, enter)
+
+    def _focused(self, zellij: str, name: str, pane: int, kind: str, value: str) -> List[str]:
+        """Return the focused-pane argv for one step (the unsafe fallback; `pane` is unused)."""
+        if kind == keystrokes.KEY:
+            return write_bytes_argv(zellij, name, value)
+        text = PASTE_START + value + PASTE_END if kind == keystrokes.PASTE else value
+        return write_chars_argv(zellij, name, None, text)
+
     def _has_pane_actions(self, zellij: str) -> bool:
+        """Tell whether the installed Zellij has the 0.44 pane-targeted actions."""
         version = self.version(zellij)
         return bool(version and version >= PANE_ACTIONS)
 
@@ -267,4 +279,12 @@ class Zellij(Backend):
             if isinstance(command, int):
                 base.sleep_ms(command)
             else:
-                self._run(command, name)
+                try:
+                    self._run(command, name)
+                except CommandFailed as e:
+                    if "pipe" not in command:
+                        raise
+                    raise CommandFailed(
+                        "%s (the zellij-send-keys plugin must have been granted its permissions "
+                        "once: run `zellij plugin -- file:%s` inside Zellij and answer y)"
+                        % (e.message, zellij_plugin(self.env))) from e
