@@ -20,7 +20,7 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import keystrokes, terminals
+from . import keystrokes, model, terminals
 from .agents.answers import Answer, strip_control
 from .errors import ApiError, BadRequest, NotFound
 from .state import State
@@ -29,6 +29,7 @@ log = logging.getLogger("amc.delivery")
 
 CONFIRM_TIMEOUT_S = 8.0
 DIALOG_WAIT_S = 3.0       # how long to wait for a dialog to be fully drawn before typing
+DIALOG_SETTLE_S = 0.8     # a dialog younger than this gets the rest of it before keys arrive
 POLL_S = 0.05
 REPEAT_WINDOW_S = 60.0
 DEFAULT_ENTER_DELAY_MS = 200
@@ -136,8 +137,11 @@ class Delivery:
         started = self.clock()
         backend.deliver(session, plan)  # a failure here leaves no "recent" mark: it may be retried
         deadline = self.clock() + CONFIRM_TIMEOUT_S
+        confirms = getattr(screens, "screen_confirms", None)
         while True:
             sign = self.state.moved_on(session, before)
+            if not sign and confirms is not None:
+                sign = confirms(session, answer, screen, self._screen(backend, session))
             if sign:
                 log.info("answer to %s confirmed by %s after %.2f s", session["session_id"], sign,
                          self.clock() - started)
@@ -190,15 +194,28 @@ class Delivery:
             log.debug("cannot read the prompt of %s: %s", session["session_id"], e)
             return []
 
+    @staticmethod
+    def _screen(backend: terminals.Backend, session: Dict[str, Any]) -> str:
+        try:
+            return backend.capture(session)
+        except ApiError:
+            return ""
+
     def _wait_dialog(self, screens: Any, backend: terminals.Backend,
                      session: Dict[str, Any]) -> str:
         """Return the pane's screen once the pending dialog is fully drawn ('' if not visible)."""
+        if session.get("status") == model.NEEDS_ATTENTION:
+            # A TUI drops keys that arrive right after its dialog's first paint: give a dialog
+            # that was announced a moment ago time to settle.
+            age = time.time() - model.parse_iso(session.get("status_since"))
+            if 0 <= age < DIALOG_SETTLE_S:
+                time.sleep(DIALOG_SETTLE_S - age)
         deadline = self.clock() + DIALOG_WAIT_S
-        screen = backend.capture(session)
+        screen = self._screen(backend, session)
         if not screen or screens.dialog_ready(session, screen):
             return screen
         while not screens.dialog_ready(session, screen) and self.clock() < deadline:
             time.sleep(0.1)
-            screen = backend.capture(session)
-        time.sleep(0.4)  # a dialog drops keys that arrive right after its first paint
-        return backend.capture(session) or screen
+            screen = self._screen(backend, session)
+        time.sleep(DIALOG_SETTLE_S / 2)
+        return self._screen(backend, session) or screen

@@ -309,6 +309,34 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
             self.assertFalse(os.path.exists(denied), "the denied command ran")
             self.assertNotIn("Do you want to proceed?", self.tmux.capture())
 
+    def test_several_questions_and_a_multiselect_answered_one_by_one(self) -> None:
+        """Two questions (the first multiSelect): each answer is confirmed, the last submits."""
+        questions = [
+            {"question": "Which checks should run?", "header": "Checks", "multiSelect": True,
+             "options": [{"label": "Lint", "description": "ruff"},
+                         {"label": "Types", "description": "mypy"},
+                         {"label": "Tests", "description": "unit"}]},
+            {"question": "Deploy after?", "header": "Deploy", "multiSelect": False,
+             "options": [{"label": "Yes", "description": "ship"},
+                         {"label": "No", "description": "wait"}]}]
+        self.fake.claude_rules.insert(0, lambda turn: ClaudeReply.tool(
+            "AskUserQuestion", {"questions": questions}) if turn.prompt == "MULTI" else None)
+        self.start_amc()
+        self.launch_claude()
+        with self.step("two questions pending"):
+            self.type_prompt("MULTI")
+            s = self.wait(lambda s: len(s["pending_questions"]) == 2, "two pending questions")
+            self.tmux.wait_for("Chat about this")
+        with self.step("the multiSelect answer moves the dialog on"):
+            answer = self.respond({"text": "1,3", "questionIndex": 0})
+            self.assertEqual(answer["confirmed_by"], "the dialog moved to the next question")
+        with self.step("the last answer submits both"):
+            self.respond({"text": "2", "questionIndex": 1})
+            self.tmux.wait_for("ANSWER-RECEIVED")
+            screen = self.tmux.wait_for('"Deploy after?"="No"')
+            self.assertIn('"Which checks should run?"="Lint, Tests"', screen)
+            self.wait(lambda s: s["status"] == "done" and not s["pending_questions"], "done")
+
     def test_respond_without_the_token_types_nothing(self) -> None:
         """A request without X-AMC-Token (or with a wrong one) is refused and nothing is typed."""
         self.start_amc()

@@ -82,12 +82,12 @@ class Endpoints(ServerTestCase):
         [back] = self.get_json("/api/state")["sessions"]
         self.assertEqual((back["session_id"], back["status"]), (sid, "active"))
 
-    def test_respond_is_refused_with_a_clear_error_until_answering_back_lands(self):
+    def test_respond_to_a_pane_whose_tmux_server_is_gone_is_410(self):
         sid = self.feed(upto=3)
         status, body, _ = self.request("POST", "/api/respond/" + sid, {"text": "2"})
-        self.assertEqual(status, 501)
+        self.assertEqual(status, 410)
         self.assertFalse(body["ok"])
-        self.assertIn("terminal", body["error"])
+        self.assertIn("tmux server", body["error"])
 
     def test_dashboard_page_carries_the_token(self):
         status, body, headers = self.request("GET", "/")

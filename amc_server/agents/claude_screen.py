@@ -3,7 +3,8 @@
 All of AMC's knowledge of Claude Code's screen lives here (terminals/ only knows how to type):
 - AskUserQuestion draws options 1..N, then N+1 "Type something" and N+2 "Chat about this". A
   digit picks an option at once (no Enter). Free text: press N+1, type, press Enter. A multiSelect
-  question toggles options with their digits and is submitted by moving to its Submit row.
+  question toggles options with their digits; Tab moves to the next tab. Several questions (or a
+  multiSelect one) end on a "Review your answers" screen whose option 1 is "Submit answers".
 - A permission prompt ("Do you want to proceed?") lists numbered options, "Yes" first and "No"
   last; how many depends on the tool and the permission mode, so they are read off the screen
   when the terminal can show it.
@@ -20,6 +21,7 @@ from .. import keystrokes, model
 from .answers import Answer, Refused, check_range, option_numbers, prompt_plan, typed
 
 FREE_TEXT_FOCUS_MS = 150   # after pressing "Type something", before typing into it
+REVIEW_DRAW_MS = 500       # after the last answer, before "Submit answers" on the review screen
 _OPTION = re.compile(r"^\s*(?:\u276f\s*)?(\d+)\.\s+(\S.*?)\s*$")
 PERMISSION_HEADINGS = ("Do you want to proceed?", "Do you want to make this edit",
                        "Do you want to create", "Do you want to allow")
@@ -87,19 +89,45 @@ def _question_plan(questions: List[Dict[str, Any]], answer: Answer,
         if not text:
             raise Refused("the answer is empty", HTTPStatus.BAD_REQUEST)
         # "Type something" is the row after the options; its input takes the text, Enter sends it.
-        return [keystrokes.text(str(count + 1)), keystrokes.pause(FREE_TEXT_FOCUS_MS), typed(text),
-                keystrokes.pause(enter_delay_ms), keystrokes.key("Enter")]
-    check_range(numbers, count, "question %r" % question.get("question", "")[:80])
-    if not question.get("multiSelect"):
-        if len(numbers) != 1:
+        plan = [keystrokes.text(str(count + 1)), keystrokes.pause(FREE_TEXT_FOCUS_MS),
+                typed(text), keystrokes.pause(enter_delay_ms), keystrokes.key("Enter")]
+    else:
+        check_range(numbers, count, "question %r" % question.get("question", "")[:80])
+        if question.get("multiSelect"):
+            # each digit toggles its option; Tab moves on to the next tab (question or Submit)
+            plan = []
+            for n in sorted(set(numbers)):
+                plan += [keystrokes.text(str(n)), keystrokes.pause(80)]
+            plan.append(keystrokes.key("Tab"))
+        elif len(numbers) != 1:
             raise Refused("this question takes one option, got %s" % answer.text,
                           HTTPStatus.BAD_REQUEST)
-        return [keystrokes.text(str(numbers[0]))]
-    # multiSelect: each digit toggles its option; Submit is the row below the last option rows
-    plan: keystrokes.Plan = []
-    for n in sorted(set(numbers)):
-        plan += [keystrokes.text(str(n)), keystrokes.pause(80)]
-    return plan + [keystrokes.key("Tab"), keystrokes.pause(80), keystrokes.key("Enter")]
+        else:
+            plan = [keystrokes.text(str(numbers[0]))]
+    if index == len(questions) - 1 and _has_review(questions):
+        # several questions (or a multiSelect one) end on "Review your answers": 1. Submit answers
+        plan += [keystrokes.pause(REVIEW_DRAW_MS), keystrokes.text("1")]
+    return plan
+
+
+def _has_review(questions: List[Dict[str, Any]]) -> bool:
+    return len(questions) > 1 or any(q.get("multiSelect") for q in questions)
+
+
+def screen_confirms(session: Mapping[str, Any], answer: Answer, before: str, screen: str) -> str:
+    """Return why `screen` shows the answer was taken when no hook fires for it, else ''.
+
+    Answering one of several questions only moves the dialog to the next one: Claude Code fires
+    no hook until the last is submitted, so the next question showing is the confirmation.
+    """
+    questions = session.get("pending_questions") or []
+    index = answer.question_index
+    attention = session.get("attention") or {}
+    if attention.get("kind") != model.ATTN_QUESTION or not 0 <= index < len(questions) - 1:
+        return ""
+    following = str(questions[index + 1].get("question") or "")
+    moved = following and following in screen and following not in before
+    return "the dialog moved to the next question" if moved else ""
 
 
 def _permission_plan(attention: Mapping[str, Any], answer: Answer, screen: str) -> keystrokes.Plan:

@@ -38,17 +38,18 @@ export function SessionCard({ session: s, skew, onOpen, onDismiss, externalError
     if (current.multiSelect) {
       const picked = mine.picked.includes(n) ? mine.picked.filter((x) => x !== n) : [...mine.picked, n];
       setAnswers({ ...mine, picked });
-    } else if (await send({ text: String(n) })) {
+    } else if (await send({ text: String(n), questionIndex: mine.done })) {
       advance();
     }
   };
   const submitMulti = async () => {
     if (!mine.picked.length) return;
     const text = mine.picked.slice().sort((a, b) => a - b).join(",");
-    if (await send({ text })) advance();
+    if (await send({ text, questionIndex: mine.done })) advance();
   };
   const sendFree = async (text) => {
-    const ok = await send({ text, freeform: true, optionCount: (current.options || []).length });
+    const ok = await send({ text, freeform: true, optionCount: (current.options || []).length,
+      questionIndex: mine.done });
     if (ok) advance();
     return ok;
   };
