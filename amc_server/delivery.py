@@ -92,6 +92,7 @@ class Delivery:
         self.env = dict(os.environ if env is None else env)
         self.backends = backends if backends is not None else terminals.load(env=self.env)
         self.clock = clock
+        self.confirm_timeout_s = CONFIRM_TIMEOUT_S
         self._lock = threading.Lock()
         self._in_flight: Dict[str, bool] = {}
         self._recent: Dict[Tuple[str, ...], float] = {}
@@ -115,16 +116,17 @@ class Delivery:
                 raise Busy("this answer was already sent to the session and it has not moved on "
                            "since; AMC does not type the same thing twice")
             self._in_flight[session_id] = True
+        typed: List[bool] = []
         try:
-            result = self._deliver(session, answer)
-            with self._lock:
-                self._recent[key] = self.clock()
-            return result
+            return self._deliver(session, answer, typed)
         finally:
             with self._lock:
+                if typed:  # confirmed or not, what was typed is never typed again
+                    self._recent[key] = self.clock()
                 self._in_flight.pop(session_id, None)
 
-    def _deliver(self, session: Dict[str, Any], answer: Answer) -> Dict[str, Any]:
+    def _deliver(self, session: Dict[str, Any], answer: Answer,
+                 typed: List[bool]) -> Dict[str, Any]:
         screens = screen_module(session["agent"])
         backend = terminals.for_session(self.backends, session)
         backend.check(session)
@@ -135,8 +137,9 @@ class Delivery:
         log.info("answering %s in %s: %s", session["session_id"], where,
                  keystrokes.describe(plan))
         started = self.clock()
-        backend.deliver(session, plan)  # a failure here leaves no "recent" mark: it may be retried
-        deadline = self.clock() + CONFIRM_TIMEOUT_S
+        typed.append(True)  # from here on some keys may have reached the pane
+        backend.deliver(session, plan)
+        deadline = self.clock() + self.confirm_timeout_s
         confirms = getattr(screens, "screen_confirms", None)
         while True:
             sign = self.state.moved_on(session, before)
@@ -150,7 +153,7 @@ class Delivery:
                 raise NotConfirmed(
                     "typed into %s, but %s showed no sign of taking it within %.0f s; look at its "
                     "terminal before trying again (AMC does not type the same answer twice)"
-                    % (where, getattr(screens, "NAME", session["agent"]), CONFIRM_TIMEOUT_S))
+                    % (where, getattr(screens, "NAME", session["agent"]), self.confirm_timeout_s))
             time.sleep(POLL_S)
 
     def annotate(self, sessions: List[Dict[str, Any]]) -> None:
