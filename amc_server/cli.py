@@ -36,6 +36,9 @@ def parser() -> argparse.ArgumentParser:
     hooks.add_argument("action", choices=("install", "uninstall", "status"))
     hooks.add_argument("--codex", action="store_true",
                        help="also configure Codex ($CODEX_HOME/hooks.json and notify)")
+    hooks.add_argument("--hook-answers", action="store_true",
+                       help="install: let Claude's permission/question dialogs also take the "
+                       "dashboard's answer through the hook (docs/hook-answers.md)")
     return p
 
 
@@ -64,6 +67,8 @@ def _hooks(paths, args) -> int:
         claude = report["claude"]
         print("Claude Code (%s): %s" % (claude["settings"], "installed" if not claude["missing"]
               else "missing for " + ", ".join(claude["missing"])))
+        if claude.get("hook_answers"):
+            print("Claude Code: hook answers on (PermissionRequest waits for the dashboard)")
         codex = report["codex"]
         if args.codex or codex["events"]:
             print("Codex (%s): %s" % (codex["hooks"], "installed" if not codex["missing"]
@@ -71,7 +76,8 @@ def _hooks(paths, args) -> int:
         return 0 if not claude["missing"] else 1
     try:
         for line in hooks_config.install(paths, codex=args.codex,
-                                         remove=args.action == "uninstall"):
+                                         remove=args.action == "uninstall",
+                                         hook_answers=args.hook_answers):
             print(line)
     except ConfigError as e:
         print("amc: %s" % e, file=sys.stderr)

@@ -2,7 +2,8 @@
 
 Claude Code (and Codex, with `--agent codex`) runs this on every hook event, in parallel, on the
 agent's critical path. So it: imports only os/sys/json/fcntl/time and AMC's light modules; does O(1)
-work (append one line, rewrite one small file); never prints to stdout; exits 0 on every path,
+work (append one line, rewrite one small file); never prints to stdout (except the opt-in
+`--wait-answer` mode, hook_answers.py, answering a PermissionRequest); exits 0 on every path,
 whatever the input, the disk or the data dir looks like. `apply_event` is a pure function of
 (session, event, payload, environment) so the state machine is tested without processes.
 """
@@ -224,7 +225,7 @@ def record(payload: Dict[str, Any], env: Mapping[str, str], agent: str = "claude
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Entry point of bin/amc-hook: never raises, never prints to stdout, always returns 0."""
+    """Entry point of bin/amc-hook: never raises, always returns 0; prints only a hook answer."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         agent = "codex" if "--agent" in argv and "codex" in argv or "--codex-notify" in argv \
@@ -240,6 +241,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not isinstance(payload, dict):
             raise ValueError("hook payload is not a JSON object")
         record(payload, os.environ, agent)
+        if agent == "claude" and any(a.startswith("--wait-answer") for a in argv):
+            from . import hook_answers  # opt-in (docs/hook-answers.md): only this path loads it
+            verdict = hook_answers.wait_for_answer(payload, os.environ, argv)
+            if verdict is not None:  # deliberately answering Claude
+                sys.stdout.write(json.dumps(verdict))
+                sys.stdout.flush()
     except BaseException as e:  # the agent must never see a failing hook
         try:
             sys.stderr.write("amc-hook: %s\n" % (e,))

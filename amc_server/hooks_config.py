@@ -16,9 +16,9 @@ import re
 import shlex
 import shutil
 import time
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from . import store
+from . import hook_answers, store
 from .errors import ConfigError
 from .paths import Paths
 
@@ -30,6 +30,10 @@ CODEX_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionReq
 TOOL_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse", "PostToolUseFailure"})
 HOOK_TIMEOUT_S = 10
 HOOK_NAME = "amc-hook"
+# `--hook-answers` (docs/hook-answers.md): PermissionRequest runs `amc-hook --wait-answer`, which
+# waits up to hook_answers.DEFAULT_WAIT_S; Claude's own timeout is a safety net a little later.
+WAIT_ANSWER_FLAG = hook_answers.FLAG
+WAIT_ANSWER_TIMEOUT_S = int(hook_answers.DEFAULT_WAIT_S) + 10
 
 
 def hook_command() -> str:
@@ -88,15 +92,20 @@ def _strip_amc(groups: Any) -> List[Any]:
 
 
 def merged(settings: Dict[str, Any], events: Tuple[str, ...], command: str,
-           install: bool) -> Dict[str, Any]:
-    """Return settings with AMC's entries for `events` added (install) or removed."""
+           install: bool, overrides: Optional[Dict[str, Tuple[str, int]]] = None
+           ) -> Dict[str, Any]:
+    """Return settings with AMC's entries for `events` added (install) or removed.
+
+    `overrides` maps an event to its own (command, timeout): PermissionRequest with hook answers.
+    """
     result = dict(settings)
     hooks = dict(result.get("hooks") or {})
     for event in events:
         groups = _strip_amc(hooks.get(event))
         if install:
-            group: Dict[str, Any] = {"hooks": [{"type": "command", "command": command,
-                                                "timeout": HOOK_TIMEOUT_S}]}
+            cmd, timeout = (overrides or {}).get(event, (command, HOOK_TIMEOUT_S))
+            group: Dict[str, Any] = {"hooks": [{"type": "command", "command": cmd,
+                                                "timeout": timeout}]}
             if event in TOOL_EVENTS:
                 group = {"matcher": "*", **group}
             groups.append(group)
@@ -126,6 +135,20 @@ def installed_events(path: str) -> List[str]:
     return out
 
 
+def hook_answers_installed(path: str) -> bool:
+    """Tell whether `path` runs `amc-hook --wait-answer` on PermissionRequest."""
+    try:
+        settings, _ = _load(path)
+    except ConfigError:
+        return False
+    groups = (settings.get("hooks") or {}).get("PermissionRequest")
+    for group in groups if isinstance(groups, list) else []:
+        for h in (group.get("hooks") or []) if isinstance(group, dict) else []:
+            if _is_amc(h) and WAIT_ANSWER_FLAG in h["command"]:
+                return True
+    return False
+
+
 def _write(path: str, before: Dict[str, Any], after: Dict[str, Any], existed: bool) -> str:
     """Write `after` to `path` unless unchanged; back up the old file first. Return a summary."""
     if after == before and existed:
@@ -144,12 +167,13 @@ def _write(path: str, before: Dict[str, Any], after: Dict[str, Any], existed: bo
     return "written (backup: %s)" % backup if backup else "written"
 
 
-def edit_json_hooks(path: str, events: Tuple[str, ...], command: str, install: bool) -> str:
+def edit_json_hooks(path: str, events: Tuple[str, ...], command: str, install: bool,
+                    overrides: Optional[Dict[str, Tuple[str, int]]] = None) -> str:
     """Install or remove AMC's hooks in one settings/hooks JSON file; return what happened."""
     settings, existed = _load(path)
     if not existed and not install:
         return "unchanged"
-    return _write(path, settings, merged(settings, events, command, install), existed)
+    return _write(path, settings, merged(settings, events, command, install, overrides), existed)
 
 
 NOTIFY_RE = re.compile(r"^\s*notify\s*=")
@@ -188,12 +212,18 @@ def edit_codex_notify(path: str, command: str, install: bool) -> str:
     return "written"
 
 
-def install(paths: Paths, codex: bool = False, remove: bool = False) -> List[str]:
-    """Install (or with `remove`, uninstall) AMC's hooks; return one report line per file."""
+def install(paths: Paths, codex: bool = False, remove: bool = False,
+            hook_answers: bool = False) -> List[str]:
+    """Install (or with `remove`, uninstall) AMC's hooks; return one report line per file.
+
+    `hook_answers` makes Claude's PermissionRequest hook wait for the dashboard's answer.
+    """
     command = shlex.quote(hook_command())
+    overrides = {"PermissionRequest": (command + " " + WAIT_ANSWER_FLAG, WAIT_ANSWER_TIMEOUT_S)} \
+        if hook_answers else None
     report = ["%s: %s" % (paths.claude_settings,
                           edit_json_hooks(paths.claude_settings, CLAUDE_EVENTS, command,
-                                          not remove))]
+                                          not remove, overrides))]
     if codex:
         report.append("%s: %s" % (paths.codex_hooks, edit_json_hooks(
             paths.codex_hooks, CODEX_EVENTS, command + " --agent codex", not remove)))
@@ -207,6 +237,7 @@ def status(paths: Paths) -> Dict[str, Any]:
     claude = installed_events(paths.claude_settings)
     codex = installed_events(paths.codex_hooks)
     return {"claude": {"settings": paths.claude_settings, "events": claude,
-                       "missing": [e for e in CLAUDE_EVENTS if e not in claude]},
+                       "missing": [e for e in CLAUDE_EVENTS if e not in claude],
+                       "hook_answers": hook_answers_installed(paths.claude_settings)},
             "codex": {"hooks": paths.codex_hooks, "events": codex,
                       "missing": [e for e in CODEX_EVENTS if e not in codex]}}
