@@ -115,7 +115,9 @@ class ClickToAnswerRealClaude(DashboardTestCase):
             self.click_and_wait_ok(deny)
         self.assertEqual(sent.value.post_data_json["text"], str(s["attention"]["options_count"]))
         self.wait(lambda s: s["status"] != "needs_attention", "the prompt answered")
-        time.sleep(1)
+        expect(card.locator('[data-testid="status"]')).not_to_have_text("Needs attention",
+                                                                         timeout=SLOW_MS)
+        expect(card.locator('button[data-testid="deny"]')).to_have_count(0)
         self.assertFalse(os.path.exists(os.path.join(self.project, "clicked-deny.txt")))
         expect(card.locator('[data-testid="action-error"]')).to_have_count(0)
         self.screenshot("answered-by-clicking")
