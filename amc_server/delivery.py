@@ -7,7 +7,9 @@ The one place that decides how an answer reaches a session:
 3. the session's agent module (`agents/<agent>_screen.py`) turns the answer into a keystrokes
    plan, reading the pane's screen when the terminal can show it (permission options, "is the
    dialog drawn yet");
-4. the session's terminal backend (tmux, Zellij, none) checks its pane, then types the plan;
+4. the session's terminal backend (tmux, Zellij, none) checks its pane, then types the plan; or,
+   when Claude Code's PermissionRequest hook waits for AMC (opt-in, `hook_answers.py`), the
+   answer goes to the hook as a decision and nothing is typed;
 5. the answer counts as delivered only once the agent shows it took it: a hook event other than a
    reminder, its transcript growing, or its live registry entry changing, within CONFIRM_TIMEOUT_S.
    Otherwise the request fails with 504 and AMC does not retry: a person looks first.
@@ -20,7 +22,7 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import keystrokes, model, terminals
+from . import hook_answers, keystrokes, model, store, terminals
 from .agents.answers import Answer, strip_control
 from .errors import ApiError, BadRequest, NotFound
 from .state import State
@@ -105,6 +107,7 @@ class Delivery:
         session = self.state.session(session_id)
         if session is None:
             raise NotFound("no live session %s" % session_id)
+        self.annotate([session], every=False)  # the prompt's options, as the dashboard saw them
         key = (session_id, str(session.get("status")), str(session.get("status_since")),
                str(session.get("last_event_at")), answer.text, str(answer.question_index))
         with self._lock:
@@ -128,6 +131,9 @@ class Delivery:
     def _deliver(self, session: Dict[str, Any], answer: Answer,
                  typed: List[bool]) -> Dict[str, Any]:
         screens = screen_module(session["agent"])
+        through_hook = self._through_hook(session, answer, screens, typed)
+        if through_hook is not None:
+            return through_hook
         backend = terminals.for_session(self.backends, session)
         backend.check(session)
         screen = self._wait_dialog(screens, backend, session)
@@ -136,38 +142,77 @@ class Delivery:
         where = backend.where(session)
         log.info("answering %s in %s: %s", session["session_id"], where,
                  keystrokes.describe(plan))
-        started = self.clock()
         typed.append(True)  # from here on some keys may have reached the pane
         backend.deliver(session, plan)
-        deadline = self.clock() + self.confirm_timeout_s
         confirms = getattr(screens, "screen_confirms", None)
+        return self._confirm(session, before, where, screens, lambda: confirms(
+            session, answer, screen, self._screen(backend, session)) if confirms else "")
+
+    def _through_hook(self, session: Dict[str, Any], answer: Answer, screens: Any,
+                      typed: List[bool]) -> Optional[Dict[str, Any]]:
+        """Answer through a PermissionRequest hook that waits for AMC (opt-in), if one does.
+
+        The dialog stays usable in the terminal meanwhile; the first answer wins. Returns None to
+        fall back to keystrokes: no hook waits, the agent module cannot say this answer as a hook
+        decision (one of several questions, "always allow"...), or the hook did not take it.
+        """
+        if session.get("status") != model.NEEDS_ATTENTION:
+            return None
+        paths = self.state.paths
+        waiter = hook_answers.waiting(paths, session["session_id"])
+        to_decision = getattr(screens, "hook_decision", None)
+        if waiter is None or to_decision is None:
+            return None
+        decision = to_decision(session, answer, waiter)
+        if decision is None:
+            return None
+        before = self.state.activity(session)
+        try:
+            record = hook_answers.answer(paths, session["session_id"], waiter, decision)
+        except ValueError as e:
+            raise BadRequest(str(e)) from None
+        typed.append(True)
+        if not hook_answers.wait_delivered(paths, session["session_id"], record):
+            # the hook is gone without taking it (ended by a terminal answer or Esc): type instead
+            store.remove(hook_answers.answer_file(paths, session["session_id"]))
+            typed.clear()
+            log.info("the waiting hook of %s did not take the answer; typing it",
+                     session["session_id"])
+            return None
+        where = "%s's %s hook" % (getattr(screens, "NAME", session["agent"]), "PermissionRequest")
+        log.info("answering %s through %s: %s", session["session_id"], where, decision["kind"])
+        return self._confirm(session, before, where, screens, lambda: "")
+
+    def _confirm(self, session: Dict[str, Any], before: Dict[str, Any], where: str, screens: Any,
+                 on_screen: Callable[[], str]) -> Dict[str, Any]:
+        """Wait until the agent shows it took the answer; return the API answer or raise 504."""
+        started = self.clock()
+        deadline = started + self.confirm_timeout_s
         while True:
-            sign = self.state.moved_on(session, before)
-            if not sign and confirms is not None:
-                sign = confirms(session, answer, screen, self._screen(backend, session))
+            sign = self.state.moved_on(session, before) or on_screen()
             if sign:
                 log.info("answer to %s confirmed by %s after %.2f s", session["session_id"], sign,
                          self.clock() - started)
                 return {"ok": True, "delivered_to": where, "confirmed_by": sign}
             if self.clock() > deadline:
                 raise NotConfirmed(
-                    "typed into %s, but %s showed no sign of taking it within %.0f s; look at its "
-                    "terminal before trying again (AMC does not type the same answer twice)"
+                    "sent to %s, but %s showed no sign of taking it within %.0f s; look at its "
+                    "terminal before trying again (AMC does not send the same answer twice)"
                     % (where, getattr(screens, "NAME", session["agent"]), self.confirm_timeout_s))
             time.sleep(POLL_S)
 
-    def annotate(self, sessions: List[Dict[str, Any]]) -> None:
+    def annotate(self, sessions: List[Dict[str, Any]], every: bool = True) -> None:
         """Add `attention.options` / `options_count` to pending permission prompts, from the screen.
 
         How many options a permission prompt has depends on the tool and the mode, and only the
         screen tells; the dashboard needs the count because the last option denies. A screen is
         read at most once a second per session, and once found the options are kept for as long
-        as the prompt is pending.
+        as the prompt is pending (`every`: `sessions` is the whole list, so forget the others).
         """
         with self._options_lock:
-            self._annotate(sessions)
+            self._annotate(sessions, every)
 
-    def _annotate(self, sessions: List[Dict[str, Any]]) -> None:
+    def _annotate(self, sessions: List[Dict[str, Any]], every: bool) -> None:
         now = self.clock()
         live = set()
         for s in sessions:
@@ -184,7 +229,7 @@ class Delivery:
             if options:
                 attention["options"] = options
                 attention["options_count"] = len(options)
-        for key in list(self._options):
+        for key in list(self._options) if every else []:  # forget prompts no longer pending
             if key not in live:
                 del self._options[key]
 

@@ -147,6 +147,48 @@ class HookAnswersE2E(unittest.TestCase):
             time.sleep(0.1)
 
     # -- the scenarios
+    def test_api_respond_goes_through_the_waiting_hook(self) -> None:
+        """/api/respond prefers a waiting hook: the dialog closes by the hook, no key is typed."""
+        self.start()
+        with self.step("an option number becomes the option's label"):
+            self.tmux.type_line("ASK: " + QUESTION)
+            self.waiter("question")
+            self.amc.wait_session(lambda s: s["status"] == "needs_attention", "needs attention",
+                                  session_id=self.session_id)
+            status, answer = self.amc.post("/api/respond/" + self.session_id, {"text": "3"})
+            self.assertEqual((status, answer.get("ok")), (200, True), answer)
+            self.assertEqual(answer["delivered_to"], "Claude Code's PermissionRequest hook")
+            self.assertEqual(answer["confirmed_by"], "hook event PostToolUse")
+            self.tmux.wait_for('"%s"="Gamma"' % QUESTION)
+            self.assertIn("PermissionRequest hook", self.tmux.capture())
+            self.no_waiter()
+            self.amc.wait_session(lambda s: s["status"] == "done", "status done",
+                                  session_id=self.session_id)
+        with self.step("a permission: 1 allows, the last option denies, through the hook"):
+            self.tmux.type_line("BASH: touch via-hook.txt")
+            self.waiter("permission")
+            s = self.amc.wait_session(
+                lambda s: (s.get("attention") or {}).get("options_count"), "options read",
+                session_id=self.session_id)
+            status, answer = self.amc.post("/api/respond/" + self.session_id, {"text": "1"})
+            self.assertEqual((status, answer.get("ok")), (200, True), answer)
+            self.assertEqual(answer["delivered_to"], "Claude Code's PermissionRequest hook")
+            self.tmux.wait_for("TOOL-DONE")
+            self.assertTrue(os.path.exists(os.path.join(self.project, "via-hook.txt")))
+            self.amc.wait_session(lambda s: s["status"] == "done", "status done",
+                                  session_id=self.session_id)
+            self.tmux.type_line("BASH: touch not-via-hook.txt")
+            self.waiter("permission")
+            s = self.amc.wait_session(
+                lambda s: (s.get("attention") or {}).get("options_count"), "options read",
+                session_id=self.session_id)
+            status, answer = self.amc.post("/api/respond/" + self.session_id,
+                                           {"text": str(s["attention"]["options_count"])})
+            self.assertEqual((status, answer.get("ok")), (200, True), answer)
+            self.assertEqual(answer["delivered_to"], "Claude Code's PermissionRequest hook")
+            self.tmux.wait_for("Denied by PermissionRequest hook")
+            self.assertFalse(os.path.exists(os.path.join(self.project, "not-via-hook.txt")))
+
     def test_question_answered_through_the_hook_without_keystrokes(self) -> None:
         self.start()
         with self.step("the dialog is drawn while the hook waits"):

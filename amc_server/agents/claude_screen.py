@@ -140,3 +140,40 @@ def _permission_plan(attention: Mapping[str, Any], answer: Answer, screen: str) 
     if options:
         check_range(numbers, len(options), "permission prompt")
     return [keystrokes.text(str(numbers[0]))]
+
+
+def hook_decision(session: Mapping[str, Any], answer: Answer,
+                  waiter: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """Return `answer` as a decision for a waiting PermissionRequest hook, or None to type it.
+
+    The hook can answer a whole AskUserQuestion at once (labels, or the user's own text) and
+    allow or deny a tool. Answers it cannot say (one of several questions, "always allow", "switch
+    to auto mode") are typed instead.
+    """
+    attention = session.get("attention") or {}
+    numbers = None if answer.freeform else option_numbers(answer.text)
+    if waiter.get("kind") == "question" and attention.get("kind") == model.ATTN_QUESTION:
+        questions = session.get("pending_questions") or []
+        if len(questions) != 1 or answer.question_index != 0:
+            return None
+        question = questions[0]
+        labels = [str(o.get("label", "")) for o in question.get("options") or []]
+        if numbers is None:
+            text = answer.text.strip()
+            return {"kind": "question", "answers": {question["question"]: text}} if text else None
+        check_range(numbers, len(labels), "question %r" % question.get("question", "")[:80])
+        if not question.get("multiSelect") and len(numbers) != 1:
+            raise Refused("this question takes one option, got %s" % answer.text,
+                          HTTPStatus.BAD_REQUEST)
+        chosen = [labels[n - 1] for n in sorted(set(numbers))]
+        value: Any = chosen if question.get("multiSelect") else chosen[0]
+        return {"kind": "question", "answers": {question["question"]: value}}
+    if waiter.get("kind") == "permission" and attention.get("kind") == model.ATTN_PERMISSION:
+        if numbers is None or len(numbers) != 1:
+            return None  # the keystroke plan refuses it with the reason
+        options = list(attention.get("options") or [])
+        if numbers[0] == 1:
+            return {"kind": "permission", "behavior": "allow"}
+        if options and numbers[0] == len(options):
+            return {"kind": "permission", "behavior": "deny"}
+    return None

@@ -65,9 +65,17 @@ export function fetchConversation(sessionId, agent, limit, opts) {
   return getJSON(`/api/conversation/${enc(sessionId)}?${query}`, opts);
 }
 
-/** POST /api/respond/<id> with `{text, freeform?, optionCount?}` (see docs/api.md). */
-export function respond(sessionId, body) {
-  return postJSON(`/api/respond/${enc(sessionId)}`, body);
+/** The event lib/poll.js listens to: "the server's state just changed, fetch it now". */
+export const CHANGED_EVENT = "amc:changed";
+
+/**
+ * POST /api/respond/<id> with `{text, freeform?, optionCount?, questionIndex?}` (docs/api.md).
+ * The server answers once the agent took the answer, so the state has moved on: ask for it now.
+ */
+export async function respond(sessionId, body) {
+  const answer = await postJSON(`/api/respond/${enc(sessionId)}`, body);
+  window.dispatchEvent(new Event(CHANGED_EVENT));
+  return answer;
 }
 
 /** POST /api/dismiss/<id>; `keepalive` lets it outlive the page (used on pagehide). */

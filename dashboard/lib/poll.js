@@ -2,11 +2,12 @@
  * The one module that keeps the dashboard's copy of /api/state fresh over time.
  *
  * It polls at most every `interval` ms (2 s), never overlaps requests, pauses while the page is
- * hidden (and polls at once when it comes back), and after a failure waits twice as long each time
- * up to `maxDelay` (30 s). It reports the connection as "connecting" | "connected" | "disconnected".
+ * hidden (and polls at once when it comes back), polls at once after a confirmed answer (the
+ * CHANGED_EVENT of lib/api.js), and after a failure waits twice as long each time up to
+ * `maxDelay` (30 s). It reports the connection as "connecting" | "connected" | "disconnected".
  * A future server-sent-events transport replaces this module alone: keep the signature.
  */
-import { getJSON } from "./api.js";
+import { CHANGED_EVENT, getJSON } from "./api.js";
 
 const REQUEST_TIMEOUT_MS = 10000;
 
@@ -63,12 +64,19 @@ export function watchState({ onState, onConnection, interval = 2000, maxDelay = 
     schedule(interval - (Date.now() - lastStart));
   }
 
+  function onChanged() {
+    // An answer was just confirmed: show where the session went without waiting for the tick.
+    if (!stopped && !document.hidden && !inflight && !failures) schedule(0);
+  }
+
   document.addEventListener("visibilitychange", onVisibility);
+  window.addEventListener(CHANGED_EVENT, onChanged);
   schedule(0);
   return function stop() {
     stopped = true;
     clearTimeout(timer);
     document.removeEventListener("visibilitychange", onVisibility);
+    window.removeEventListener(CHANGED_EVENT, onChanged);
     if (inflight) inflight.abort();
   };
 }
