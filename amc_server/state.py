@@ -15,8 +15,8 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import agents, hooks_config, model, store
-from .agents import claude_registry
+from . import agents, hooks_config, model, procenv, store
+from .agents import claude_registry, codex_process
 from .dismissed import Dismissed
 from .errors import NotFound
 from .paths import Paths
@@ -39,6 +39,8 @@ class State:
         self.dismissed = Dismissed(paths.dismissed_file)
         self._lock = threading.Lock()
         self._codex_cache: Dict[str, Any] = {}
+        # pid and pane of sessions seen without a hook, read from their process (procenv.py)
+        self._panes = procenv.Panes({"codex": codex_process.Finder()})
         self._transcripts: "collections.OrderedDict[Tuple[str, str], Any]" = \
             collections.OrderedDict()
 
@@ -105,6 +107,8 @@ class State:
         except OSError:
             s["conversation_mtime_ns"] = 0
         s["project"] = s.get("project") or model.project_name(s.get("project_dir", ""))
+        if not (s.get("tmux_socket") or s.get("zellij_session")):  # no pane from a hook
+            _fill(s, self._panes.lookup(s))
 
     def setup(self) -> Dict[str, Any]:
         """Return whether AMC's hooks are wired in (the dashboard's empty state says so)."""

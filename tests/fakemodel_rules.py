@@ -259,3 +259,18 @@ DEFAULT_CODEX_RULES: List[CodexRule] = [
     codex_title, codex_function_output, codex_runcmd, codex_echo]
 
 
+ESCALATE_JUSTIFICATION = "Do you want to run this test command?"
+
+
+def codex_escalate(turn: CodexTurn) -> Optional[CodexReply]:
+    """"ESCALATE: <cmd>" asks to run <cmd> outside the sandbox (`sandbox_permissions`
+    "require_escalated"), so that Codex with approval_policy "on-request" shows its approval
+    prompt. Not in the default rules: a test puts it first (`codex_rules.insert(0, ...)`)."""
+    if turn.wants_json or turn.function_output is not None:
+        return None
+    m = re.match(r"ESCALATE:\s*(.+)", turn.prompt, re.S)
+    if not m:
+        return None
+    return CodexReply([{"type": "function_call", "name": "exec_command", "arguments": json.dumps({
+        "cmd": m.group(1).strip(), "sandbox_permissions": "require_escalated",
+        "justification": ESCALATE_JUSTIFICATION})}])

@@ -1,0 +1,110 @@
+"""What to type into the Codex CLI's TUI (0.169) to answer it, and what its approval dialog looks like.
+
+All of AMC's knowledge of Codex's screen lives here (terminals/ only knows how to type); seen with
+the real 0.169.0 TUI in tmux (docs/answering-codex.md):
+- An approval prompt ("Would you like to run the following command?") lists numbered options with
+  a shortcut key each, then a footer:
+      › 1. Yes, proceed (y)
+        2. Yes, and don't ask again for commands that start with `touch x` (p)
+        3. No, and tell Codex what to do differently (esc)
+        Press enter to confirm or esc to cancel
+  A digit picks its option at once (no Enter). "Yes" is first and "No" last, so the contract's
+  numbering (1 = allow once, the last = deny) holds; how many options there are depends on the
+  request, so they are read off the screen. Denying interrupts the turn.
+- With nothing pending, text is typed at the `›` composer and submitted with Enter. Codex treats
+  keys that arrive in a burst as a paste, and an Enter inside the burst as a newline: Enter sent
+  right after the text (0 ms) only adds a line, 50 ms later it submits; so the pause before Enter is
+  at least MIN_ENTER_DELAY_MS. Several lines go in as one bracketed paste and become one prompt.
+- The dialog takes a digit sent in the same instant it is first drawn (heading, options and footer
+  appear in one frame), so `dialog_ready` only waits for the footer.
+"""
+import re
+from http import HTTPStatus
+from typing import Any, Dict, List, Mapping
+
+from .. import keystrokes, model
+from .answers import Answer, Refused, check_range, option_numbers, prompt_plan
+
+NAME = "Codex"
+MIN_ENTER_DELAY_MS = 150
+FOOTER = "Press enter to confirm"
+_OPTION = re.compile(r"^\s*(?:\u203a\s*)?(\d+)\.\s+(\S.*?)\s*$")
+_SHORTCUT = re.compile(r"\s+\((?:[a-z]|esc|enter|tab)\)$", re.I)
+MAX_WRAPPED_LINES = 4   # continuation lines of one long option label, on a narrow pane
+
+
+def permission_options(screen: str) -> List[str]:
+    """Return the labels of the approval prompt on `screen` (in order), or [] when none shows.
+
+    Labels lose their shortcut key ("Yes, proceed (y)" -> "Yes, proceed"); a label wrapped onto
+    several lines of a narrow pane is joined again.
+    """
+    lines = screen.splitlines()
+    footer = max((i for i, line in enumerate(lines) if FOOTER in line), default=-1)
+    if footer < 0:
+        return []
+    found: Dict[int, str] = {}
+    wrapped: List[str] = []
+    for line in reversed(lines[:footer]):
+        m = _OPTION.match(line)
+        if m:
+            number = int(m.group(1))
+            if found and number != min(found) - 1:
+                return []          # not one numbered list
+            found[number] = " ".join([m.group(2)] + wrapped[::-1])
+            wrapped = []
+            if number == 1:
+                break
+        elif line.strip():
+            wrapped.append(line.strip())
+            if len(wrapped) > MAX_WRAPPED_LINES:
+                return []
+        elif found:
+            return []              # a blank line inside the list: not an approval prompt
+    if 1 not in found:
+        return []
+    return [_SHORTCUT.sub("", found[n]) for n in sorted(found)]
+
+
+def prompt_options(session: Mapping[str, Any], screen: str) -> List[str]:
+    """Return the option labels of the approval prompt the session waits on, read off `screen`."""
+    if (session.get("attention") or {}).get("kind") != model.ATTN_PERMISSION:
+        return []
+    return permission_options(screen)
+
+
+def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
+    """Tell whether the dialog the session waits on is fully drawn on `screen`."""
+    if (session.get("attention") or {}).get("kind") == model.ATTN_PERMISSION:
+        return bool(permission_options(screen))
+    return True
+
+
+def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
+                screen: str = "") -> keystrokes.Plan:
+    """Return the keystrokes that give `answer` to the session in its current state."""
+    attention = session.get("attention") or {}
+    pending = session.get("status") == model.NEEDS_ATTENTION
+    if pending and attention.get("kind") == model.ATTN_PERMISSION:
+        return _permission_plan(attention, answer, screen)
+    if session.get("status") == model.ACTIVE:
+        raise Refused("%s is working on a turn; send this when it has finished (or type it in its "
+                      "terminal to queue it)" % NAME)
+    return prompt_plan(answer.text, max(enter_delay_ms, MIN_ENTER_DELAY_MS))
+
+
+def _permission_plan(attention: Mapping[str, Any], answer: Answer, screen: str) -> keystrokes.Plan:
+    numbers = option_numbers(answer.text)
+    if numbers is None or len(numbers) != 1:
+        raise Refused("%s asks for approval to run %s: answer with an option number (1 = allow "
+                      "once, the last = deny)" % (NAME, attention.get("summary") or "a command"),
+                      HTTPStatus.BAD_REQUEST)
+    options = permission_options(screen) if screen else list(attention.get("options") or [])
+    if screen and not options:
+        # The rollout says a call waits for approval, but the pane shows no prompt: it was
+        # answered in the terminal, or the screen is scrolled. A digit would go into the composer.
+        raise Refused("%s's pane shows no approval prompt (was it answered in the terminal?); "
+                      "nothing was typed" % NAME)
+    if options:
+        check_range(numbers, len(options), "approval prompt")
+    return [keystrokes.text(str(numbers[0]))]
