@@ -80,6 +80,7 @@ class State:
                     self.paths, window_s=CODEX_ACTIVE_WINDOW_S, cache=self._codex_cache)
             for s in discovered:
                 if s["session_id"] in merged:
+                    self.agents["codex"].reconcile(merged[s["session_id"]], s)
                     _fill(merged[s["session_id"]], s)
                 else:
                     merged[s["session_id"]] = s

@@ -13,7 +13,7 @@ import time
 import unittest
 
 from amc_server import model
-from amc_server.agents.codex import CodexTranscript, discover, find_rollout
+from amc_server.agents.codex import CodexTranscript, discover, find_rollout, reconcile
 from amc_server.paths import get_paths
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -499,6 +499,38 @@ class FindRollout(CodexHomeCase):
             self.assertIsNone(find_rollout(self.paths, bad), bad)
         self.assertIsNone(find_rollout(self.paths, "no-such-session"))
         self.assertIsNotNone(find_rollout(self.paths, "x"))
+
+
+class ReconcileWithHooks(unittest.TestCase):
+    """A denied approval ends the turn with no hook: the rollout's later turn end wins."""
+
+    def hook_session(self, **fields):
+        return model.new_session("t1", "codex", status="needs_attention",
+                                 last_event_at="2026-11-21T10:00:00.000Z",
+                                 attention={"kind": "permission", "tool": "Bash", "text": ""},
+                                 **fields)
+
+    def rollout(self, status, since):
+        return model.new_session("t1", "codex", source="rollout", status=status,
+                                 status_since=since, last_event="rollout:turn_aborted")
+
+    def test_a_turn_end_after_the_last_hook_event_ends_a_pending_approval(self):
+        s = self.hook_session()
+        reconcile(s, self.rollout("done", "2026-11-21T10:00:05.000Z"))
+        self.assertEqual((s["status"], s["attention"], s["status_since"]),
+                         ("done", None, "2026-11-21T10:00:05.000Z"))
+
+    def test_older_turn_ends_busy_rollouts_and_prose_questions_change_nothing(self):
+        for session, rollout in (
+                (self.hook_session(), self.rollout("done", "2026-11-21T09:59:00.000Z")),
+                (self.hook_session(), self.rollout("active", "2026-11-21T10:00:05.000Z")),
+                (model.new_session("t1", "codex", status="needs_attention",
+                                   last_event_at="2026-11-21T10:00:00.000Z",
+                                   attention={"kind": "prose_question", "text": "ok?"}),
+                 self.rollout("done", "2026-11-21T10:00:05.000Z"))):
+            before = dict(session)
+            reconcile(session, rollout)
+            self.assertEqual(session, before)
 
 
 if __name__ == "__main__":

@@ -343,7 +343,7 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
         self.launch_claude()
         with self.step("refused without a token"):
             self.tmux.wait_for("\u276f")
-            before = self.tmux.capture()
+            before = _input_line(self.tmux.capture())
             for token in ("", "wrong-token"):
                 status, answer = self.amc.post("/api/respond/" + self.session_id,
                                                {"text": "INJECTED-TEXT"}, token=token)
@@ -351,7 +351,7 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
             time.sleep(1)
             screen = self.tmux.capture()
             self.assertNotIn("INJECTED-TEXT", screen)
-            self.assertEqual(screen, before)
+            self.assertEqual(_input_line(screen), before)  # (the logo animates: not the screen)
             self.assertEqual([r.get("prompt") for r in self.fake.requests_to("/v1/messages")
                               if r.get("prompt") == "INJECTED-TEXT"], [])
         with self.step("the same request with the token goes through"):
@@ -391,6 +391,12 @@ def _hook_commands(settings: Dict[str, Any]) -> Dict[str, List[str]]:
             for hook in group.get("hooks") or []:
                 out.setdefault(event, []).append(hook.get("command", ""))
     return out
+
+
+def _input_line(screen: str) -> str:
+    """Return the TUI's input line (the last line starting with the ❯ prompt)."""
+    lines = [line for line in screen.splitlines() if line.startswith("\u276f")]
+    return lines[-1] if lines else ""
 
 
 def _text(value: Any) -> str:

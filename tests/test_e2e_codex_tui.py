@@ -160,11 +160,9 @@ class CodexTuiE2E(unittest.TestCase):
             self.assertTrue(options[-1].startswith("No"), s)
             self.respond(str(len(options)))
             self.tmux.wait_for("You canceled the request")
-            if not hooks:
-                # With hooks the session stays needs_attention: Codex 0.169 fires no hook when a
-                # denial interrupts the turn (no PostToolUse, no Stop), and hook data wins over
-                # the rollout's turn_aborted. Known gap, see docs/answering-codex.md.
-                self.wait(lambda s: s["status"] == "done", "done after the denial")
+            # With hooks too: Codex 0.169 fires no hook when a denial interrupts the turn, so
+            # the rollout's turn_aborted ends the stale needs_attention (codex_discovery.reconcile)
+            self.wait(lambda s: s["status"] == "done", "done after the denial")
             time.sleep(0.5)
             self.assertFalse(os.path.exists(denied))
 

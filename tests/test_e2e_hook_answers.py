@@ -96,11 +96,13 @@ class HookAnswersE2E(unittest.TestCase):
 
     def no_waiter(self, timeout: float = 3) -> None:
         deadline = time.monotonic() + timeout
-        while hook_answers.waiting(self.paths, self.session_id) is not None:
+        # an expired waiter stops counting at once; its file goes when the hook exits, just after
+        while hook_answers.waiting(self.paths, self.session_id) is not None or \
+                os.path.exists(hook_answers.waiting_file(self.paths, self.session_id)):
             if time.monotonic() > deadline:
-                raise AssertionError("the hook still waits after %.0fs" % timeout)
+                raise AssertionError("the hook still waits (or left its file) after %.0fs"
+                                     % timeout)
             time.sleep(0.05)
-        self.assertFalse(os.path.exists(hook_answers.waiting_file(self.paths, self.session_id)))
 
     def wait_question_dialog(self) -> None:
         self.tmux.wait_for(lambda screen: "Chat about this" in screen and "third" in screen)
@@ -158,7 +160,8 @@ class HookAnswersE2E(unittest.TestCase):
             status, answer = self.amc.post("/api/respond/" + self.session_id, {"text": "3"})
             self.assertEqual((status, answer.get("ok")), (200, True), answer)
             self.assertEqual(answer["delivered_to"], "Claude Code's PermissionRequest hook")
-            self.assertEqual(answer["confirmed_by"], "hook event PostToolUse")
+            # PostToolUse, or Claude's registry turning busy a moment before it
+            self.assertIn(answer["confirmed_by"], ("hook event PostToolUse", "registry says busy"))
             self.tmux.wait_for('"%s"="Gamma"' % QUESTION)
             self.assertIn("PermissionRequest hook", self.tmux.capture())
             self.no_waiter()

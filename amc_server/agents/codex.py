@@ -336,4 +336,4 @@ class CodexTranscript(Transcript):
 
 # Finding rollouts and turning them into Sessions lives in codex_discovery.py; re-exported here so
 # every agent module offers the same names to state.py.
-from .codex_discovery import discover, find_rollout, to_session  # noqa: E402,F401
+from .codex_discovery import discover, find_rollout, reconcile, to_session  # noqa: E402,F401
