@@ -23,16 +23,22 @@ from .answers import Answer, Refused, check_range, option_numbers, prompt_plan, 
 FREE_TEXT_FOCUS_MS = 150   # after pressing "Type something", before typing into it
 REVIEW_DRAW_MS = 500       # after the last answer, before "Submit answers" on the review screen
 _OPTION = re.compile(r"^\s*(?:\u276f\s*)?(\d+)\.\s+(\S.*?)\s*$")
-PERMISSION_HEADINGS = ("Do you want to proceed?", "Do you want to make this edit",
-                       "Do you want to create", "Do you want to allow")
+PERMISSION_HEADING = "Do you want"
 NAME = "Claude Code"
 
 
 def permission_options(screen: str) -> List[str]:
-    """Return the labels of the permission prompt on `screen` (in order), or [] when none shows."""
+    """Return the labels of the permission prompt on `screen` (in order), or [] when none shows.
+
+    The prompt is a numbered list after a "Do you want ..." heading ("...to proceed?", "...to make
+    this edit to x?"), "Yes" first and "No" last; a heading AMC does not know is found by that shape.
+    """
     lines = screen.splitlines()
-    start = max((i for i, line in enumerate(lines) if any(h in line for h in PERMISSION_HEADINGS)),
-                default=-1)
+    start = max((i for i, line in enumerate(lines) if PERMISSION_HEADING in line), default=-1)
+    if start < 0:
+        matches = [(i, _OPTION.match(line)) for i, line in enumerate(lines)]
+        firsts = [i for i, m in matches if m and m.group(1) == "1" and m.group(2).startswith("Yes")]
+        start = firsts[-1] - 1 if firsts else -1
     if start < 0:
         return []
     options: List[str] = []
@@ -42,7 +48,7 @@ def permission_options(screen: str) -> List[str]:
             options.append(m.group(2))
         elif options and line.strip():
             break
-    return options
+    return options if len(options) >= 2 and options[-1].startswith("No") else []
 
 
 def prompt_options(session: Mapping[str, Any], screen: str) -> List[str]:
@@ -68,11 +74,20 @@ def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
     attention = session.get("attention") or {}
     pending = session.get("status") == model.NEEDS_ATTENTION
     kind = attention.get("kind") if pending else None
+    plan = None
     if kind == model.ATTN_QUESTION and session.get("pending_questions"):
-        return _question_plan(session["pending_questions"], answer, enter_delay_ms)
-    if kind == model.ATTN_PERMISSION:
-        return _permission_plan(attention, answer, screen)
-    if session.get("status") == model.ACTIVE and not answer.freeform:
+        plan = _question_plan(session["pending_questions"], answer, enter_delay_ms)
+    elif kind == model.ATTN_PERMISSION:
+        plan = _permission_plan(attention, answer, screen)
+    if plan is not None:
+        if screen and not dialog_ready(session, screen):
+            # The hooks say a dialog waits but the pane shows none: it was answered in the
+            # terminal (Esc fires no hook) or the pane shows something else; keys would land in
+            # the prompt.
+            raise Refused("%s's pane shows no %s dialog (was it answered in the terminal?); "
+                          "nothing was typed" % (NAME, kind.replace("_", " ")))
+        return plan
+    if session.get("status") == model.ACTIVE:
         raise Refused("%s is working on a turn; send this when it has finished (or answer in its "
                       "terminal to queue it)" % NAME)
     return prompt_plan(answer.text, enter_delay_ms)

@@ -1,0 +1,146 @@
+"""What AMC types into Claude Code's TUI for each answer (agents/claude_screen.py), on real screens.
+
+The screens are the ones recorded from Claude Code 2.1.329 in tests/fixtures;
+the e2e tests (test_e2e_claude.py) prove these plans work against the live TUI.
+"""
+import os
+import unittest
+
+from tests.helpers import ROOT
+
+from amc_server import keystrokes as ks
+from amc_server import model
+from amc_server.agents import claude_screen
+from amc_server.agents.answers import Answer, Refused
+
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "claude-code-2.1.329")
+
+
+def first_screen(scenario: str) -> str:
+    with open(os.path.join(FIXTURES, scenario, "screens.txt"), encoding="utf-8") as f:
+        return f.read().split("=====")[0]
+
+
+QUESTION = {"question": "Which database should we use?", "header": "Choice", "multiSelect": False,
+            "options": [{"label": "Alpha", "description": "first"},
+                        {"label": "Beta", "description": "second"},
+                        {"label": "Gamma", "description": "third"}]}
+MULTI = dict(QUESTION, question="Which checks?", multiSelect=True)
+
+
+def asking(*questions):
+    return model.new_session("s", status=model.NEEDS_ATTENTION, pending_questions=list(questions),
+                             attention={"kind": "question", "text": questions[0]["question"]})
+
+
+def permission(options=()):
+    return model.new_session("s", status=model.NEEDS_ATTENTION, attention={
+        "kind": "permission", "tool": "Bash", "summary": "touch x", "text": "",
+        "options": list(options)})
+
+
+class Plans(unittest.TestCase):
+    def plan(self, session, text, screen="", **kw):
+        return claude_screen.answer_plan(session, Answer(text, **kw), 200, screen)
+
+    def test_an_option_is_its_digit_alone(self):
+        self.assertEqual(self.plan(asking(QUESTION), "2", first_screen("ask-option")),
+                         [ks.text("2")])
+
+    def test_free_text_goes_through_type_something(self):
+        self.assertEqual(self.plan(asking(QUESTION), "Postgres please"), [
+            ks.text("4"), ks.pause(150), ks.text("Postgres please"), ks.pause(200),
+            ks.key("Enter")])
+        self.assertEqual(self.plan(asking(QUESTION), "3", freeform=True, option_count=3)[0],
+                         ks.text("4"))  # freeform: "3" is the answer text, not option 3
+
+    def test_multiselect_toggles_then_tabs_and_submits_the_review(self):
+        self.assertEqual(self.plan(asking(MULTI), "3,1"), [
+            ks.text("1"), ks.pause(80), ks.text("3"), ks.pause(80), ks.key("Tab"),
+            ks.pause(500), ks.text("1")])
+
+    def test_several_questions_submit_only_after_the_last(self):
+        session = asking(QUESTION, dict(QUESTION, question="Deploy?"))
+        self.assertEqual(self.plan(session, "2", question_index=0), [ks.text("2")])
+        self.assertEqual(self.plan(session, "1", question_index=1),
+                         [ks.text("1"), ks.pause(500), ks.text("1")])
+        self.assertEqual(claude_screen.screen_confirms(
+            session, Answer("2", question_index=0), "Which database", "Deploy? ..."),
+            "the dialog moved to the next question")
+        self.assertEqual(claude_screen.screen_confirms(
+            session, Answer("2", question_index=0), "Deploy?", "Deploy?"), "")
+
+    def test_numbers_out_of_range_or_too_many_are_refused(self):
+        for text in ("0", "4", "1,2"):
+            with self.assertRaises(Refused) as ctx:
+                self.plan(asking(QUESTION), text)
+            self.assertEqual(ctx.exception.status, 400, text)
+
+    def test_permission_options_are_read_off_the_screen(self):
+        screen = first_screen("permission-prompt")
+        options = claude_screen.permission_options(screen)
+        self.assertEqual((len(options), options[0], options[-1]), (4, "Yes", "No"))
+        self.assertEqual(claude_screen.prompt_options(permission(), screen), options)
+        self.assertEqual(claude_screen.permission_options(first_screen("ask-option")), [])
+        self.assertEqual(claude_screen.permission_options(
+            " Do you want to make this edit to a.py?\n ❯ 1. Yes\n   2. Yes, allow all edits\n"
+            "   3. No\n"), ["Yes", "Yes, allow all edits", "No"])
+        # an unknown heading is found by its shape: 1. Yes ... N. No
+        self.assertEqual(claude_screen.permission_options("Shall I?\n❯ 1. Yes\n  2. No\n"),
+                         ["Yes", "No"])
+
+    def test_a_permission_takes_one_number_in_range_and_nothing_else(self):
+        screen = first_screen("permission-prompt")
+        self.assertEqual(self.plan(permission(), "4", screen), [ks.text("4")])
+        for text in ("5", "yes", "1,2"):
+            with self.assertRaises(Refused) as ctx:
+                self.plan(permission(), text, screen)
+            self.assertEqual(ctx.exception.status, 400)
+
+    def test_no_dialog_on_screen_types_nothing(self):
+        idle = "\u276f \n"
+        with self.assertRaises(Refused) as ctx:
+            self.plan(permission(["Yes", "No"]), "1", idle)
+        self.assertEqual(ctx.exception.status, 409)
+        with self.assertRaises(Refused):
+            self.plan(asking(QUESTION), "2", idle)
+        # no screen at all (Zellij): trust the hooks
+        self.assertEqual(self.plan(permission(["Yes", "No"]), "2"), [ks.text("2")])
+
+    def test_with_nothing_pending_text_is_a_prompt_and_a_busy_agent_refuses(self):
+        done = model.new_session("s", status=model.DONE)
+        self.assertEqual(self.plan(done, "go on"),
+                         [ks.text("go on"), ks.pause(200), ks.key("Enter")])
+        self.assertEqual(self.plan(done, "a\nb")[0], ks.paste("a\nb"))
+        with self.assertRaises(Refused) as ctx:
+            self.plan(model.new_session("s", status=model.ACTIVE), "more")
+        self.assertEqual(ctx.exception.status, 409)
+        with self.assertRaises(Refused):
+            self.plan(done, "   ")
+
+
+class HookDecisions(unittest.TestCase):
+    def decide(self, session, text, kind, **kw):
+        return claude_screen.hook_decision(session, Answer(text, **kw), {"kind": kind})
+
+    def test_options_become_labels_and_text_goes_verbatim(self):
+        self.assertEqual(self.decide(asking(QUESTION), "2", "question"),
+                         {"kind": "question", "answers": {QUESTION["question"]: "Beta"}})
+        self.assertEqual(self.decide(asking(MULTI), "3,1", "question"),
+                         {"kind": "question", "answers": {"Which checks?": ["Alpha", "Gamma"]}})
+        self.assertEqual(self.decide(asking(QUESTION), "2", "question", freeform=True),
+                         {"kind": "question", "answers": {QUESTION["question"]: "2"}})
+
+    def test_allow_deny_and_what_must_be_typed_instead(self):
+        self.assertEqual(self.decide(permission(["Yes", "Always", "No"]), "1", "permission"),
+                         {"kind": "permission", "behavior": "allow"})
+        self.assertEqual(self.decide(permission(["Yes", "Always", "No"]), "3", "permission"),
+                         {"kind": "permission", "behavior": "deny"})
+        self.assertIsNone(self.decide(permission(["Yes", "Always", "No"]), "2", "permission"))
+        self.assertIsNone(self.decide(permission(), "3", "permission"))  # options unknown
+        two = asking(QUESTION, dict(QUESTION, question="Deploy?"))
+        self.assertIsNone(self.decide(two, "1", "question"))  # one of several: typed
+
+
+if __name__ == "__main__":
+    unittest.main()
