@@ -164,7 +164,7 @@ class RealPane(IsolatedTestCase):
         self.backend.deliver(self.session, [
             ks.text("Enter C-c -l"), ks.key("Enter"), ks.paste("first line\nsecond line"),
             ks.pause(50), ks.key("Enter"), ks.key("Escape")])
-        data = self.received(b"\x1b")
+        data = self.received(b"\x1b[201~\r\x1b")  # the last bytes: Enter, then Escape
         self.assertEqual(data, b"Enter C-c -l\r\x1b[200~first line\nsecond line\x1b[201~\r\x1b")
         self.assertIn("READY", self.backend.capture(self.session))
 
