@@ -7,19 +7,18 @@ prompt runs and `done` after; an AskUserQuestion makes it `needs_attention` with
 and options, answering in the terminal clears that; a reply ending in a question is flagged too;
 `/exit` removes the session, and its conversation is still readable afterwards.
 """
-import contextlib
 import json
 import os
 import re
 import threading
 import time
 import unittest
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 from tests import tools
-from tests.agentenv import ROOT, AgentHome, PrivateTmux
-from tests.amcproc import AmcServer, run_amc
-from tests.fakemodel import FakeModel
+from tests.agentenv import ROOT
+from tests.amcproc import run_amc
+from tests.e2ecase import AgentTuiCase
 from tests.fakemodel_rules import ASK_OPTIONS, ClaudeReply
 
 QUESTION = "Which database should we use?"
@@ -27,39 +26,15 @@ PROSE_QUESTION = "Should I continue with the migration?"
 STEP_TIMEOUT = 15
 
 
-class ClaudeCodeTuiE2E(unittest.TestCase):
+class ClaudeCodeTuiE2E(AgentTuiCase):
     """Real Claude Code sessions watched by AMC (each test takes about 5 s)."""
 
+    step_timeout = STEP_TIMEOUT
+
     def setUp(self) -> None:
-        tmux_bin = tools.require("tmux")
+        super().setUp()
         self.claude = tools.require("claude")
-        self.home = AgentHome()
-        self.addCleanup(self.home.cleanup)
-        self.fake = FakeModel().start()
-        self.addCleanup(self.fake.stop)
-        self.project = self.home.project("demo-proj")
         self.home.write_claude_json([self.project])
-        self.amc_env = self.home.amc_env()
-        self.tmux = PrivateTmux(tmux_bin)
-        self.addCleanup(self.tmux.kill)
-        self.amc = None  # type: Any
-
-    # -- helpers
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        """Name a step; on failure, add the step, the terminal screen and AMC's log to the error."""
-        try:
-            yield
-        except AssertionError as e:
-            raise AssertionError("step %r failed: %s\n--- tmux screen ---\n%s\n--- amc serve "
-                                 "stderr (tail) ---\n%s\n--- fake model errors ---\n%s"
-                                 % (name, e, self.tmux.capture() if self.tmux.pane else "",
-                                    self.amc.stderr() if self.amc else "",
-                                    "\n".join(self.fake.errors))) from None
-
-    def wait(self, predicate: Any, what: str, timeout: float = STEP_TIMEOUT) -> Dict[str, Any]:
-        return self.amc.wait_session(predicate, what, timeout=timeout,
-                                     session_id=getattr(self, "session_id", ""))
 
     def start_amc(self) -> None:
         with self.step("amc hooks install"):
@@ -74,8 +49,7 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
                                 "settings.json has no %s hook running %s: %s"
                                 % (event, hook, json.dumps(self.home.claude_settings())))
         with self.step("amc serve"):
-            self.amc = AmcServer(self.amc_env).start()
-            self.addCleanup(self.amc.stop)
+            self.serve()
 
     def type_prompt(self, text: str) -> None:
         self.tmux.type_line(text)
@@ -196,8 +170,7 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
     def test_session_without_hooks_comes_from_the_live_registry(self) -> None:
         """No `amc hooks install`: Claude Code's own sessions/<pid>.json still shows the session."""
         with self.step("amc serve without hooks"):
-            self.amc = AmcServer(self.amc_env).start()
-            self.addCleanup(self.amc.stop)
+            self.serve()
         s = self.launch_claude()
         with self.step("it appears from the registry with its pane"):
             self.assertEqual((s["source"], s["agent"], s["project"]),
@@ -325,7 +298,7 @@ class ClaudeCodeTuiE2E(unittest.TestCase):
         self.launch_claude()
         with self.step("two questions pending"):
             self.type_prompt("MULTI")
-            s = self.wait(lambda s: len(s["pending_questions"]) == 2, "two pending questions")
+            self.wait(lambda s: len(s["pending_questions"]) == 2, "two pending questions")
             self.tmux.wait_for("Chat about this")
         with self.step("the multiSelect answer moves the dialog on"):
             answer = self.respond({"text": "1,3", "questionIndex": 0})

@@ -8,17 +8,15 @@ typed through `POST /api/respond`, an escalated command that needs approval show
 `needs_attention` (kind permission) and approved with "1" (the command runs) or denied with the
 last option (it does not). A second test does the same with AMC's Codex hooks installed.
 """
-import contextlib
 import os
 import sys
 import time
 import unittest
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 from tests import tools
-from tests.agentenv import AgentHome, PrivateTmux
-from tests.amcproc import AmcServer, run_amc
-from tests.fakemodel import FakeModel
+from tests.amcproc import run_amc
+from tests.e2ecase import AgentTuiCase
 from tests.fakemodel_rules import ESCALATE_JUSTIFICATION, codex_escalate
 
 STEP_TIMEOUT = 20
@@ -27,44 +25,20 @@ FIRST_PROMPT = "hello from the first prompt"
 
 
 @unittest.skipUnless(sys.platform.startswith("linux"), "finding the pane reads /proc (Linux)")
-class CodexTuiE2E(unittest.TestCase):
+class CodexTuiE2E(AgentTuiCase):
     """Real Codex TUI sessions answered through AMC (each test takes about 15 s)."""
 
-    def setUp(self) -> None:
-        tmux_bin = tools.require("tmux")
-        self.codex = tools.require("codex")
-        self.home = AgentHome()
-        self.addCleanup(self.home.cleanup)
-        self.fake = FakeModel().start()
-        self.addCleanup(self.fake.stop)
-        self.fake.codex_rules.insert(0, codex_escalate)
-        self.project = self.home.project("codex-tui-proj")
-        self.home.write_codex_config(self.fake.url, [self.project], approval_policy="on-request")
-        self.amc_env = self.home.amc_env()
-        self.tmux = PrivateTmux(tmux_bin)
-        self.addCleanup(self.tmux.kill)
-        self.amc = None  # type: Any
-        self.session_id = ""
+    project_name = "codex-tui-proj"
+    step_timeout = STEP_TIMEOUT
 
-    # -- helpers
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        """Name a step; on failure add the step, the terminal screen and AMC's log."""
-        try:
-            yield
-        except AssertionError as e:
-            raise AssertionError("step %r failed: %s\n--- tmux screen ---\n%s\n--- amc serve "
-                                 "stderr (tail) ---\n%s\n--- fake model errors ---\n%s"
-                                 % (name, e, self.tmux.capture() if self.tmux.pane else "",
-                                    self.amc.stderr() if self.amc else "",
-                                    "\n".join(self.fake.errors))) from None
+    def setUp(self) -> None:
+        super().setUp()
+        self.codex = tools.require("codex")
+        self.fake.codex_rules.insert(0, codex_escalate)
+        self.home.write_codex_config(self.fake.url, [self.project], approval_policy="on-request")
 
     def start_amc(self) -> None:
-        self.amc = AmcServer(self.amc_env).start()
-        self.addCleanup(self.amc.stop)
-
-    def wait(self, predicate: Any, what: str, timeout: float = STEP_TIMEOUT) -> Dict[str, Any]:
-        return self.amc.wait_session(predicate, what, timeout=timeout, session_id=self.session_id)
+        self.serve()
 
     def launch_codex(self, *flags: str) -> Dict[str, Any]:
         """Start the Codex TUI with a first prompt (the rollout, hence the session, starts with

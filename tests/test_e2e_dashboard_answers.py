@@ -7,7 +7,6 @@ one from the conversation panel, and allows and denies a permission prompt; each
 terminal, and the card shows the session moving on.
 """
 import os
-import time
 from typing import Any, Dict
 
 from tests import tools

@@ -7,17 +7,15 @@ hook waits, so each test checks the dialog is on screen, then answers through
 (the fake model's requests) and what the hooks saw. The terminal stays in charge: a key there wins
 and ends the wait; Esc ends the hook; a hook that times out leaves the dialog to the terminal.
 """
-import contextlib
 import json
 import os
 import time
 import unittest
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 from tests import tools
-from tests.agentenv import AgentHome, PrivateTmux
-from tests.amcproc import AmcServer, run_amc
-from tests.fakemodel import FakeModel
+from tests.amcproc import run_amc
+from tests.e2ecase import AgentTuiCase
 from tests.fakemodel_rules import tool_result_text
 
 from amc_server import hook_answers
@@ -27,36 +25,19 @@ QUESTION = "Which database should we use?"
 STEP_TIMEOUT = 15
 
 
-class HookAnswersE2E(unittest.TestCase):
+class HookAnswersE2E(AgentTuiCase):
     """Real Claude Code answered through the waiting PermissionRequest hook (~5-10 s each)."""
 
-    def setUp(self) -> None:
-        tmux_bin = tools.require("tmux")
-        self.claude = tools.require("claude")
-        self.home = AgentHome()
-        self.addCleanup(self.home.cleanup)
-        self.fake = FakeModel().start()
-        self.addCleanup(self.fake.stop)
-        self.project = self.home.project("demo-proj")
-        self.home.write_claude_json([self.project])
-        self.amc_env = self.home.amc_env()
-        self.paths = get_paths(self.amc_env)
-        self.tmux = PrivateTmux(tmux_bin)
-        self.addCleanup(self.tmux.kill)
-        self.amc = None  # type: Any
-        self.session_id = ""
+    step_timeout = STEP_TIMEOUT
 
-    # -- helpers
-    @contextlib.contextmanager
-    def step(self, name: str) -> Iterator[None]:
-        try:
-            yield
-        except AssertionError as e:
-            raise AssertionError("step %r failed: %s\n--- tmux screen ---\n%s\n--- events ---\n%s"
-                                 "\n--- amc serve stderr (tail) ---\n%s"
-                                 % (name, e, self.tmux.capture() if self.tmux.pane else "",
-                                    "\n".join(self.event_names()),
-                                    self.amc.stderr() if self.amc else "")) from None
+    def setUp(self) -> None:
+        super().setUp()
+        self.claude = tools.require("claude")
+        self.home.write_claude_json([self.project])
+        self.paths = get_paths(self.amc_env)
+
+    def failure_context(self) -> str:
+        return "--- events ---\n%s\n" % "\n".join(self.event_names())
 
     def start(self, wait_answer: str = "--wait-answer") -> None:
         """Install hooks with hook answers, start AMC and Claude Code (permission prompts on)."""
@@ -71,8 +52,7 @@ class HookAnswersE2E(unittest.TestCase):
                 with open(os.path.join(self.home.claude_dir, "settings.json"), "w") as f:
                     json.dump(settings, f)
         with self.step("amc serve"):
-            self.amc = AmcServer(self.amc_env).start()
-            self.addCleanup(self.amc.stop)
+            self.serve()
         with self.step("Claude Code starts in tmux"):
             self.tmux.new_session([self.claude, "--permission-mode", "default"], self.project,
                                   self.home.env(self.fake.url))
