@@ -237,7 +237,7 @@ class Delivery:
         try:
             screens = screen_module(session["agent"])
             screen = terminals.for_session(self.backends, session).capture(session)
-            return list(screens.prompt_options(session, screen)) if screen else []
+            return list(screens.permission_options(screen)) if screen else []
         except Exception as e:  # a dead pane or a missing tmux only means: no options shown
             log.debug("cannot read the prompt of %s: %s", session["session_id"], e)
             return []

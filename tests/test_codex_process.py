@@ -279,8 +279,6 @@ class CodexScreen(unittest.TestCase):
         self.assertEqual(codex_screen.permission_options(IDLE), [])
         self.assertEqual(codex_screen.permission_options(APPROVAL.replace(
             "  Press enter to confirm or esc to cancel\n", "")), [])  # not fully drawn yet
-        self.assertEqual(codex_screen.prompt_options(self.permission(), APPROVAL), want)
-        self.assertEqual(codex_screen.prompt_options(self.session(), APPROVAL), [])
 
     def test_dialog_ready_waits_for_the_footer_only_when_approval_is_pending(self):
         self.assertTrue(codex_screen.dialog_ready(self.permission(), APPROVAL))

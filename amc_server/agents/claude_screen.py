@@ -51,13 +51,6 @@ def permission_options(screen: str) -> List[str]:
     return options if len(options) >= 2 and options[-1].startswith("No") else []
 
 
-def prompt_options(session: Mapping[str, Any], screen: str) -> List[str]:
-    """Return the option labels of the permission prompt the session waits on, read off `screen`."""
-    if (session.get("attention") or {}).get("kind") != model.ATTN_PERMISSION:
-        return []
-    return permission_options(screen)
-
-
 def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
     """Tell whether the dialog the session waits on is fully drawn on `screen`."""
     attention = session.get("attention") or {}

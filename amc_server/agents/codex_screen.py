@@ -66,13 +66,6 @@ def permission_options(screen: str) -> List[str]:
     return [_SHORTCUT.sub("", found[n]) for n in sorted(found)]
 
 
-def prompt_options(session: Mapping[str, Any], screen: str) -> List[str]:
-    """Return the option labels of the approval prompt the session waits on, read off `screen`."""
-    if (session.get("attention") or {}).get("kind") != model.ATTN_PERMISSION:
-        return []
-    return permission_options(screen)
-
-
 def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
     """Tell whether the dialog the session waits on is fully drawn on `screen`."""
     if (session.get("attention") or {}).get("kind") == model.ATTN_PERMISSION:
