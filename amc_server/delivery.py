@@ -144,6 +144,12 @@ class Delivery:
                  keystrokes.describe(plan))
         typed.append(True)  # from here on some keys may have reached the pane
         backend.deliver(session, plan)
+        busy = getattr(screens, "queued_confirms", None)
+        if session.get("status") == model.ACTIVE and busy is not None:
+            # during a turn the transcript grows anyway: only the queued prompt itself counts
+            return self._confirm(session, before, where, screens,
+                                 lambda: busy(answer, *self.state.appended(session, before)),
+                                 strict=True)
         confirms = getattr(screens, "screen_confirms", None)
         return self._confirm(session, before, where, screens, lambda: confirms(
             session, answer, screen, self._screen(backend, session)) if confirms else "")
@@ -184,12 +190,16 @@ class Delivery:
         return self._confirm(session, before, where, screens, lambda: "")
 
     def _confirm(self, session: Dict[str, Any], before: Dict[str, Any], where: str, screens: Any,
-                 on_screen: Callable[[], str]) -> Dict[str, Any]:
-        """Wait until the agent shows it took the answer; return the API answer or raise 504."""
+                 agent_sign: Callable[[], str], strict: bool = False) -> Dict[str, Any]:
+        """Wait until the agent shows it took the answer; return the API answer or raise 504.
+
+        Signs: any of State.moved_on, or what the agent module recognises (`agent_sign`); with
+        `strict`, only the latter.
+        """
         started = self.clock()
         deadline = started + self.confirm_timeout_s
         while True:
-            sign = self.state.moved_on(session, before) or on_screen()
+            sign = ("" if strict else self.state.moved_on(session, before)) or agent_sign()
             if sign:
                 log.info("answer to %s confirmed by %s after %.2f s", session["session_id"], sign,
                          self.clock() - started)

@@ -150,6 +150,16 @@ class State:
             return "registry says %s" % mark[0]
         return ""
 
+    def appended(self, session: Dict[str, Any], before: Dict[str, Any]
+                 ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+        """Return the hook events and transcript records written since `before`."""
+        events = store.read_jsonl_since(self.paths.events_file(session["session_id"]),
+                                        before["events"])
+        path = session.get("transcript_path") or ""
+        records = store.read_jsonl_since(path, before["transcript"]) \
+            if path and before["transcript"] >= 0 else []
+        return events, records
+
     def _registry_mark(self, sid: str) -> Tuple[Any, ...]:
         for entry in claude_registry.live_entries(self.paths):
             if entry.get("sessionId") == sid:

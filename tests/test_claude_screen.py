@@ -106,16 +106,27 @@ class Plans(unittest.TestCase):
         # no screen at all (Zellij): trust the hooks
         self.assertEqual(self.plan(permission(["Yes", "No"]), "2"), [ks.text("2")])
 
-    def test_with_nothing_pending_text_is_a_prompt_and_a_busy_agent_refuses(self):
+    def test_with_nothing_pending_text_is_a_prompt_even_while_the_agent_works(self):
         done = model.new_session("s", status=model.DONE)
         self.assertEqual(self.plan(done, "go on"),
                          [ks.text("go on"), ks.pause(200), ks.key("Enter")])
         self.assertEqual(self.plan(done, "a\nb")[0], ks.paste("a\nb"))
-        with self.assertRaises(Refused) as ctx:
-            self.plan(model.new_session("s", status=model.ACTIVE), "more")
-        self.assertEqual(ctx.exception.status, 409)
+        self.assertEqual(self.plan(model.new_session("s", status=model.ACTIVE), "more"),
+                         [ks.text("more"), ks.pause(200), ks.key("Enter")])  # Claude queues it
         with self.assertRaises(Refused):
             self.plan(done, "   ")
+
+    def test_a_prompt_sent_during_a_turn_is_confirmed_only_by_its_own_queue_record(self):
+        answer = Answer("run  the\nlinter")
+        busy_records = [{"type": "assistant", "message": {"content": "working"}},
+                        {"type": "queue-operation", "operation": "enqueue", "content": "other"}]
+        self.assertEqual(claude_screen.queued_confirms(answer, [], busy_records), "")
+        self.assertEqual(claude_screen.queued_confirms(answer, [], busy_records + [
+            {"type": "queue-operation", "operation": "enqueue", "content": "run the linter"}]),
+            "queued by Claude Code until its turn ends")
+        self.assertEqual(claude_screen.queued_confirms(answer, [
+            {"event": "UserPromptSubmit", "payload": {"prompt": "run the\nlinter"}}], []),
+            "hook event UserPromptSubmit")
 
 
 class HookDecisions(unittest.TestCase):

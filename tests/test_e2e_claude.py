@@ -282,6 +282,26 @@ class ClaudeCodeTuiE2E(AgentTuiCase):
             self.assertFalse(os.path.exists(denied), "the denied command ran")
             self.assertNotIn("Do you want to proceed?", self.tmux.capture())
 
+    def test_a_prompt_sent_while_claude_works_is_queued_and_runs_next(self) -> None:
+        """Claude Code queues a prompt typed during a turn; AMC confirms by its queue record."""
+        gate = threading.Event()
+        self.addCleanup(gate.set)
+        self.fake.claude_rules.insert(0, lambda turn: ClaudeReply.text(
+            "OK: " + turn.prompt, gate=gate) if turn.prompt == "long task" else None)
+        self.start_amc()
+        self.launch_claude()
+        with self.step("a prompt while the first still runs"):
+            self.type_prompt("long task")
+            self.wait(lambda s: s["status"] == "active", "status active")
+            answer = self.respond({"text": "then this one"})
+            # its queue record, or (when Claude Code takes it at once) its UserPromptSubmit
+            self.assertIn(answer["confirmed_by"], ("queued by Claude Code until its turn ends",
+                                                   "hook event UserPromptSubmit"))
+        with self.step("it runs when the turn ends"):
+            gate.set()
+            self.tmux.wait_for("OK: then this one")
+            self.wait(lambda s: s["status"] == "done", "status done")
+
     def test_several_questions_and_a_multiselect_answered_one_by_one(self) -> None:
         """Two questions (the first multiSelect): each answer is confirmed, the last submits."""
         questions = [

@@ -9,7 +9,8 @@ All of AMC's knowledge of Claude Code's screen lives here (terminals/ only knows
   last; how many depends on the tool and the permission mode, so they are read off the screen
   when the terminal can show it.
 - With nothing pending, text is typed at the `❯` prompt and submitted with Enter; several lines go
-  in as one bracketed paste so they become one prompt.
+  in as one bracketed paste so they become one prompt. While a turn runs, Enter queues it (a
+  `queue-operation` record in the transcript) and Claude Code sends it when the turn ends.
 The dialog drops keys that arrive within ~0.1 s of its first paint (seen with 2.1.329), so
 `dialog_ready` tells the sender when the dialog is fully drawn.
 """
@@ -80,9 +81,7 @@ def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
             raise Refused("%s's pane shows no %s dialog (was it answered in the terminal?); "
                           "nothing was typed" % (NAME, kind.replace("_", " ")))
         return plan
-    if session.get("status") == model.ACTIVE:
-        raise Refused("%s is working on a turn; send this when it has finished (or answer in its "
-                      "terminal to queue it)" % NAME)
+    # Also while the agent works: Claude Code queues the prompt and sends it when the turn ends.
     return prompt_plan(answer.text, enter_delay_ms)
 
 
@@ -120,6 +119,26 @@ def _question_plan(questions: List[Dict[str, Any]], answer: Answer,
 
 def _has_review(questions: List[Dict[str, Any]]) -> bool:
     return len(questions) > 1 or any(q.get("multiSelect") for q in questions)
+
+
+def queued_confirms(answer: Answer, events: List[Dict[str, Any]],
+                    records: List[Dict[str, Any]]) -> str:
+    """Return why a prompt sent while the agent works was taken ('' when nothing shows it yet).
+
+    The transcript grows anyway during a turn, so only these count: the prompt's own
+    `queue-operation` "enqueue" record (Claude Code queues it until the turn ends), or its
+    UserPromptSubmit.
+    """
+    text = " ".join(answer.text.split())
+    for r in records:
+        if r.get("type") == "queue-operation" and r.get("operation") == "enqueue" and \
+                " ".join(str(r.get("content") or "").split()) == text:
+            return "queued by %s until its turn ends" % NAME
+    for e in events:
+        prompt = (e.get("payload") or {}).get("prompt") if isinstance(e, dict) else None
+        if e.get("event") == "UserPromptSubmit" and " ".join(str(prompt or "").split()) == text:
+            return "hook event UserPromptSubmit"
+    return ""
 
 
 def screen_confirms(session: Mapping[str, Any], answer: Answer, before: str, screen: str) -> str:
