@@ -7,7 +7,8 @@ fake appends each call's argv, ZELLIJ_SESSION_NAME and time as one JSON line to 
 prints `zellij $FAKE_ZELLIJ_VERSION` for --version, lists $FAKE_ZELLIJ_SESSIONS (`name` or
 `name:exited`, comma-separated) the way `list-sessions --no-formatting` does (exit 1 and "No active
 zellij sessions found." when empty), refuses actions for a session that is not live, and fails the
-subcommand named in $FAKE_ZELLIJ_FAIL (`write-chars=some stderr`).
+subcommand named in $FAKE_ZELLIJ_FAIL (`write-chars=some stderr`); `dump-screen` writes
+$FAKE_ZELLIJ_SCREEN to the path it is given.
 """
 import json
 import os
@@ -22,7 +23,8 @@ from tests.helpers import IsolatedTestCase
 from amc_server import keystrokes, lifecycle, model, store
 from amc_server.terminals import base, zellij
 from amc_server.terminals.base import CommandFailed, MultiplexerMissing, NoPane, PaneGone
-from amc_server.terminals.zellij import (PASTE_END, PASTE_START, Zellij, action_argv, list_argv,
+from amc_server.terminals.zellij import (PASTE_END, PASTE_START, Zellij, action_argv,
+                                         dump_screen_argv, list_argv,
                                          parse_sessions, parse_version, paste_argv, pipe_argv,
                                          send_keys_argv, version_argv, write_bytes_argv,
                                          write_chars_argv)
@@ -54,6 +56,9 @@ elif rest[:1] == ["action"]:
     if session not in sessions:
         sys.stderr.write("Session '%s' not found. The following sessions are active:\n" % session)
         sys.exit(1)
+    if sub == "dump-screen":
+        with open(rest[-1], "w", encoding="utf-8") as f:
+            f.write(os.environ.get("FAKE_ZELLIJ_SCREEN", ""))
 else:
     sys.stderr.write("fake zellij: unexpected arguments %r\n" % (args,))
     sys.exit(2)
@@ -333,6 +338,28 @@ class Targets(FakeZellij):
         self.assertFalse(backend.applies({"tmux_pane": "%1", "zellij_pane": "",
                                           "zellij_session": ""}))
         self.assertEqual(backend.where(SESSION), "Zellij pane 3 in session work")
+
+
+class Screen(FakeZellij):
+    def test_dump_screen_argv_is_exact(self):
+        self.assertEqual(dump_screen_argv("/z", "work", 3, "/tmp/x/screen.txt"),
+                         ["/z", "--session", "work", "action", "dump-screen", "--pane-id",
+                          "terminal_3", "/tmp/x/screen.txt"])
+
+    def test_zellij_044_reads_the_pane_screen_into_a_private_file_it_removes(self):
+        screen = " Do you want to proceed?\n \u276f 1. Yes\n   2. No\n"
+        backend = self.backend(FAKE_ZELLIJ_VERSION="0.44.0", FAKE_ZELLIJ_SCREEN=screen)
+        self.assertEqual(backend.capture(SESSION), screen)
+        [call] = [c for c in self.actions() if "dump-screen" in c["argv"]]
+        path = call["argv"][-1]
+        self.assertEqual(call["argv"][:-1], ["--session", "work", "action", "dump-screen",
+                                             "--pane-id", "terminal_3"])
+        self.assertFalse(os.path.exists(os.path.dirname(path)), "the temp dir is left behind")
+
+    def test_older_zellij_cannot_show_a_pane_and_says_nothing(self):
+        self.install_plugin()  # it can type there (the plugin), but not read the screen
+        self.assertEqual(self.backend(FAKE_ZELLIJ_SCREEN="x").capture(SESSION), "")
+        self.assertEqual([c for c in self.actions() if "dump-screen" in c["argv"]], [])
 
 
 class Caching(FakeZellij):

@@ -9,11 +9,15 @@ into the focused pane, so AMC prefers, in this order (docs/zellij.md has the sou
 Every command names the session with `--session` (Zellij then refuses a session it does not
 know instead of picking the only running one) and also carries ZELLIJ_SESSION_NAME, which the
 plugin's README uses. A plan is compiled to commands before anything runs, so a step no route can
-send fails the whole answer with nothing typed. Everything here is Zellij syntax.
+send fails the whole answer with nothing typed. On 0.44+ the pane's screen is read with
+`dump-screen --pane-id` (into a private temp file), so AMC can see dialogs as it does in tmux.
+Everything here is Zellij syntax.
 """
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from http import HTTPStatus
@@ -31,6 +35,7 @@ PANE_ACTIONS = (0, 44, 0)    # first Zellij with write-chars/paste/send-keys --p
 PLUGIN_MAX_TEXT = 65536      # zellij-send-keys refuses longer text (in its log, not to AMC)
 MAX_ARG_BYTES = 131071       # Linux MAX_ARG_STRLEN less the NUL: longer argv elements fail
 UNSAFE = "AMC_ALLOW_UNSAFE_WRITE_CHARS_FALLBACK"
+MAX_SCREEN_CHARS = 1 << 20
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 # keystrokes.KEYS -> Zellij 0.44 `send-keys` names (zellij-utils BareKey::from_str, modifiers first)
 SEND_KEYS = {"Enter": "Enter", "Escape": "Esc", "Tab": "Tab", "BTab": "Shift Tab", "Up": "Up",
@@ -86,6 +91,11 @@ def send_keys_argv(zellij: str, session: str, pane: int, key: str) -> List[str]:
     """Return argv pressing keystrokes.KEYS `key` in terminal pane `pane` (Zellij 0.44+)."""
     return action_argv(zellij, session, "send-keys", "--pane-id", "terminal_%d" % pane, "--",
                        SEND_KEYS[key])
+
+
+def dump_screen_argv(zellij: str, session: str, pane: int, path: str) -> List[str]:
+    """Return argv writing the visible screen of terminal pane `pane` to `path` (Zellij 0.44+)."""
+    return action_argv(zellij, session, "dump-screen", "--pane-id", "terminal_%d" % pane, path)
 
 
 def write_bytes_argv(zellij: str, session: str, key: str) -> List[str]:
@@ -272,6 +282,22 @@ class Zellij(Backend):
 
     def check(self, session: Mapping[str, object]) -> None:
         self._target(session)
+
+    def capture(self, session: Mapping[str, object]) -> str:
+        """Return the pane's screen via `dump-screen --pane-id` (0.44+; '' on older Zellij)."""
+        zellij, name, pane, _ = self._target(session)
+        if not self._has_pane_actions(zellij):
+            return ""
+        directory = tempfile.mkdtemp(prefix="amc-zellij-")  # 0700: the screen is private
+        try:
+            path = os.path.join(directory, "screen.txt")
+            self._run(dump_screen_argv(zellij, name, pane, path), name)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read(MAX_SCREEN_CHARS)
+        except OSError:
+            return ""
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
 
     def deliver(self, session: Mapping[str, object], plan: List[keystrokes.Step]) -> None:
         zellij, name, pane, route = self._target(session)
