@@ -262,7 +262,9 @@ class Delivery:
     def _wait_dialog(self, screens: Any, backend: terminals.Backend,
                      session: Dict[str, Any]) -> str:
         """Return the pane's screen once the pending dialog is fully drawn ('' if not visible)."""
-        if session.get("status") == model.NEEDS_ATTENTION:
+        kind = (session.get("attention") or {}).get("kind")
+        if session.get("status") == model.NEEDS_ATTENTION and \
+                kind in (model.ATTN_QUESTION, model.ATTN_PERMISSION):
             # A TUI drops keys that arrive right after its dialog's first paint: give a dialog
             # that was announced a moment ago time to settle.
             age = time.time() - model.parse_iso(session.get("status_since"))
