@@ -35,6 +35,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from . import model, paths as amc_paths, store
+from .agents.claude_registry import pid_alive  # a zombie (a hook Claude killed) is not alive
 
 VERSION = 1
 FLAG = "--wait-answer"
@@ -82,23 +83,6 @@ def attended(env: Mapping[str, str]) -> bool:
     if env.get("CLAUDE_CODE_SESSION_ATTENDED", "") == "0":
         return False
     return not env.get("CLAUDE_CODE_ENTRYPOINT", "").startswith(("sdk", "mcp"))
-
-
-def pid_alive(pid: Any) -> bool:
-    """Tell whether process `pid` runs (a zombie, as Claude leaves a killed hook, does not)."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return True
 
 
 def server_running(p: amc_paths.Paths) -> bool:

@@ -22,6 +22,8 @@ ATTN_PERMISSION = "permission"      # a tool waits for permission: see attention
 ATTN_PROSE = "prose_question"       # the last reply ends in a question: see attention.text
 ATTN_ERROR = "error"                # the turn failed (StopFailure, stream error)
 ATTN_INPUT = "input"                # the agent says it waits for input, reason unknown
+# Waits an agent can end without firing any hook (Esc on a dialog, a denied approval).
+SILENTLY_ENDED = (ATTN_QUESTION, ATTN_PERMISSION, ATTN_INPUT)
 
 
 def now_iso(t: float = None) -> str:
@@ -72,6 +74,26 @@ def new_session(session_id: str, agent: str = "claude", **fields: Any) -> Dict[s
     if session["project_dir"] and not session["project"]:
         session["project"] = project_name(session["project_dir"])
     return session
+
+
+def end_if_stale(session: Dict[str, Any], ended_at: float, ended_iso: str,
+                 last_event: str) -> bool:
+    """Mark a hook session done when the agent's own record (Claude's registry, a Codex rollout)
+    shows its turn ended after the last hook event; return whether it did.
+
+    Only states a further hook event would end are corrected (active, or a wait in
+    SILENTLY_ENDED); a prose question or an error is a state of an idle session and stays.
+    """
+    if session.get("status") not in (ACTIVE, NEEDS_ATTENTION):
+        return False
+    if session["status"] == NEEDS_ATTENTION and \
+            (session.get("attention") or {}).get("kind") not in SILENTLY_ENDED:
+        return False
+    if ended_at <= parse_iso(session.get("last_event_at", "")):
+        return False
+    session.update(status=DONE, status_since=ended_iso, attention=None, pending_questions=[],
+                   last_event=last_event)
+    return True
 
 
 def project_name(project_dir: str) -> str:

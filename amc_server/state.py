@@ -247,12 +247,5 @@ def _size(path: str) -> int:
         return -1
 
 
-def _mtime_ns(path: str) -> int:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return -1
-
-
 def _neg_time(iso: str) -> float:
     return -model.parse_iso(iso)  # newest first within a status group

@@ -79,30 +79,16 @@ def from_entry(entry: Dict[str, Any], transcript_path: str = "") -> Optional[Dic
         tmux_pane=_tmux_pane(entry.get("tmux")), name=str(entry.get("name") or ""))
 
 
-# Hook states that only a further hook event would end; the user pressing Esc ends them silently.
-_INTERRUPTIBLE = (model.ATTN_QUESTION, model.ATTN_PERMISSION, model.ATTN_INPUT)
-
-
 def reconcile(session: Dict[str, Any], entry: Dict[str, Any]) -> None:
     """Correct a hook session the registry proves stale: idle since after the last hook event.
 
     Claude Code fires no hook when the user presses Esc on a question or permission dialog, or
     interrupts a turn (Stop does not run on interrupts), so the hook file would say "waiting" or
-    "active" forever; the registry flips to idle. Prose questions and errors stay: they are states
-    of an idle session.
+    "active" forever; the registry flips to idle.
     """
-    if entry.get("status") != "idle" or session.get("status") not in (
-            model.ACTIVE, model.NEEDS_ATTENTION):
-        return
-    if session["status"] == model.NEEDS_ATTENTION and \
-            (session.get("attention") or {}).get("kind") not in _INTERRUPTIBLE:
-        return
     idle_ms = entry.get("statusUpdatedAt") or entry.get("updatedAt")
-    if not isinstance(idle_ms, (int, float)) or \
-            idle_ms / 1000.0 <= model.parse_iso(session.get("last_event_at", "")):
-        return
-    session.update(status=model.DONE, status_since=_ms_iso(idle_ms), attention=None,
-                   pending_questions=[], last_event="registry:idle")
+    if entry.get("status") == "idle" and isinstance(idle_ms, (int, float)):
+        model.end_if_stale(session, idle_ms / 1000.0, _ms_iso(idle_ms), "registry:idle")
 
 
 def live_entries(paths: Paths) -> List[Dict[str, Any]]:

@@ -126,25 +126,13 @@ def to_session(t: CodexTranscript, st: os.stat_result) -> Dict[str, Any]:
         cli_version=str(t.meta.get("cli_version") or ""))
 
 
-# Hook states that Codex ends without a hook: a denied approval interrupts the turn silently.
-_INTERRUPTIBLE = (model.ATTN_QUESTION, model.ATTN_PERMISSION, model.ATTN_INPUT)
-
-
 def reconcile(session: Dict[str, Any], rollout: Dict[str, Any]) -> None:
     """Correct a hook session its rollout proves stale: the turn ended after the last hook event.
 
     Codex 0.169 fires no hook when a denied approval (Esc, "No") aborts the turn, so the hook file
-    would say "needs attention" forever; the rollout records `turn_aborted`. Prose questions and
-    errors stay: they are states of an idle session.
+    would say "needs attention" forever; the rollout records `turn_aborted`.
     """
-    if rollout.get("status") not in (model.DONE, model.STARTING) or \
-            session.get("status") not in (model.ACTIVE, model.NEEDS_ATTENTION):
-        return
-    if session["status"] == model.NEEDS_ATTENTION and \
-            (session.get("attention") or {}).get("kind") not in _INTERRUPTIBLE:
-        return
-    ended = model.parse_iso(rollout.get("status_since", ""))
-    if ended <= model.parse_iso(session.get("last_event_at", "")):
-        return
-    session.update(status=model.DONE, status_since=rollout["status_since"], attention=None,
-                   pending_questions=[], last_event=rollout.get("last_event") or "rollout")
+    if rollout.get("status") in (model.DONE, model.STARTING):
+        ended = str(rollout.get("status_since") or "")
+        model.end_if_stale(session, model.parse_iso(ended), ended,
+                           rollout.get("last_event") or "rollout")
