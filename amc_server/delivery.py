@@ -6,7 +6,7 @@ The one place that decides how an answer reaches a session:
    same text is never typed twice for the same pending state (a double click, a retried request);
 3. the session's agent module (`agents/<agent>_screen.py`) turns the answer into a keystrokes
    plan, reading the pane's screen when the terminal can show it (permission options, "is the
-   dialog drawn yet");
+   dialog drawn yet"); a dialog the screen does not show is refused here, for every agent;
 4. the session's terminal backend (tmux, Zellij, none) checks its pane, then types the plan; or,
    when Claude Code's PermissionRequest hook waits for AMC (opt-in, `hook_answers.py`), the
    answer goes to the hook as a decision and nothing is typed;
@@ -138,6 +138,7 @@ class Delivery:
         backend.check(session)
         screen = self._wait_dialog(screens, backend, session)
         plan = screens.answer_plan(session, answer, enter_delay_ms(self.env), screen)
+        self._refuse_without_dialog(screens, session, screen)
         before = self.state.activity(session)
         where = backend.where(session)
         log.info("answering %s in %s: %s", session["session_id"], where,
@@ -153,6 +154,20 @@ class Delivery:
         confirms = getattr(screens, "screen_confirms", None)
         return self._confirm(session, before, where, screens, lambda: confirms(
             session, answer, screen, self._screen(backend, session)) if confirms else "")
+
+    @staticmethod
+    def _refuse_without_dialog(screens: Any, session: Dict[str, Any], screen: str) -> None:
+        """Refuse (409, nothing typed) when the session waits on a dialog the pane does not show.
+
+        It was answered in the terminal (Esc fires no hook), or the pane shows something else:
+        a digit would land in the agent's prompt instead.
+        """
+        kind = (session.get("attention") or {}).get("kind")
+        if screen and session.get("status") == model.NEEDS_ATTENTION and \
+                kind in (model.ATTN_QUESTION, model.ATTN_PERMISSION) and \
+                not screens.dialog_ready(session, screen):
+            raise Busy("%s's pane shows no %s dialog (was it answered in the terminal?); nothing "
+                       "was typed" % (getattr(screens, "NAME", session["agent"]), kind))
 
     def _through_hook(self, session: Dict[str, Any], answer: Answer, screens: Any,
                       typed: List[bool]) -> Optional[Dict[str, Any]]:
@@ -261,21 +276,27 @@ class Delivery:
 
     def _wait_dialog(self, screens: Any, backend: terminals.Backend,
                      session: Dict[str, Any]) -> str:
-        """Return the pane's screen once the pending dialog is fully drawn ('' if not visible)."""
+        """Return the pane's screen once the pending dialog is fully drawn ('' if not visible).
+
+        A dialog is waited for until DIALOG_WAIT_S after it was announced (a dialog announced
+        long ago that the screen does not show will not appear: no wait then).
+        """
         kind = (session.get("attention") or {}).get("kind")
-        if session.get("status") == model.NEEDS_ATTENTION and \
-                kind in (model.ATTN_QUESTION, model.ATTN_PERMISSION):
+        dialog = session.get("status") == model.NEEDS_ATTENTION and \
+            kind in (model.ATTN_QUESTION, model.ATTN_PERMISSION)
+        age = time.time() - model.parse_iso(session.get("status_since")) if dialog else 0.0
+        if dialog and 0 <= age < DIALOG_SETTLE_S:
             # A TUI drops keys that arrive right after its dialog's first paint: give a dialog
             # that was announced a moment ago time to settle.
-            age = time.time() - model.parse_iso(session.get("status_since"))
-            if 0 <= age < DIALOG_SETTLE_S:
-                time.sleep(DIALOG_SETTLE_S - age)
-        deadline = self.clock() + DIALOG_WAIT_S
+            time.sleep(DIALOG_SETTLE_S - age)
         screen = self._screen(backend, session)
         if not screen or screens.dialog_ready(session, screen):
             return screen
-        while not screens.dialog_ready(session, screen) and self.clock() < deadline:
+        deadline = self.clock() + (max(0.0, DIALOG_WAIT_S - age) if age >= 0 else DIALOG_WAIT_S)
+        while self.clock() < deadline:
             time.sleep(0.1)
             screen = self._screen(backend, session)
-        time.sleep(DIALOG_SETTLE_S / 2)
-        return self._screen(backend, session) or screen
+            if screens.dialog_ready(session, screen):
+                time.sleep(DIALOG_SETTLE_S / 2)  # drawn just now: let it settle too
+                return self._screen(backend, session) or screen
+        return screen

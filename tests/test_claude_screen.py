@@ -96,14 +96,12 @@ class Plans(unittest.TestCase):
                 self.plan(permission(), text, screen)
             self.assertEqual(ctx.exception.status, 400)
 
-    def test_no_dialog_on_screen_types_nothing(self):
+    def test_no_screen_trusts_the_hooks(self):
+        # (a screen without the dialog is refused by delivery: test_delivery.py)
         idle = "\u276f \n"
-        with self.assertRaises(Refused) as ctx:
-            self.plan(permission(["Yes", "No"]), "1", idle)
-        self.assertEqual(ctx.exception.status, 409)
-        with self.assertRaises(Refused):
-            self.plan(asking(QUESTION), "2", idle)
-        # no screen at all (Zellij): trust the hooks
+        self.assertFalse(claude_screen.dialog_ready(permission(["Yes", "No"]), idle))
+        self.assertFalse(claude_screen.dialog_ready(asking(QUESTION), idle))
+        self.assertTrue(claude_screen.dialog_ready(asking(QUESTION), first_screen("ask-option")))
         self.assertEqual(self.plan(permission(["Yes", "No"]), "2"), [ks.text("2")])
 
     def test_with_nothing_pending_text_is_a_prompt_even_while_the_agent_works(self):

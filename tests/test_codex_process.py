@@ -298,12 +298,6 @@ class CodexScreen(unittest.TestCase):
                 codex_screen.answer_plan(self.permission(), Answer(text), 200, APPROVAL)
             self.assertEqual(cm.exception.status, status, text)
 
-    def test_no_dialog_on_a_visible_screen_types_nothing(self):
-        with self.assertRaises(Refused) as cm:
-            codex_screen.answer_plan(self.permission(), Answer("1"), 200, IDLE)
-        self.assertEqual(cm.exception.status, HTTPStatus.CONFLICT)
-        self.assertIn("no approval prompt", str(cm.exception))
-
     def test_without_a_screen_the_known_options_check_the_range(self):
         session = self.permission(options=["Yes", "No"])
         self.assertEqual(codex_screen.answer_plan(session, Answer("2"), 200, ""),

@@ -117,9 +117,8 @@ class RespondThroughTmux(ServerTestCase):
     def test_a_pane_that_is_gone_is_410_and_names_it(self):
         self.start_agent()
         self.tmux.run("kill-pane", "-t", self.tmux.pane, check=False)
-        s = self.session()  # the session file still names the pane (no SessionEnd came)
-        if not s:
-            self.skipTest("the session vanished with its pane")  # pragma: no cover
+        # the session file still names the pane (no SessionEnd came)
+        self.assertTrue(self.session(), "the session vanished with its pane")
         status, answer = self.respond({"text": "hello"})
         self.assertEqual(status, 410, answer)
         self.assertIn("tmux", answer["error"])
@@ -162,6 +161,28 @@ class RespondThroughTmux(ServerTestCase):
         status, answer = self.respond({"text": "7"})
         self.assertEqual(status, 400, answer)
         self.assertIn("option 7 does not exist", answer["error"])
+        self.assertEqual(self.typed(), [])
+
+    def test_a_dialog_the_pane_does_not_show_is_refused_and_nothing_typed(self):
+        """The hooks say a dialog waits, the pane shows none (answered in the terminal): 409."""
+        self.start_agent()
+        question = {"question": "Which?", "header": "Q", "multiSelect": False,
+                    "options": [{"label": "A", "description": ""},
+                                {"label": "B", "description": ""}]}
+        cases = (
+            ("claude", {"kind": "question", "text": "Which?"}, [question], "question"),
+            ("claude", {"kind": "permission", "tool": "Bash", "summary": "ls", "text": ""}, [],
+             "permission"),
+            ("codex", {"kind": "permission", "tool": "exec_command", "summary": "ls",
+                       "text": ""}, [], "permission"))
+        for agent, attention, questions, kind in cases:
+            self.write_session(agent=agent, status="needs_attention", attention=attention,
+                               pending_questions=questions,
+                               status_since="2026-01-01T00:00:00.000Z")
+            status, answer = self.respond({"text": "1"})
+            self.assertEqual(status, 409, (agent, answer))
+            self.assertIn("shows no %s dialog" % kind, answer["error"])
+            self.assertIn("nothing was typed", answer["error"])
         self.assertEqual(self.typed(), [])
 
     def test_bad_bodies_are_400_and_unknown_sessions_404(self):

@@ -75,8 +75,6 @@ class ClaudeCodeTuiE2E(AgentTuiCase):
 
     def respond(self, body: Dict[str, Any]) -> Dict[str, Any]:
         status, answer = self.amc.post("/api/respond/" + self.session_id, body)
-        if status == 501:
-            self.skipTest("AMC answers 501 to /api/respond (not implemented yet): %s" % answer)
         self.assertEqual((status, answer.get("ok")), (200, True),
                          "POST /api/respond %s -> %s %s" % (json.dumps(body), status, answer))
         return answer

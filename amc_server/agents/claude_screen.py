@@ -68,19 +68,10 @@ def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
     attention = session.get("attention") or {}
     pending = session.get("status") == model.NEEDS_ATTENTION
     kind = attention.get("kind") if pending else None
-    plan = None
     if kind == model.ATTN_QUESTION and session.get("pending_questions"):
-        plan = _question_plan(session["pending_questions"], answer, enter_delay_ms)
-    elif kind == model.ATTN_PERMISSION:
-        plan = _permission_plan(attention, answer, screen)
-    if plan is not None:
-        if screen and not dialog_ready(session, screen):
-            # The hooks say a dialog waits but the pane shows none: it was answered in the
-            # terminal (Esc fires no hook) or the pane shows something else; keys would land in
-            # the prompt.
-            raise Refused("%s's pane shows no %s dialog (was it answered in the terminal?); "
-                          "nothing was typed" % (NAME, kind.replace("_", " ")))
-        return plan
+        return _question_plan(session["pending_questions"], answer, enter_delay_ms)
+    if kind == model.ATTN_PERMISSION:
+        return _permission_plan(attention, answer, screen)
     # Also while the agent works: Claude Code queues the prompt and sends it when the turn ends.
     return prompt_plan(answer.text, enter_delay_ms)
 
