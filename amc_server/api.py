@@ -1,27 +1,47 @@
 """The HTTP API as data: ROUTES maps (method, path pattern) to one function per endpoint.
 
-Endpoint functions take the `App` (state and delivery) and a `Request` and return `(HTTPStatus,
-dict)`; they never touch sockets (server.py is the only writer of response bytes) and signal
-failure by raising `ApiError`, which becomes `{"ok": false, "error": "..."}`. Add keys to answers, never rename them (docs/api.md).
+Endpoint functions take the `App` (the live core and delivery) and a `Request` and return
+`(HTTPStatus, dict)`, or `(HTTPStatus, Body)` for a body already serialised by the core, or
+`(HTTPStatus, Stream)` for Server-Sent Events; they never touch sockets (server.py is the only
+writer of response bytes) and signal failure by raising `ApiError`, which becomes
+`{"ok": false, "error": "..."}`. Add keys to answers, never rename them (docs/api.md).
 """
 import re
 from http import HTTPStatus
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Pattern, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Pattern, Tuple, Union
 
-from . import model, store
-from .errors import BadRequest, MethodNotAllowed, NotFound
+from . import store
+from .core.events import Event, Subscription
+from .core.live import Core
+from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound
 from .paths import valid_id
 from .delivery import Delivery
-from .state import State
 
-Answer = Tuple[HTTPStatus, Dict[str, Any]]
+MAX_EVENTS = 5000
+MAX_FOLLOW = 32
+MAX_STREAMS = 1000
+
+
+class Body(NamedTuple):
+    """An answer the core serialised already (sent as is), with its HTTP headers."""
+    data: bytes
+    headers: Dict[str, str]
+
+
+class Stream(NamedTuple):
+    """An event stream for server.py to write: the events to send first, then the subscription."""
+    first: List[Event]
+    sub: Subscription
+    on_close: Callable[[], None]
+
+
+Answer = Tuple[HTTPStatus, Union[Dict[str, Any], Body, Stream]]
 
 
 class App(NamedTuple):
-    """What endpoints work with: the merged session state and the answer delivery."""
-    state: State
+    """What endpoints work with: the live core and the answer delivery."""
+    core: Core
     delivery: Delivery
-MAX_EVENTS = 5000
 
 
 class Request(NamedTuple):
@@ -30,6 +50,8 @@ class Request(NamedTuple):
     query: Dict[str, str]
     body: Optional[Any]        # decoded JSON body of a POST, else None
     params: Dict[str, str]     # named groups of the route pattern
+    headers: Mapping[str, str] = {}
+    multi: Mapping[str, List[str]] = {}   # every value of repeated query parameters
 
 
 def _session_id(req: Request) -> str:
@@ -40,42 +62,94 @@ def _session_id(req: Request) -> str:
 
 
 def get_state(app: "App", req: Request) -> Answer:
-    """GET /api/state: every live session and the server's clock."""
-    sessions = app.state.sessions()
-    app.delivery.annotate(sessions)
-    return HTTPStatus.OK, {"sessions": sessions, "server_time": model.now_iso(),
-                           "setup": app.state.setup()}
+    """GET /api/state: every live session, the server's clock and setup, from memory.
+
+    The ETag names the last change the state reflects: a client that sends it back in
+    `If-None-Match` gets 304 until something changed.
+    """
+    app.core.flush()
+    event_id, body = app.core.snapshot()
+    etag = '"%s"' % event_id
+    if etag in [t.strip() for t in str(req.headers.get("If-None-Match") or "").split(",")]:
+        return HTTPStatus.NOT_MODIFIED, Body(b"", {"ETag": etag})
+    return HTTPStatus.OK, Body(body.encode("utf-8"), {"ETag": etag})
+
+
+def get_stream(app: "App", req: Request) -> Answer:
+    """GET /api/stream[?follow=<id>...]: Server-Sent Events from `Last-Event-ID` on."""
+    follow = set(req.multi.get("follow", []))
+    if len(follow) > MAX_FOLLOW or not all(valid_id(s) for s in follow):
+        raise BadRequest("follow takes up to %d valid session ids" % MAX_FOLLOW)
+    if app.core.log.subscribers() >= MAX_STREAMS:
+        raise ApiError("too many open streams (%d); close some pages" % MAX_STREAMS,
+                       HTTPStatus.SERVICE_UNAVAILABLE)
+    last = str(req.headers.get("Last-Event-ID") or req.query.get("last_event_id") or "")
+    app.core.flush()
+    sub, first = app.core.subscribe(last, follow)
+    conversations = app.core.conversations
+    if follow:
+        conversations.follow(follow)
+
+    def on_close() -> None:
+        sub.close()
+        if follow:
+            conversations.unfollow(follow)
+    return HTTPStatus.OK, Stream(first, sub, on_close)
 
 
 def get_events(app: "App", req: Request) -> Answer:
     """GET /api/events/<id>: the session's hook event log, oldest first (last MAX_EVENTS)."""
     sid = _session_id(req)
-    state = app.state
-    path = state.paths.events_file(sid)
+    path = app.core.paths.events_file(sid)
     events = store.read_jsonl(path, limit=_int(req.query.get("limit"), MAX_EVENTS, 1, MAX_EVENTS))
-    if not events and state.session(sid) is None:
+    if not events and app.core.session(sid) is None:
         raise NotFound("no session %s" % sid)
     return HTTPStatus.OK, {"session_id": sid, "events": events}
 
 
-def get_conversation(app: "App", req: Request) -> Answer:
-    """GET /api/conversation/<id>[?agent=claude|codex&limit=N]: the session's messages."""
-    sid = _session_id(req)
+def _agent(app: "App", req: Request) -> str:
     agent = req.query.get("agent", "")
-    state = app.state
-    if agent and agent not in state.agents:
-        raise BadRequest("unknown agent %r (known: %s)" % (agent, ", ".join(state.agents)))
+    if agent and agent not in app.core.agents:
+        raise BadRequest("unknown agent %r (known: %s)" % (agent, ", ".join(app.core.agents)))
+    return agent
+
+
+def get_conversation(app: "App", req: Request) -> Answer:
+    """GET /api/conversation/<id>[?agent=&limit=N&after=<message id>]: the session's messages.
+
+    With `after`, only the messages after that one, plus the few before it that may have changed
+    since (a tool result arriving), under their same ids.
+    """
+    sid = _session_id(req)
+    agent = _agent(app, req)
     limit = _int(req.query.get("limit"), 0, 0, 1_000_000)
-    messages = state.conversation(sid, agent)
-    total = len(messages)
+    app.core.flush()
+    conversations = app.core.conversations
+    after = req.query.get("after", "")
+    if after:
+        messages, total = conversations.after(sid, after, agent)
+    else:
+        messages = conversations.messages(sid, agent)
+        total = len(messages)
     if limit:
         messages = messages[-limit:]
     return HTTPStatus.OK, {"session_id": sid, "messages": messages, "total": total}
 
 
+def get_part(app: "App", req: Request) -> Answer:
+    """GET /api/conversation/<id>/part?message=&call=&field=input|result: one whole tool part."""
+    sid = _session_id(req)
+    message, call, field = (req.query.get(k, "") for k in ("message", "call", "field"))
+    if not message or not call:
+        raise BadRequest("message and call are required")
+    value = app.core.conversations.part(sid, message, call, field, _agent(app, req))
+    return HTTPStatus.OK, {"session_id": sid, "message_id": message, "call_id": call,
+                           "field": field, "value": value}
+
+
 def post_dismiss(app: "App", req: Request) -> Answer:
     """POST /api/dismiss/<id>: hide the session for good."""
-    app.state.dismiss(_session_id(req))
+    app.core.dismiss(_session_id(req))
     return HTTPStatus.OK, {"ok": True}
 
 
@@ -97,8 +171,10 @@ Endpoint = Callable[[App, Request], Answer]
 ID = r"(?P<session_id>[^/]+)"
 ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("GET", re.compile(r"^/api/state$"), get_state),
+    ("GET", re.compile(r"^/api/stream$"), get_stream),
     ("GET", re.compile(r"^/api/events/%s$" % ID), get_events),
     ("GET", re.compile(r"^/api/conversation/%s$" % ID), get_conversation),
+    ("GET", re.compile(r"^/api/conversation/%s/part$" % ID), get_part),
     ("POST", re.compile(r"^/api/dismiss/%s$" % ID), post_dismiss),
     ("POST", re.compile(r"^/api/respond/%s$" % ID), post_respond),
 ]

@@ -1,10 +1,11 @@
-"""Command-line parsing for `amc`; every command delegates to launcher.py or hooks_config.py."""
+"""Command-line parsing for `amc`; every command delegates to launcher.py, hooks_config.py or
+service.py."""
 import argparse
 import os
 import sys
 from typing import List, Optional
 
-from . import hooks_config, launcher
+from . import hooks_config, launcher, service
 from .errors import ConfigError
 from .paths import get_paths
 
@@ -39,6 +40,8 @@ def parser() -> argparse.ArgumentParser:
     hooks.add_argument("--hook-answers", action="store_true",
                        help="install: let Claude's permission/question dialogs also take the "
                        "dashboard's answer through the hook (docs/hook-answers.md)")
+    svc = sub.add_parser("service", help="start AMC at login (systemd user unit / launchd agent)")
+    svc.add_argument("action", choices=("install", "uninstall", "status"))
     return p
 
 
@@ -57,6 +60,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return launcher.serve(paths, args.host, args.port, allowed)
     if args.command == "hooks":
         return _hooks(paths, args)
+    if args.command == "service":
+        return service.main(args.action, service.Host(dict(os.environ)))
     parser().print_help()
     return 2
 

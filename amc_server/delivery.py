@@ -24,8 +24,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import hook_answers, keystrokes, model, store, terminals
 from .agents.answers import Answer, strip_control
+from .core.live import Core
 from .errors import ApiError, BadRequest, NotFound
-from .state import State
 
 log = logging.getLogger("amc.delivery")
 
@@ -34,6 +34,8 @@ DIALOG_WAIT_S = 3.0       # how long to wait for a dialog to be fully drawn befo
 DIALOG_SETTLE_S = 0.8     # a dialog younger than this gets the rest of it before keys arrive
 POLL_S = 0.05
 REPEAT_WINDOW_S = 60.0
+QUIET_EVENTS = ("Notification", "Dismissed")
+OPTIONS_WAIT_S = 5.0      # how long a new permission prompt's options are looked for
 DEFAULT_ENTER_DELAY_MS = 200
 MAX_TEXT = 100_000
 
@@ -87,10 +89,10 @@ def screen_module(agent: str):
 class Delivery:
     """Delivers answers; one instance per server (it holds the in-flight and recent-answer books)."""
 
-    def __init__(self, state: State, env: Optional[Mapping[str, str]] = None,
+    def __init__(self, core: Core, env: Optional[Mapping[str, str]] = None,
                  backends: Optional[List[terminals.Backend]] = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.state = state
+        self.core = core
         self.env = dict(os.environ if env is None else env)
         self.backends = backends if backends is not None else terminals.load(env=self.env)
         self.clock = clock
@@ -100,14 +102,17 @@ class Delivery:
         self._recent: Dict[Tuple[str, ...], float] = {}
         self._options: Dict[Tuple[str, str], Tuple[List[str], float]] = {}
         self._options_lock = threading.Lock()
+        self._reading: set = set()
+        core.enrichers.append(self.enrich)
 
     def respond(self, session_id: str, body: Any) -> Dict[str, Any]:
         """Deliver the answer in `body` to the session; return the API answer or raise ApiError."""
         answer = parse_body(body)
-        session = self.state.session(session_id)
+        self.core.flush()
+        session = self.core.session(session_id)
         if session is None:
             raise NotFound("no live session %s" % session_id)
-        self.annotate([session], every=False)  # the prompt's options, as the dashboard saw them
+        self._ensure_options(session)  # the prompt's options, as the page saw them
         key = (session_id, str(session.get("status")), str(session.get("status_since")),
                str(session.get("last_event_at")), answer.text, str(answer.question_index))
         with self._lock:
@@ -139,7 +144,7 @@ class Delivery:
         screen = self._wait_dialog(screens, backend, session)
         plan = screens.answer_plan(session, answer, enter_delay_ms(self.env), screen)
         self._refuse_without_dialog(screens, session, screen)
-        before = self.state.activity(session)
+        before = self._activity(session)
         where = backend.where(session)
         log.info("answering %s in %s: %s", session["session_id"], where,
                  keystrokes.describe(plan))
@@ -149,7 +154,7 @@ class Delivery:
         if session.get("status") == model.ACTIVE and busy is not None:
             # during a turn the transcript grows anyway: only the queued prompt itself counts
             return self._confirm(session, before, where, screens,
-                                 lambda: busy(answer, *self.state.appended(session, before)),
+                                 lambda: busy(answer, *self._appended(session, before)),
                                  strict=True)
         confirms = getattr(screens, "screen_confirms", None)
         return self._confirm(session, before, where, screens, lambda: confirms(
@@ -179,7 +184,7 @@ class Delivery:
         """
         if session.get("status") != model.NEEDS_ATTENTION:
             return None
-        paths = self.state.paths
+        paths = self.core.paths
         waiter = hook_answers.waiting(paths, session["session_id"])
         to_decision = getattr(screens, "hook_decision", None)
         if waiter is None or to_decision is None:
@@ -187,7 +192,7 @@ class Delivery:
         decision = to_decision(session, answer, waiter)
         if decision is None:
             return None
-        before = self.state.activity(session)
+        before = self._activity(session)
         try:
             record = hook_answers.answer(paths, session["session_id"], waiter, decision)
         except ValueError as e:
@@ -214,7 +219,7 @@ class Delivery:
         started = self.clock()
         deadline = started + self.confirm_timeout_s
         while True:
-            sign = ("" if strict else self.state.moved_on(session, before)) or agent_sign()
+            sign = ("" if strict else self._moved_on(session, before)) or agent_sign()
             if sign:
                 log.info("answer to %s confirmed by %s after %.2f s", session["session_id"], sign,
                          self.clock() - started)
@@ -226,37 +231,63 @@ class Delivery:
                     % (where, getattr(screens, "NAME", session["agent"]), self.confirm_timeout_s))
             time.sleep(POLL_S)
 
-    def annotate(self, sessions: List[Dict[str, Any]], every: bool = True) -> None:
-        """Add `attention.options` / `options_count` to pending permission prompts, from the screen.
+    def enrich(self, session: Dict[str, Any]) -> None:
+        """Add `attention.options` / `options_count` to a pending permission prompt (core enricher).
 
         How many options a permission prompt has depends on the tool and the mode, and only the
-        screen tells; the dashboard needs the count because the last option denies. A screen is
-        read at most once a second per session, and once found the options are kept for as long
-        as the prompt is pending (`every`: `sessions` is the whole list, so forget the others).
+        screen tells; the dashboard needs the count because the last option denies. Called by the
+        core for every merge, so it never waits: options known for this prompt are added at once;
+        otherwise the screen is read on a short-lived thread (at most once a second per prompt)
+        and the core is asked to merge the session again when they are found.
         """
+        attention = session.get("attention")
+        if session.get("status") != model.NEEDS_ATTENTION or not isinstance(attention, dict) \
+                or attention.get("kind") != model.ATTN_PERMISSION:
+            return
+        key = (session["session_id"], str(session.get("status_since")))
         with self._options_lock:
-            self._annotate(sessions, every)
-
-    def _annotate(self, sessions: List[Dict[str, Any]], every: bool) -> None:
-        now = self.clock()
-        live = set()
-        for s in sessions:
-            attention = s.get("attention")
-            if s.get("status") != "needs_attention" or not isinstance(attention, dict) \
-                    or attention.get("kind") != "permission":
-                continue
-            key = (s["session_id"], str(s.get("status_since")))
-            live.add(key)
             options, tried = self._options.get(key, ([], -1e9))
-            if not options and now - tried >= 1.0:
-                options = self._read_options(s)
-                self._options[key] = (options, now)
-            if options:
-                attention["options"] = options
-                attention["options_count"] = len(options)
-        for key in list(self._options) if every else []:  # forget prompts no longer pending
-            if key not in live:
-                del self._options[key]
+            if not options and self.clock() - tried >= 1.0 and key not in self._reading:
+                self._reading.add(key)
+                threading.Thread(target=self._learn_options, args=(key, dict(session)),
+                                 name="amc-options", daemon=True).start()
+        if options:
+            attention["options"] = options
+            attention["options_count"] = len(options)
+
+    def _ensure_options(self, session: Dict[str, Any]) -> None:
+        """Read a pending permission prompt's options now if the core has none yet."""
+        attention = session.get("attention")
+        if session.get("status") != model.NEEDS_ATTENTION or not isinstance(attention, dict) \
+                or attention.get("kind") != model.ATTN_PERMISSION or attention.get("options"):
+            return
+        options = self._read_options(session)
+        if options:
+            key = (session["session_id"], str(session.get("status_since")))
+            with self._options_lock:
+                self._options[key] = (options, self.clock())
+            attention["options"] = options
+            attention["options_count"] = len(options)
+            self.core.touch(session["session_id"])
+
+    def _learn_options(self, key: Tuple[str, str], session: Dict[str, Any]) -> None:
+        # A prompt announced a moment ago may not be drawn yet: look again for a few seconds.
+        deadline = self.clock() + OPTIONS_WAIT_S
+        options = self._read_options(session)
+        while not options and self.clock() < deadline:
+            time.sleep(0.25)
+            current = self.core.session(session["session_id"])
+            if current is None or str(current.get("status_since")) != key[1]:
+                break  # answered or gone meanwhile
+            options = self._read_options(session)
+        with self._options_lock:
+            self._reading.discard(key)
+            self._options[key] = (options, self.clock())
+            if len(self._options) > 1000:  # prompts long answered
+                for old in list(self._options)[:500]:
+                    del self._options[old]
+        if options:
+            self.core.touch(session["session_id"])
 
     def _read_options(self, session: Dict[str, Any]) -> List[str]:
         try:
@@ -266,6 +297,48 @@ class Delivery:
         except Exception as e:  # a dead pane or a missing tmux only means: no options shown
             log.debug("cannot read the prompt of %s: %s", session["session_id"], e)
             return []
+
+    # -- signs that the agent took an answer ------------------------------------------------
+
+    def _activity(self, session: Dict[str, Any]) -> Dict[str, Any]:
+        """Return where the agent's signs of life stand now (compare later with `_moved_on`).
+
+        Signs: a hook event (the events log grows), the transcript growing, Claude's live registry
+        entry changing (busy/idle/waiting), as the core last read it.
+        """
+        sid = session["session_id"]
+        return {"events": _size(self.core.paths.events_file(sid)),
+                "transcript": _size(session.get("transcript_path") or ""),
+                "registry": self._registry_mark(sid)}
+
+    def _moved_on(self, session: Dict[str, Any], before: Dict[str, Any]) -> str:
+        """Return what shows the agent moved on since `before` ('' when nothing does yet)."""
+        sid = session["session_id"]
+        for event in store.read_jsonl_since(self.core.paths.events_file(sid), before["events"]):
+            # a late "needs your permission" reminder is not an answer being taken
+            if event.get("event") not in QUIET_EVENTS:
+                return "hook event %s" % event.get("event")
+        if _size(session.get("transcript_path") or "") > before["transcript"] >= 0:
+            return "transcript grew"
+        mark = self._registry_mark(sid)
+        if mark != before["registry"] and mark:
+            return "registry says %s" % mark[0]
+        return ""
+
+    def _appended(self, session: Dict[str, Any], before: Dict[str, Any]
+                  ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
+        """Return the hook events and transcript records written since `before`."""
+        events = store.read_jsonl_since(self.core.paths.events_file(session["session_id"]),
+                                        before["events"])
+        path = session.get("transcript_path") or ""
+        records = store.read_jsonl_since(path, before["transcript"]) \
+            if path and before["transcript"] >= 0 else []
+        return events, records
+
+    def _registry_mark(self, sid: str) -> Tuple[Any, ...]:
+        self.core.flush()
+        entry = self.core.registry_entry(sid)
+        return (entry.get("status"), entry.get("updatedAt")) if entry else ()
 
     @staticmethod
     def _screen(backend: terminals.Backend, session: Dict[str, Any]) -> str:
@@ -300,3 +373,10 @@ class Delivery:
                 time.sleep(DIALOG_SETTLE_S / 2)  # drawn just now: let it settle too
                 return self._screen(backend, session) or screen
         return screen
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size if path else -1
+    except OSError:
+        return -1

@@ -2,7 +2,8 @@
 
 Claude Code (and Codex, with `--agent codex`) runs this on every hook event, in parallel, on the
 agent's critical path. So it: imports only os/sys/json/fcntl/time and AMC's light modules; does O(1)
-work (append one line, rewrite one small file); never prints to stdout (except the opt-in
+work (append one line, rewrite one small file, ring the server's doorbell: one non-blocking
+datagram, core/doorbell.py); never prints to stdout (except the opt-in
 `--wait-answer` mode, hook_answers.py, answering a PermissionRequest); exits 0 on every path,
 whatever the input, the disk or the data dir looks like. `apply_event` is a pure function of
 (session, event, payload, environment) so the state machine is tested without processes.
@@ -14,6 +15,7 @@ import time
 from typing import Any, Dict, List, Mapping, Optional
 
 from . import model, paths, store
+from .core import doorbell
 
 QUESTION_TOOL = "AskUserQuestion"
 MAX_QUESTION_CHARS = 500
@@ -222,6 +224,7 @@ def record(payload: Dict[str, Any], env: Mapping[str, str], agent: str = "claude
             store.remove(session_file)
         else:
             store.write_json_atomic(session_file, updated)
+    doorbell.ring(p.data, sid)  # after the lock: the server reads a finished file
 
 
 def main(argv: Optional[List[str]] = None) -> int:

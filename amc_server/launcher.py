@@ -52,7 +52,10 @@ def serve(paths: Paths, host: str, port: int, allowed_hosts: list) -> int:
     """Run the server in the foreground until SIGTERM/SIGINT; return the exit code."""
     from .server import make_server
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    store.ensure_dir(paths.data)
+    try:
+        store.ensure_dir(paths.data)
+    except OSError as e:
+        logging.getLogger("amc").warning("cannot create the data dir %s: %s", paths.data, e)
     try:
         server = make_server(paths, host, port, allowed_hosts)
     except OSError as e:
@@ -60,7 +63,10 @@ def serve(paths: Paths, host: str, port: int, allowed_hosts: list) -> int:
         return 1
     url = server.url
     print("AMC serving on %s" % url, flush=True)
-    store.write_bytes_atomic(paths.pid_file, ("%d\n%s\n" % (os.getpid(), url)).encode(), 0o644)
+    try:
+        store.write_bytes_atomic(paths.pid_file, ("%d\n%s\n" % (os.getpid(), url)).encode(), 0o644)
+    except OSError as e:  # a read-only or full data dir: the page says so (setup)
+        logging.getLogger("amc").warning("cannot write %s: %s", paths.pid_file, e)
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

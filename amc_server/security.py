@@ -13,6 +13,7 @@ users. So, before routing:
   page that carries the token. Elsewhere the token file's 0600 mode is the protection for POSTs.
 """
 import hmac
+import logging
 import os
 import secrets
 from typing import Iterable, Mapping, Optional
@@ -34,9 +35,14 @@ def load_token(path: str) -> str:
             return token
     except (OSError, UnicodeDecodeError):
         pass
-    store.ensure_dir(os.path.dirname(path))
     token = secrets.token_urlsafe(32)
-    store.write_bytes_atomic(path, token.encode("ascii"), 0o600)
+    try:
+        store.ensure_dir(os.path.dirname(path))
+        store.write_bytes_atomic(path, token.encode("ascii"), 0o600)
+    except OSError as e:
+        # A read-only or full data dir: serve anyway (the page carries the token), say why.
+        logging.getLogger("amc.security").warning(
+            "cannot write the token file %s (%s); using a token for this run only", path, e)
     return token
 
 
@@ -85,8 +91,12 @@ class Guard:
         self.allowed = LOOPBACK_HOSTS | {h.strip().lower() for h in allowed_hosts if h.strip()}
         self.token_for_reads = token_for_reads
 
-    def check(self, method: str, path: str, headers: Mapping[str, str]) -> None:
-        """Raise Forbidden unless the request may proceed."""
+    def check(self, method: str, path: str, headers: Mapping[str, str],
+              query_token: Optional[str] = None) -> None:
+        """Raise Forbidden unless the request may proceed.
+
+        `query_token` is the `?token=` of a GET /api/stream: EventSource cannot send headers.
+        """
         host = host_name(headers.get("Host") or "")
         if host not in self.allowed:
             raise Forbidden("Host %r is not allowed (DNS-rebinding protection); "
@@ -98,7 +108,9 @@ class Guard:
             raise Forbidden("cross-site request refused")
         needs_token = method not in ("GET", "HEAD") or \
             (self.token_for_reads and path.startswith("/api/"))
-        if needs_token and not self.token_ok(headers.get("X-AMC-Token")):
+        given = headers.get("X-AMC-Token") or (query_token if method == "GET" and
+                                               path == "/api/stream" else None)
+        if needs_token and not self.token_ok(given):
             raise Forbidden("missing or wrong X-AMC-Token (reload the dashboard)")
 
     def check_peer(self, client: tuple, server_port: int) -> None:

@@ -4,7 +4,10 @@ We use `http.server` to stay dependency-free (AMC must run from a fresh clone wi
 step). A `ThreadingHTTPServer` with daemon threads serves the API (api.py's ROUTES table) and the
 static dashboard. Every request first passes security.Guard; every error leaves as the one JSON
 shape; a client that disconnects mid-answer is ignored. Housekeeping (lifecycle.clean) runs on a
-background thread about once a minute.
+background thread about once a minute. The live core (core/live.py) starts with the server and
+stops with it; `/api/stream` is written here too: one thread per client, waiting on its bounded
+subscription, a keep-alive comment every KEEPALIVE_S, and a socket shut down when the core drops
+a client that stopped reading.
 """
 import base64
 import hashlib
@@ -13,6 +16,7 @@ import logging
 import mimetypes
 import os
 import re
+import socket
 import sys
 import threading
 import traceback
@@ -23,9 +27,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, lifecycle, security
 from .errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge
+from .core.events import Event
+from .core.live import Core
 from .paths import Paths
 from .delivery import Delivery
-from .state import State
 
 log = logging.getLogger("amc.server")
 
@@ -40,6 +45,9 @@ def _dashboard_dir() -> str:
 DASHBOARD_DIR = _dashboard_dir()
 TOKEN_PLACEHOLDER = b"{{AMC_TOKEN}}"
 CLEAN_INTERVAL_S = 60
+KEEPALIVE_S = 15.0
+RETRY_MS = 2000
+SOCKET_TIMEOUT_S = 30.0     # an idle keep-alive or half-open connection ends after this
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -51,6 +59,7 @@ SECURITY_HEADERS = {
 }
 
 
+TOKEN_IN_URL = re.compile(r"([?&])token=[^&\s]*")
 IMPORTMAP = re.compile(rb'<script type="importmap">(.*?)</script>', re.S)
 
 
@@ -69,19 +78,24 @@ class AmcServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256   # hundreds of pages may (re)connect at once
 
     def __init__(self, address: Tuple[str, int], paths: Paths, guard: security.Guard,
-                 dashboard_dir: str = DASHBOARD_DIR) -> None:
+                 dashboard_dir: str = DASHBOARD_DIR, force_stat: Optional[bool] = None) -> None:
         self._stop = threading.Event()
         if ":" in address[0]:
-            import socket
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
         self.paths = paths
-        self.state = State(paths)
-        self.app = api.App(self.state, Delivery(self.state))
+        self.core = Core(paths, force_stat=force_stat)
+        self.app = api.App(self.core, Delivery(self.core))
         self.guard = guard
         self.dashboard_dir = dashboard_dir
+        try:
+            self.core.start()
+        except Exception:
+            super().server_close()
+            raise
 
     @property
     def url(self) -> str:
@@ -106,6 +120,8 @@ class AmcServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         self._stop.set()
+        if getattr(self, "core", None) is not None:
+            self.core.stop()
         super().server_close()
 
 
@@ -116,9 +132,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "AMC"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT_S
 
     def log_message(self, fmt: str, *args: Any) -> None:
-        log.info("%s %s", self.address_string(), fmt % args)
+        log.info("%s %s", self.address_string(), TOKEN_IN_URL.sub(r"\1token=<hidden>", fmt % args))
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -148,14 +165,24 @@ class Handler(BaseHTTPRequestHandler):
                 self._peer_checked = True
             parts = urlsplit(self.path)
             path = unquote(parts.path)
-            self.server.guard.check(method, path, self.headers)
+            self.server.guard.check(method, path, self.headers,
+                                    dict(parse_qsl(parts.query)).get("token"))
             if path.startswith("/api/"):
                 func, params = api.resolve(method, path)
                 body = self._read_body() if method == "POST" else None
-                query = dict(parse_qsl(parts.query))
-                status, answer = func(self.server.app,
-                                      api.Request(method, path, query, body, params))
-                self._send_json(status, answer, head=method == "HEAD")
+                pairs = parse_qsl(parts.query)
+                multi: Dict[str, list] = {}
+                for key, value in pairs:
+                    multi.setdefault(key, []).append(value)
+                status, answer = func(self.server.app, api.Request(
+                    method, path, dict(pairs), body, params, self.headers, multi))
+                if isinstance(answer, api.Stream):
+                    self._stream(answer, head=method == "HEAD")
+                elif isinstance(answer, api.Body):
+                    self._send(status, answer.data, "application/json; charset=utf-8",
+                               head=method == "HEAD", headers=answer.headers)
+                else:
+                    self._send_json(status, answer, head=method == "HEAD")
             elif method in ("GET", "HEAD"):
                 self._send_static(path, dict(parse_qsl(parts.query)), head=method == "HEAD")
             else:
@@ -214,6 +241,46 @@ class Handler(BaseHTTPRequestHandler):
             ctype += "; charset=utf-8"
         self._send(HTTPStatus.OK, data, ctype, head, headers)
 
+    def _stream(self, stream: "api.Stream", head: bool) -> None:
+        """Write Server-Sent Events until the client goes, the core drops it, or we stop."""
+        self.close_connection = True  # the body ends when the connection does
+        sock = self.connection
+
+        def shut() -> None:  # the core dropped us: unblock a write stuck on a full socket
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        stream.sub.on_drop = shut
+        try:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Accel-Buffering", "no")
+            for key, value in SECURITY_HEADERS.items():
+                self.send_header(key, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if head:
+                return
+            out = [b"retry: %d\n\n" % RETRY_MS] + [_sse(e) for e in stream.first]
+            self.wfile.write(b"".join(out))
+            self.wfile.flush()
+            while not self.server._stop.is_set():
+                event = stream.sub.get(KEEPALIVE_S)
+                if event is None:
+                    if stream.sub.closed:
+                        break
+                    self.wfile.write(b": keep-alive\n\n")
+                else:
+                    self.wfile.write(b"".join([_sse(event)] +
+                                              [_sse(e) for e in stream.sub.drain()]))
+                self.wfile.flush()
+        except (ConnectionError, TimeoutError, OSError, ValueError):
+            pass  # the client went away (or we shut its socket)
+        finally:
+            stream.on_close()
+
     def _send_json(self, status: HTTPStatus, obj: Dict[str, Any], head: bool = False) -> None:
         data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
         self._send(status, data, "application/json; charset=utf-8", head)
@@ -222,27 +289,35 @@ class Handler(BaseHTTPRequestHandler):
               headers: Optional[Dict[str, str]] = None) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
+            if status != HTTPStatus.NOT_MODIFIED:
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-store")
             for key, value in dict(SECURITY_HEADERS, **(headers or {})).items():
                 self.send_header(key, value)
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            if not head:
+            if not head and status != HTTPStatus.NOT_MODIFIED:
                 self.wfile.write(data)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
 
+def _sse(event: Event) -> bytes:
+    """Return one event in Server-Sent Events framing (the JSON has no raw newlines)."""
+    return ("id: %s\nevent: %s\ndata: %s\n\n" % (event.id, event.type, event.data)
+            ).encode("utf-8")
+
+
 def make_server(paths: Paths, host: str = "127.0.0.1", port: int = 7400,
                 allowed_hosts: Optional[list] = None,
-                dashboard_dir: str = DASHBOARD_DIR) -> AmcServer:
+                dashboard_dir: str = DASHBOARD_DIR, force_stat: Optional[bool] = None
+                ) -> AmcServer:
     """Create (bind, not start) a server for `paths`; the token file is created if missing."""
     token = security.load_token(paths.token_file)
     allowed = list(allowed_hosts or [])
     if not security.is_loopback(host) and host not in ("", "0.0.0.0", "::"):
         allowed.append(host)
     guard = security.Guard(token, allowed, token_for_reads=not security.is_loopback(host))
-    return AmcServer((host, port), paths, guard, dashboard_dir)
+    return AmcServer((host, port), paths, guard, dashboard_dir, force_stat)

@@ -19,7 +19,7 @@ from tests.helpers import FIXTURES, IsolatedTestCase
 from amc_server import keystrokes, model, procenv
 from amc_server.agents import codex_process, codex_screen
 from amc_server.agents.answers import Answer, Refused
-from amc_server.state import State
+from amc_server.core.live import Core
 
 LINUX = os.path.isdir("/proc/self/fd")
 THREAD = "01a1fbff-2bc1-7190-b6de-12b504de52b8"
@@ -249,12 +249,14 @@ class StateFillsThePane(ProcessTestCase, IsolatedTestCase):
         path = os.path.join(day, "rollout-%s-%s.jsonl" % (time.strftime("%Y-%m-%dT%H-%M-%S"), sid))
         shutil.copy(os.path.join(FIXTURES, "codex-0.169.0", "codex-0.169.0-exec-text-only.jsonl"),
                     path)
-        state = State(self.paths)
-        [s] = state.sessions()
+        core = Core(self.paths)
+        core.rescan()
+        [s] = core.sessions()
         self.assertEqual((s["session_id"], s["pid"], s["tmux_pane"]), (sid, 0, ""))
         proc = self.child("codex", [path], PANE_ENV)
-        state = State(self.paths)                    # a fresh finder: no waiting for a rescan
-        [s] = state.sessions()
+        core = Core(self.paths)                      # a fresh finder: no waiting for a rescan
+        core.rescan()
+        [s] = core.sessions()
         self.assertEqual((s["pid"], s["tmux_pane"], s["tmux_socket"], s["source"]),
                          (proc.pid, "%7", "/tmp/tmux-1000/amc-unit", "rollout"))
 

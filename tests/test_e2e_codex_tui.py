@@ -90,9 +90,11 @@ class CodexTuiE2E(AgentTuiCase):
         prompt = "ESCALATE: touch " + os.path.join(self.project, name)
         self.respond(prompt)
         self.tmux.wait_for("Press enter to confirm")
+        # the options are read off the screen a moment after the prompt shows
         return self.wait(lambda s: s["status"] == "needs_attention"
-                         and (s.get("attention") or {}).get("kind") == "permission",
-                         "needs_attention (permission) for %s" % name)
+                         and (s.get("attention") or {}).get("kind") == "permission"
+                         and (s.get("attention") or {}).get("options"),
+                         "needs_attention (permission, with its options) for %s" % name)
 
     # -- the scenarios
     def answer_prompts_and_approvals(self, hooks: bool = False) -> None:

@@ -10,7 +10,14 @@ from tests.helpers import FIXTURES, ServerTestCase
 
 from amc_server import lifecycle, model, store
 from amc_server.agents import claude_registry
-from amc_server.state import State
+from amc_server.core.live import Core
+
+
+def fresh_sessions(paths):
+    """Return the sessions a freshly started core (a restarted server) reads from disk."""
+    core = Core(paths)
+    core.rescan()
+    return core.sessions()
 
 
 def registry_entry(pid, sid, status="idle", **extra):
@@ -106,7 +113,7 @@ class LiveRegistry(ServerTestCase):
         self.write_registry(registry_entry(os.getpid(), "dismiss-me", "idle"))
         self.assertEqual(self.request("POST", "/api/dismiss/dismiss-me")[0], 200)
         self.assertEqual(self.get_json("/api/state")["sessions"], [])
-        self.assertEqual(State(self.paths).sessions(), [])  # a fresh server remembers
+        self.assertEqual(fresh_sessions(self.paths), [])  # a fresh server remembers
 
     def test_dismissed_memory_is_bounded_first_in_first_out(self):
         from amc_server.dismissed import Dismissed
@@ -139,7 +146,7 @@ class CodexRollouts(ServerTestCase):
         self.assertEqual([m["role"] for m in conv["messages"]], ["user", "assistant"])
         self.assertEqual(self.request("POST", "/api/dismiss/" + s["session_id"])[0], 200)
         self.assertEqual(self.get_json("/api/state")["sessions"], [])
-        self.assertEqual(State(self.paths).sessions(), [])
+        self.assertEqual(fresh_sessions(self.paths), [])
 
     def test_rollout_older_than_ten_minutes_is_not_live(self):
         path = self.install_rollout()

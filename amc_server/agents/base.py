@@ -44,9 +44,11 @@ class Transcript:
     def __init__(self, path: str, session_id: str) -> None:
         self.path = path
         self.session_id = session_id
+        self.generation = 0  # counts re-reads from the start (truncated, replaced, rotated)
         self._reset()
 
     def _reset(self) -> None:
+        self.generation += 1
         self.offset = 0
         self.line_no = 0
         self.identity: Optional[tuple] = None

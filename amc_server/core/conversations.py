@@ -1,0 +1,298 @@
+"""Conversations: cached transcript readers, deltas after a message, and followed sessions.
+
+Place in the flow: transcripts -> agents/ readers (incremental) -> here -> `/api/conversation` and
+`messages` events on the stream. A reader parses a file once and then only appended bytes; up to
+MAX_READERS stay cached. A followed session (a stream client asked `?follow=<id>`) is refreshed on
+its own worker thread whenever the core sees its transcript change, and each refresh publishes one
+`messages` event with the new messages plus earlier ones whose content changed (a tool result
+arriving), under their same ids; a transcript that was replaced or truncated is re-read and sent
+whole with `reset: true`. The worker is not the core's thread, so parsing a huge transcript never
+holds up other sessions' events.
+
+What leaves here is the wire form of a message: a tool input or output over MAX_PART_BYTES is a
+placeholder with its size (`input: null, input_omitted: N` / `result: <preview>, result_omitted:
+N`), fetched whole with `part()`; images were never kept (agents/ make `{media_type, bytes}`).
+"""
+import collections
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from ..errors import BadRequest, NotFound
+
+log = logging.getLogger("amc.core")
+
+MAX_READERS = 64
+MAX_PART_BYTES = 64 * 1024
+PREVIEW_CHARS = 2000
+TAIL = 24                # earlier messages re-checked for changes on every refresh
+AFTER_OVERLAP = 24       # earlier messages sent again with ?after= (the client upserts by id)
+FOLLOW_GRACE_S = 60.0    # a followed session stays followed this long after its last follower
+RESET_LIMIT = 200        # a reset sends at most the last RESET_LIMIT messages (and `total`)
+
+
+def _size(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value) if len(value) * 4 <= MAX_PART_BYTES else len(value.encode("utf-8"))
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return 0
+
+
+def wire(msg: Dict[str, Any]) -> Dict[str, Any]:
+    """Return a copy of `msg` fit to send: big tool inputs and outputs become placeholders."""
+    out = dict(msg)
+    calls = []
+    for call in msg.get("tool_calls") or []:
+        c = dict(call)
+        size = _size(c.get("input"))
+        if size > MAX_PART_BYTES:
+            c["input"], c["input_omitted"] = None, size
+        result = c.get("result")
+        size = _size(result)
+        if size > MAX_PART_BYTES:
+            c["result"] = result[:PREVIEW_CHARS] if isinstance(result, str) else None
+            c["result_omitted"] = size
+        calls.append(c)
+    out["tool_calls"] = calls
+    return out
+
+
+def shape(msg: Dict[str, Any]) -> tuple:
+    """Return a cheap fingerprint of what can change in a message after it first appears."""
+    return (len(msg.get("content") or ""), len(msg.get("thinking") or ""),
+            tuple((c.get("id"), "result" in c, len(str(c.get("result", "")))
+                   if c.get("result") is not None else -1, c.get("is_error"))
+                  for c in msg.get("tool_calls") or ()),
+            bool(msg.get("interrupted")), bool(msg.get("is_error")), len(msg.get("images") or ()))
+
+
+def index_of(messages: List[Dict[str, Any]], message_id: str) -> int:
+    """Return the position of `message_id` (ids end in their position; searched otherwise)."""
+    tail = message_id.rsplit("-", 1)[-1]
+    if tail.isdigit() and int(tail) < len(messages) and messages[int(tail)]["id"] == message_id:
+        return int(tail)
+    for i, m in enumerate(messages):
+        if m["id"] == message_id:
+            return i
+    return -1
+
+
+class Follower:
+    """What was last sent for one followed transcript, to compute the next delta."""
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.count = 0
+        self.shapes: Dict[int, tuple] = {}
+        self.followers = 0
+        self.idle_since = 0.0
+        self.send_tail = True   # a new follower: send the last messages once (fills the gap
+        #                         between the client's GET and its follow; it upserts by id)
+
+    def delta(self, reader: Any, messages: List[Dict[str, Any]]
+              ) -> Optional[Tuple[List[Dict[str, Any]], bool]]:
+        """Return (messages to send, reset) since the last call, or None when nothing changed."""
+        reset = reader.generation != self.generation
+        first_read = self.generation == -1
+        if reset and not first_read:
+            out = messages[-RESET_LIMIT:]
+        elif self.send_tail or first_read:
+            out = messages[-TAIL:]
+        else:
+            changed = [i for i, sh in self.shapes.items()
+                       if i < min(self.count, len(messages)) and shape(messages[i]) != sh]
+            out = [messages[i] for i in sorted(changed)] + messages[self.count:]
+        self.send_tail = False
+        self.generation = reader.generation
+        self.count = len(messages)
+        # Track the last TAIL messages and any still waiting for a tool result.
+        keep = {i for i in self.shapes if i < len(messages)
+                and any("result" not in c for c in messages[i].get("tool_calls") or ())}
+        keep |= set(range(max(0, len(messages) - TAIL), len(messages)))
+        self.shapes = {i: shape(messages[i]) for i in keep}
+        if not out and not (reset and not first_read):
+            return None
+        return out, reset and not first_read
+
+
+class Conversations:
+    """Transcript readers for the API and the stream; `core` supplies sessions and the log."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self._lock = threading.Lock()
+        self._readers: "collections.OrderedDict[Tuple[str, str], Any]" = collections.OrderedDict()
+        self._reader_locks: Dict[Tuple[str, str], threading.Lock] = {}
+        self._follow: Dict[str, Follower] = {}
+        self._pending: Set[str] = set()
+        self._wake = threading.Condition()
+        self._thread: Optional[threading.Thread] = None
+        core.transcript_listeners.append(self.poke)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def locate(self, session_id: str, agent: str = "") -> Tuple[str, str]:
+        """Return (agent, transcript path) of a session, or raise NotFound."""
+        s = self.core.session(session_id)
+        src = self.core.src
+        path = ""
+        if s is not None:
+            agent = agent or s["agent"]
+            path = self._allowed(str(s.get("transcript_path") or ""), session_id)
+        else:
+            hook = src.hooks.get(session_id)
+            if isinstance(hook, dict):
+                agent = agent or str(hook.get("agent") or "")
+                path = self._allowed(str(hook.get("transcript_path") or ""), session_id)
+        for name in [agent] if agent else list(self.core.agents):
+            if name not in self.core.agents:
+                continue
+            found = path or (src.transcripts if name == "claude" else src.rollout_paths
+                             ).get(session_id) or self._find(name, session_id)
+            if found:
+                return name, found
+        raise NotFound("no transcript found for session %s" % session_id)
+
+    def _find(self, agent: str, session_id: str) -> str:
+        module = self.core.agents[agent]
+        finder = getattr(module, "find_transcript", None) or getattr(module, "find_rollout")
+        return finder(self.core.paths, session_id) or ""
+
+    def _allowed(self, path: str, session_id: str) -> str:
+        # Never read an arbitrary file because a session file says so: only the agents' own
+        # directories, or a .jsonl named after the session.
+        if not path.endswith(".jsonl") or not os.path.isfile(path):
+            return ""
+        real = os.path.realpath(path)
+        for root in (self.core.paths.claude_dir, self.core.paths.codex_home):
+            if real.startswith(os.path.realpath(root) + os.sep):
+                return path
+        return path if session_id in os.path.basename(real) else ""
+
+    def _reader(self, agent: str, path: str, session_id: str) -> Tuple[Any, threading.Lock]:
+        key = (agent, path)
+        with self._lock:
+            reader = self._readers.pop(key, None)
+            if reader is None:
+                module = self.core.agents[agent]
+                reader = getattr(module, "%sTranscript" % agent.capitalize())(path, session_id)
+            self._readers[key] = reader
+            lock = self._reader_locks.setdefault(key, threading.Lock())
+            while len(self._readers) > MAX_READERS:
+                old, _ = self._readers.popitem(last=False)
+                self._reader_locks.pop(old, None)
+            return reader, lock
+
+    def messages(self, session_id: str, agent: str = "") -> List[Dict[str, Any]]:
+        """Return every message of a session's transcript in wire form (parsed incrementally)."""
+        return [wire(m) for m in self._refresh(session_id, agent)[0]]
+
+    def _refresh(self, session_id: str, agent: str = "") -> Tuple[List[Dict[str, Any]], Any]:
+        name, path = self.locate(session_id, agent)
+        reader, lock = self._reader(name, path, session_id)
+        with lock:
+            messages = reader.refresh()
+            # Copy what a later refresh may mutate (tool results arrive late).
+            return [dict(m, tool_calls=[dict(t) for t in m.get("tool_calls", [])])
+                    for m in messages], reader
+
+    def after(self, session_id: str, message_id: str, agent: str = ""
+              ) -> Tuple[List[Dict[str, Any]], int]:
+        """Return the messages after `message_id` (plus the few before it, which may have
+        changed since) and the total; all of them when the id is unknown (a reset)."""
+        messages = self._refresh(session_id, agent)[0]
+        i = index_of(messages, message_id)
+        start = max(0, i + 1 - AFTER_OVERLAP) if i >= 0 else 0
+        return [wire(m) for m in messages[start:]], len(messages)
+
+    def part(self, session_id: str, message_id: str, call_id: str, field: str,
+             agent: str = "") -> Any:
+        """Return one tool call's whole input or result (what `wire` left out)."""
+        if field not in ("input", "result"):
+            raise BadRequest('field must be "input" or "result"')
+        messages = self._refresh(session_id, agent)[0]
+        i = index_of(messages, message_id)
+        if i < 0:
+            raise NotFound("no message %s in session %s" % (message_id, session_id))
+        for call in messages[i].get("tool_calls") or []:
+            if call.get("id") == call_id:
+                return call.get(field)
+        raise NotFound("no tool call %s in message %s" % (call_id, message_id))
+
+    # -- following ----------------------------------------------------------------------------
+
+    def follow(self, session_ids: Set[str]) -> None:
+        """Start (or keep) following sessions for a stream client."""
+        with self._wake:
+            for sid in session_ids:
+                f = self._follow.setdefault(sid, Follower())
+                f.followers += 1
+                f.send_tail = True
+                self._pending.add(sid)   # the baseline, read on the worker
+            self._ensure_worker()
+            self._wake.notify()
+
+    def unfollow(self, session_ids: Set[str]) -> None:
+        with self._wake:
+            for sid in session_ids:
+                f = self._follow.get(sid)
+                if f is not None:
+                    f.followers -= 1
+                    if f.followers <= 0:
+                        f.idle_since = time.monotonic()
+
+    def followed(self) -> Set[str]:
+        with self._wake:
+            return set(self._follow)
+
+    def poke(self, session_ids: Set[str]) -> None:
+        """The core saw these sessions' transcripts change: refresh the followed ones."""
+        with self._wake:
+            hit = {s for s in session_ids if s in self._follow}
+            if hit:
+                self._pending |= hit
+                self._wake.notify()
+
+    def _ensure_worker(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="amc-follow", daemon=True)
+            self._thread.start()
+
+    def _work(self) -> None:
+        stop = self.core._stop
+        while not stop.is_set():
+            with self._wake:
+                if not self._pending:
+                    self._wake.wait(5.0)
+                pending, self._pending = self._pending, set()
+                now = time.monotonic()
+                for sid, f in list(self._follow.items()):
+                    if f.followers <= 0 and now - f.idle_since > FOLLOW_GRACE_S:
+                        del self._follow[sid]
+                followers = {s: self._follow[s] for s in pending if s in self._follow}
+            for sid, follower in followers.items():
+                try:
+                    self._publish(sid, follower)
+                except NotFound:
+                    pass  # no transcript yet: the first lines will poke us
+                except Exception:
+                    log.exception("following %s failed", sid)
+
+    def _publish(self, sid: str, follower: Follower) -> None:
+        messages, reader = self._refresh(sid)
+        delta = follower.delta(reader, messages)
+        if delta is None:
+            return
+        out, reset = delta
+        data = {"session_id": sid, "messages": [wire(m) for m in out], "total": len(messages)}
+        if reset:
+            data["reset"] = True
+        self.core.log.publish("messages", json.dumps(data, ensure_ascii=False,
+                                                     separators=(",", ":")), session_id=sid)

@@ -1,0 +1,474 @@
+"""The live core: every session in memory, changed only by changes, each change an event.
+
+Place in the flow: sources (hook files, Claude's registry, Codex rollouts, transcripts) -> Core ->
+api.py (`/api/state` from memory) and `/api/stream` (events) -> the page. Its interface is small
+on purpose, so the stream, other machines, the channel and the search index all use the same one:
+- `apply(path)` / `touch(session_id)`: something changed; the core thread re-reads that one file
+  and re-merges the sessions it feeds;
+- `snapshot()`: the state as one JSON body with its event id and ETag (built once per change);
+- `subscribe(last_id, follow)`: the events after `last_id`, or a snapshot first (events.py);
+- `session(id)`, `sessions()`: copies of the merged view.
+Changes come from three places, all stdlib: the hook's doorbell datagram (doorbell.py), directory
+watchers (watch.py: inotify through ctypes, or stat polling), and a reconcile every RECONCILE_S
+that re-scans only directories whose mtime moved, re-stats live files, expires Codex rollouts and
+probes agent pids, so a lost datagram or a missed inotify event is repaired within 2 s.
+Only the core thread changes the tables; readers take `_lock` for a consistent view.
+"""
+import collections
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from http import HTTPStatus
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
+
+from .. import agents as agent_family, hooks_config, model, procenv, store
+from ..agents import claude_registry, codex_process
+from ..dismissed import Dismissed
+from ..errors import ApiError
+from ..paths import Paths
+from . import doorbell, merge as merging, watch
+from .conversations import Conversations
+from .events import Event, EventLog, Subscription
+from .sources import Sources
+
+log = logging.getLogger("amc.core")
+
+RECONCILE_S = 2.0
+BATCH_S = 0.003          # collect a burst (one hook write is several file events) into one apply
+SETUP_EVERY_S = 10.0
+LOW_SPACE_BYTES = 16 * 1024 * 1024
+QUIET_EVENTS = ("Notification", "Dismissed")
+
+Enricher = Callable[[Dict[str, Any]], None]
+
+
+class Core:
+    """The in-memory model of every session on this machine, and its event log."""
+
+    def __init__(self, paths: Paths, force_stat: Optional[bool] = None,
+                 watch_interval: float = 1.0) -> None:
+        self.paths = paths
+        self.agents = agent_family.load()
+        self.dismissed = Dismissed(paths.dismissed_file)
+        self.src = Sources(paths, self.agents)
+        self.log = EventLog()
+        self._lock = threading.RLock()
+        self._sessions: Dict[str, Dict[str, Any]] = {}
+        self._frags: Dict[str, str] = {}                 # session id -> its JSON, made once
+        self._keys: Dict[str, tuple] = {}                # session id -> sort key
+        self._setup: Dict[str, Any] = {}
+        self._setup_json = "{}"
+        self._setup_at = 0.0
+        self._body: Optional[Tuple[str, str]] = None     # (event id, sessions JSON) cache
+        self.panes = procenv.Panes({"codex": codex_process.Finder()})
+        self.enrichers: List[Enricher] = []
+        self.transcript_listeners: List[Callable[[Set[str]], None]] = []
+        self._inbox: Deque[Any] = collections.deque()
+        self._wake = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._force_stat = force_stat
+        self._watch_interval = watch_interval
+        self.watcher: Optional[watch.Watcher] = None
+        self.bell: Optional[doorbell.Doorbell] = None
+        self._bell_thread: Optional[threading.Thread] = None
+        self._dir_mtimes: Dict[str, int] = {}
+        self._watched_dirs: Set[str] = set()
+        self._last_reconcile = 0.0
+        self.stats = collections.Counter()
+        self.conversations = Conversations(self)
+
+    # -- life -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Listen for changes, read every source once, then follow changes on a thread."""
+        self.bell = doorbell.Doorbell(self.paths.data)
+        if self.bell.error:
+            log.warning("%s", self.bell.error)
+        self.watcher = watch.make_watcher(self.apply, force_stat=bool(self._force_stat),
+                                          interval=self._watch_interval)
+        self.watcher.start()
+        self.rescan()
+        self._thread = threading.Thread(target=self._loop, name="amc-core", daemon=True)
+        self._thread.start()
+        if self.bell.sock is not None:
+            self._bell_thread = threading.Thread(target=self._listen, name="amc-doorbell",
+                                                 daemon=True)
+            self._bell_thread.start()
+        log.info("core started: %d sessions, %s watcher", len(self._sessions), self.watcher.kind)
+
+    def stop(self) -> None:
+        """Stop the threads, close every subscription and the doorbell."""
+        self._stop.set()
+        with self._wake:
+            self._wake.notify_all()
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self.bell is not None:
+            self.bell.close()
+        self.log.close_all()
+
+    # -- the interface ----------------------------------------------------------------------
+
+    def apply(self, change: Any) -> None:
+        """Queue a change: a file path, or ("session", id) for "re-merge this session"."""
+        with self._wake:
+            self._inbox.append(change)
+            self._wake.notify()
+
+    def touch(self, session_id: str) -> None:
+        """Queue a re-merge of one session (its inputs outside the files changed)."""
+        self.apply(("session", session_id))
+
+    def flush(self, timeout: float = 1.0) -> bool:
+        """Apply every change already signalled (doorbell, watcher queue), then return.
+
+        Costs a few microseconds when nothing is pending; makes a request that follows a hook
+        see what that hook wrote, and lets tests wait for "the core caught up".
+        """
+        if self._thread is None or not self._thread.is_alive():
+            self._drain(self._take())
+            return True
+        if self.bell is not None:
+            for sid in self.bell.read():
+                self._ring(sid)
+        drain = getattr(self.watcher, "drain", None)
+        if drain is not None:
+            drain()
+        done = threading.Event()
+        self.apply(("flush", done))
+        return done.wait(timeout)
+
+    def snapshot(self) -> Tuple[str, str]:
+        """Return (id of the last event it reflects, the /api/state JSON)."""
+        with self._lock:
+            if self._body is None:
+                order = sorted(self._sessions, key=self._keys.__getitem__)
+                self._body = (self.log.last_id, ",".join(self._frags[s] for s in order))
+            event_id, sessions = self._body
+            setup = self._setup_json
+        return event_id, '{"sessions":[%s],"server_time":%s,"setup":%s}' % (
+            sessions, json.dumps(model.now_iso()), setup)
+
+    def subscribe(self, last_id: str = "", follow: Iterable[str] = (),
+                  maxsize: int = 0) -> Tuple[Subscription, List[Event]]:
+        """Return a subscription to the event log and the events to send it first."""
+        kwargs = {"maxsize": maxsize} if maxsize else {}
+        return self.log.subscribe(last_id, follow, snapshot=self._locked_snapshot, **kwargs)
+
+    def _locked_snapshot(self) -> Tuple[str, str]:
+        with self._lock:  # no event may be published between the snapshot and its id
+            return self.snapshot()
+
+    def session(self, session_id: str) -> Optional[Dict[str, Any]]:
+        """Return a copy of one merged session, or None when it is not shown."""
+        with self._lock:
+            frag = self._frags.get(session_id)
+        return json.loads(frag) if frag is not None else None
+
+    def sessions(self) -> List[Dict[str, Any]]:
+        """Return copies of every shown session, in /api/state order."""
+        return json.loads(self.snapshot()[1])["sessions"]
+
+    def registry_entry(self, session_id: str) -> Optional[Dict[str, Any]]:
+        """Return Claude's live registry entry for a session as last read, or None."""
+        with self._lock:
+            entry = self.src.live_entry(session_id)
+            return dict(entry) if entry is not None else None
+
+    def setup(self) -> Dict[str, Any]:
+        with self._lock:
+            return dict(self._setup)
+
+    def dismiss(self, session_id: str) -> None:
+        """Hide a session for good: forget its hook file and keep its id out of discovery."""
+        session_file = self.paths.session_file(session_id)
+        try:
+            self.dismissed.add(session_id)
+            if os.path.exists(session_file):
+                with store.SessionLog(self.paths.events_file(session_id)) as log_:
+                    log_.append({"received_at": model.now_iso(), "agent": "amc",
+                                 "event": "Dismissed", "payload": {}})
+                    store.remove(session_file)
+        except OSError as e:
+            raise ApiError("cannot dismiss: the data dir cannot be written (%s)" % (
+                e.strerror or e), HTTPStatus.INSUFFICIENT_STORAGE) from None
+        self.apply(session_file)
+        self.touch(session_id)
+        self.flush()
+
+    # -- reading everything (start, tests, `amc stream`) -------------------------------------
+
+    def rescan(self) -> None:
+        """Read every source from scratch (on the caller's thread) and publish the differences."""
+        with self._lock:
+            self._dir_mtimes.clear()
+            affected = self._watch_all()
+            for d in self._dirs():
+                affected |= self.src.scan_dir(d)
+            self.src.index_rollouts()
+            affected |= self._probe_pids()
+            self._merge(affected | self.src.session_ids() | set(self._sessions))
+            self._refresh_setup(force=True)
+            self._last_reconcile = time.monotonic()
+
+    # -- the core thread --------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        while not self._stop.is_set() and self.bell is not None:
+            for sid in self.bell.wait(0.5):
+                self._ring(sid)
+
+    def _ring(self, sid: str) -> None:
+        if sid and "/" not in sid and "\0" not in sid:
+            self.stats["datagrams"] += 1
+            self.apply(self.paths.session_file(sid))
+
+    def _take(self) -> List[Any]:
+        with self._wake:
+            items = list(self._inbox)
+            self._inbox.clear()
+        return items
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            wait = max(0.0, self._last_reconcile + RECONCILE_S - time.monotonic())
+            with self._wake:
+                if not self._inbox:
+                    self._wake.wait(wait)
+            if self._stop.is_set():
+                return
+            if self._inbox and not any(isinstance(c, tuple) and c[0] == "flush"
+                                       for c in self._inbox):
+                time.sleep(BATCH_S)
+            try:
+                self._drain(self._take())
+                if time.monotonic() >= self._last_reconcile + RECONCILE_S:
+                    self.reconcile()
+            except Exception:
+                log.exception("core: applying changes failed")
+
+    def _drain(self, items: List[Any]) -> None:
+        flushes = []
+        paths: Dict[str, None] = {}
+        sids: Set[str] = set()
+        for item in items:
+            if isinstance(item, tuple):
+                if item[0] == "flush":
+                    flushes.append(item[1])
+                elif item[0] == "session":
+                    sids.add(item[1])
+            elif isinstance(item, str):
+                paths[item] = None
+        try:
+            if paths or sids:
+                with self._lock:
+                    affected = set(sids)
+                    transcripts: Set[str] = set()
+                    for path in paths:
+                        changed = self._path_changed(path)
+                        affected |= changed
+                        if self.src.kind(path) in ("transcript", "rollout"):
+                            transcripts |= changed
+                    self._merge(affected)
+                if transcripts:
+                    for listener in self.transcript_listeners:
+                        listener(transcripts)
+        finally:
+            for done in flushes:
+                done.set()
+
+    def _path_changed(self, path: str) -> Set[str]:
+        self.stats["changes"] += 1
+        kind = self.src.kind(path)
+        if kind == "setup":
+            self._refresh_setup(force=True)
+            return set()
+        if kind:
+            return self.src.changed(path)
+        # Not a source file: a directory that matters appeared, vanished or overflowed?
+        parent, name = os.path.split(path)
+        p = self.paths
+        if path in self._watched_dirs or parent == p.claude_projects or \
+                (path.startswith(p.codex_sessions + os.sep) and name.isdigit()) or \
+                any(d == path or d.startswith(path + os.sep) for d in self._interesting_dirs()):
+            return self._dir_changed(path)
+        return set()  # server.log, history files, ...: not a source
+
+    def _dir_changed(self, path: str) -> Set[str]:
+        """A directory appeared, vanished or overflowed: (re)watch and re-scan what it holds."""
+        affected = self._watch_all()
+        if path in self._dirs() and self.watcher is not None:
+            self.watcher.watch(path)
+            affected |= self.src.scan_dir(path)
+        self._refresh_setup(force=True)  # settings.json may have come with its directory
+        return affected
+
+    def reconcile(self, now: Optional[float] = None) -> None:
+        """Repair anything the change sources missed; cheap when nothing changed."""
+        now = time.time() if now is None else now
+        self.stats["reconciles"] += 1
+        with self._lock:
+            affected = self._watch_all()
+            for d in self._dirs():
+                mtime = _mtime_ns(d)
+                seen = self._dir_mtimes.get(d)
+                # A change within the same clock tick as our last look may hide behind an equal
+                # mtime: look again while the directory changed in the last interval.
+                if seen is None or mtime != seen or mtime / 1e9 > now - 2 * RECONCILE_S:
+                    affected |= self.src.scan_dir(d, now)
+                    self._dir_mtimes[d] = mtime
+            for path in list(self.src.registry) + list(self.src.rollouts):
+                affected |= self.src.changed(path, now)  # registry files are rewritten in place
+            for s in self._sessions.values():
+                path = s.get("transcript_path") or ""
+                if path and s["status"] != model.DONE and path in self.src.mtimes:
+                    affected |= self.src.changed(path, now)
+            affected |= self.src.expire(now)
+            affected |= self._probe_pids()
+            # panes found later (a Codex process scan) and permission options read off screens
+            affected |= {sid for sid, s in self._sessions.items()
+                         if s["agent"] == "codex" and not s.get("tmux_pane")
+                         and not s.get("zellij_session")}
+            affected |= {sid for sid, s in self._sessions.items()
+                         if (s.get("attention") or {}).get("kind") == model.ATTN_PERMISSION
+                         and not s["attention"].get("options")}
+            self._merge(affected)
+            self._refresh_setup()
+            self._last_reconcile = time.monotonic()
+
+    # -- merging and publishing -------------------------------------------------------------
+
+    def _merge(self, sids: Iterable[str]) -> None:
+        """Re-merge `sids`; publish a `session` or `removed` event for each that changed."""
+        published = False
+        for sid in sids:
+            s = merging.merge(sid, self.src, self.dismissed, self.panes.lookup)
+            if s is not None:
+                for enrich in self.enrichers:
+                    try:
+                        enrich(s)
+                    except Exception:
+                        log.exception("enriching %s failed", sid)
+            if s is None:
+                if sid in self._frags:
+                    del self._frags[sid], self._sessions[sid], self._keys[sid]
+                    self.log.publish("removed", json.dumps({"session_id": sid}))
+                    published = True
+                continue
+            frag = json.dumps(s, ensure_ascii=False, separators=(",", ":"))
+            if self._frags.get(sid) == frag:
+                continue
+            self._sessions[sid] = s
+            self._frags[sid] = frag
+            self._keys[sid] = merging.sort_key(s)
+            self.log.publish("session", frag)
+            published = True
+        if published:
+            self._body = None
+
+    def _probe_pids(self) -> Set[str]:
+        affected: Set[str] = set()
+        for pid, sids in self.src.pids().items():
+            alive = claude_registry.pid_alive(pid)
+            if self.src.alive.get(pid) != alive:
+                self.src.alive[pid] = alive
+                affected |= sids
+        return affected
+
+    def _refresh_setup(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._setup_at < SETUP_EVERY_S:
+            problem = data_dir_problem(self.paths.data)
+            if problem == self._setup.get("data_dir_problem"):
+                return
+        self._setup_at = now
+        try:
+            report = hooks_config.status(self.paths)
+            setup = {"claude_hooks": not report["claude"]["missing"],
+                     "claude_settings": self.paths.claude_settings,
+                     "codex_hooks": not report["codex"]["missing"]}
+        except Exception as e:  # a broken settings file must not stop the core
+            log.warning("cannot read the hooks configuration: %s", e)
+            setup = {"claude_hooks": False, "claude_settings": self.paths.claude_settings,
+                     "codex_hooks": False}
+        setup["data_dir"] = self.paths.data
+        setup["data_dir_problem"] = data_dir_problem(self.paths.data)
+        setup["watcher"] = self.watcher.kind if self.watcher is not None else ""
+        if self.bell is not None and self.bell.error:
+            setup["doorbell_problem"] = self.bell.error
+        if setup != self._setup:
+            self._setup = setup
+            self._setup_json = json.dumps(setup, ensure_ascii=False)
+            self.log.publish("setup", self._setup_json)
+
+    # -- which directories -------------------------------------------------------------------
+
+    def _interesting_dirs(self) -> Set[str]:
+        p = self.paths
+        return {p.data, p.sessions, p.claude_dir, p.claude_sessions, p.claude_projects,
+                p.codex_home, p.codex_sessions}
+
+    def _dirs(self) -> List[str]:
+        """Return the directories whose entries are sources (scanned and watched)."""
+        p = self.paths
+        out = [p.sessions]
+        if "claude" in self.agents:
+            out += [p.claude_sessions] + self.src.claude_project_dirs()
+        if "codex" in self.agents:
+            out += self.src.codex_dirs(days=1)
+        return out
+
+    def _watch_all(self) -> Set[str]:
+        """Watch every directory of interest that exists and is not watched yet; scan new ones.
+
+        A directory that does not exist yet (no Claude Code run on this machine so far) is
+        waited for by watching its nearest existing ancestor below the root.
+        """
+        if self.watcher is None:
+            return set()
+        affected: Set[str] = set()
+        watched = set(self.watcher.watched())
+        sources = self._dirs()
+        wanted: Set[str] = set()
+        for d in list(self._interesting_dirs()) + sources:
+            while d and not os.path.isdir(d):
+                d = os.path.dirname(d) if os.path.dirname(d) != d else ""
+            if d and d != os.path.dirname(d):
+                wanted.add(d)
+        for d in sorted(wanted | set(sources)):
+            if d not in watched and os.path.isdir(d) and self.watcher.watch(d):
+                if d in sources:
+                    affected |= self.src.scan_dir(d)
+        self._watched_dirs = set(self.watcher.watched())
+        return affected
+
+
+def data_dir_problem(data: str) -> str:
+    """Return what is wrong with the data dir for a person ('' when nothing is)."""
+    if not os.path.isdir(data):
+        return "the data dir %s does not exist" % data
+    if not os.access(data, os.W_OK | os.X_OK):
+        return "the data dir %s is read-only: hooks cannot record sessions" % data
+    try:
+        free = shutil.disk_usage(data).free
+    except OSError:
+        return ""
+    try:
+        total = shutil.disk_usage(data).total
+    except OSError:
+        total = 0
+    if free < min(LOW_SPACE_BYTES, total // 50):
+        return "the disk of the data dir %s is full (%d KB free): hooks cannot record " \
+               "sessions" % (data, free // 1024)
+    return ""
+
+
+def _mtime_ns(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0

@@ -1,0 +1,93 @@
+"""One session's merged view from every source: which source wins, and who is shown at all.
+
+Place in the flow: sources.py (tables) -> here -> live.py (publishes what changed). This is the
+only place that decides:
+1. `sessions/<id>.json` written by the hook wins on status, attention and questions;
+2. Claude Code's registry fills the pane and pid the hook left empty, and proves a hook session
+   stale when it turned idle after the last hook event (Esc fires no hook);
+3. a Codex rollout written in the last 10 minutes fills what the hook left empty and proves a
+   hook session stale when its turn ended after the last hook event.
+A session whose process is known to be dead is not shown; a dismissed one only comes back when
+its hook reports it live again. `merge` is a function of the tables plus a few lookups
+(transcript paths, panes from /proc), so it runs for one session at a time, on change.
+"""
+from typing import Any, Callable, Dict, Optional
+
+from .. import model
+from ..agents import claude_registry, codex as codex_agent
+from ..dismissed import Dismissed
+from .sources import Sources, hook_session
+
+STATUS_RANK = {status: i for i, status in enumerate(model.STATUSES)}
+PANE_KEYS = ("tmux_pane", "tmux_socket", "zellij_session", "zellij_pane")
+
+Lookup = Callable[[Dict[str, Any]], Dict[str, Any]]
+
+
+def merge(sid: str, src: Sources, dismissed: Dismissed, panes: Optional[Lookup] = None
+          ) -> Optional[Dict[str, Any]]:
+    """Return the session `sid` as /api/state shows it, or None when it is not shown."""
+    s: Optional[Dict[str, Any]] = None
+    hook = src.hooks.get(sid)
+    if hook is not None:
+        s = hook_session(hook)
+        if s.get("pid") and not claude_registry.pid_alive(s["pid"]):
+            s = None  # the agent died without SessionEnd
+    entry = src.live_entry(sid) if "claude" in src.agents else None
+    if entry is not None:
+        if s is not None:
+            live = claude_registry.from_entry(entry)
+            if live is not None:
+                fill(s, {"pid": live["pid"], "tmux_pane": live["tmux_pane"]})
+            claude_registry.reconcile(s, entry)
+        else:
+            s = claude_registry.from_entry(entry, src.transcripts.get(sid, ""))
+    rollout = src.rollout_sessions.get(sid)
+    if rollout is not None:
+        if s is not None:
+            codex_agent.reconcile(s, rollout)
+            fill(s, rollout)
+        else:
+            s = dict(rollout)
+    if s is None or not visible(s, dismissed):
+        return None
+    complete(s, src, panes)
+    return s
+
+
+def visible(s: Dict[str, Any], dismissed: Dismissed) -> bool:
+    """Tell whether a session is shown: not dismissed, or reported live again since."""
+    dismissed_at = dismissed.when(s["session_id"])
+    if not dismissed_at:
+        return True
+    return s.get("source") == "hook" and s["status"] != model.DONE \
+        and model.parse_iso(s.get("status_since", "")) > dismissed_at
+
+
+def complete(s: Dict[str, Any], src: Sources, panes: Optional[Lookup]) -> None:
+    """Fill what every shown session has: transcript path and mtime, project, pane."""
+    if not s.get("transcript_path"):
+        table = src.transcripts if s["agent"] == "claude" else src.rollout_paths
+        s["transcript_path"] = table.get(s["session_id"], "")
+    path = s["transcript_path"]
+    mtime = src.mtimes.get(path) if path else 0
+    if mtime is None:
+        from .sources import stat_sig  # a transcript outside the watched dirs: stat it
+        sig = stat_sig(path)
+        mtime = sig[2] if sig else 0
+    s["conversation_mtime_ns"] = mtime
+    s["project"] = s.get("project") or model.project_name(s.get("project_dir", ""))
+    if panes is not None and not (s.get("tmux_socket") or s.get("zellij_session")):
+        fill(s, panes(s))  # no pane from a hook: read it off the agent's process
+
+
+def fill(target: Dict[str, Any], extra: Dict[str, Any]) -> None:
+    """Copy fields from `extra` that `target` does not know yet (hook data wins)."""
+    for key, value in extra.items():
+        if value and not target.get(key):
+            target[key] = value
+
+
+def sort_key(s: Dict[str, Any]) -> tuple:
+    """Order of /api/state: needs attention, active, starting, done; newest first; then id."""
+    return (STATUS_RANK.get(s["status"], 9), -model.parse_iso(s["started_at"]), s["session_id"])

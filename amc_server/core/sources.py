@@ -1,0 +1,291 @@
+"""What the core knows of each source, in memory, and how one changed file updates it.
+
+Place in the flow: sources (files) -> here -> merge.py -> live.py. Each source is a table keyed
+the way its files are: AMC's hook files by session id, Claude's registry by file, Codex rollouts by
+file, Claude transcripts by session id (path and mtime). `Sources.changed(path)` re-reads exactly
+one file, updates its table and returns the session ids whose merged view may have moved; nothing
+here ever lists a directory except `scan_*`, which the core runs at start and when a watcher or
+the reconcile says a directory changed. A file is re-read only when its (inode, size, mtime)
+differs from what was read last time.
+"""
+import logging
+import os
+import re
+import time
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from .. import model, store
+from ..agents import claude_registry
+from ..agents.codex import CodexTranscript, to_session as rollout_session
+from ..paths import Paths, valid_id
+
+log = logging.getLogger("amc.core")
+
+CODEX_ACTIVE_WINDOW_S = 600
+_ROLLOUT = re.compile(r"^rollout-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-(.+)\.jsonl$")
+_DATED = re.compile(r"^\d{2,4}$")
+
+Sig = Tuple[int, int, int]
+
+
+def stat_sig(path: str) -> Optional[Sig]:
+    """Return (inode, size, mtime_ns) of `path`, or None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _ls(path: str) -> List[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def rollout_id(name: str) -> str:
+    """Return the session id in a rollout file name ('' when it is not a rollout)."""
+    m = _ROLLOUT.match(name)
+    return m.group(1) if m and valid_id(m.group(1)) else ""
+
+
+class Sources:
+    """The in-memory tables of every source; used only from the core's thread (or under its lock)."""
+
+    def __init__(self, paths: Paths, agents: Iterable[str] = ("claude", "codex")) -> None:
+        self.paths = paths
+        self.agents = set(agents)
+        self.sigs: Dict[str, Optional[Sig]] = {}           # path -> what we read last
+        self.hooks: Dict[str, Dict[str, Any]] = {}          # sid -> session file contents
+        self.registry: Dict[str, Dict[str, Any]] = {}       # registry file -> entry
+        self.registry_sid: Dict[str, str] = {}              # sid -> registry file
+        self.transcripts: Dict[str, str] = {}               # sid -> Claude transcript path
+        self.mtimes: Dict[str, int] = {}                    # transcript path -> mtime_ns
+        self.rollout_paths: Dict[str, str] = {}             # sid -> rollout path (all known)
+        self.rollouts: Dict[str, CodexTranscript] = {}      # path -> parsed, while active
+        self.rollout_sessions: Dict[str, Dict[str, Any]] = {}  # sid -> Session from its rollout
+        self.alive: Dict[int, bool] = {}                    # pid -> last liveness seen
+        self.names: Dict[str, Set[str]] = {}                # directory -> entries we know
+
+    # -- which file is what ---------------------------------------------------------------------
+
+    def kind(self, path: str) -> str:
+        """Return what `path` is: hook, registry, transcript, rollout, setup, dir or ''."""
+        d, name = os.path.split(path)
+        p = self.paths
+        if d == p.sessions:
+            return "hook" if name.endswith(".json") and not name.startswith(".") else ""
+        if d == p.claude_sessions:
+            return "registry" if name.endswith(".json") and not name.startswith(".") else ""
+        if os.path.dirname(d) == p.claude_projects:
+            return "transcript" if name.endswith(".jsonl") else ""
+        if name.startswith("rollout-") and path.startswith(p.codex_sessions + os.sep):
+            return "rollout"
+        if path in (p.claude_settings, p.codex_hooks, p.codex_config):
+            return "setup"
+        return ""
+
+    def changed(self, path: str, now: Optional[float] = None) -> Set[str]:
+        """Re-read one changed file; return the session ids whose view may have changed."""
+        kind = self.kind(path)
+        if not kind or kind == "setup":
+            return set()
+        sig = stat_sig(path)
+        if sig is not None and self.sigs.get(path) == sig:
+            return set()  # touched, not changed (the active window moves in `expire`)
+        d, name = os.path.split(path)
+        if sig is None:
+            self.sigs.pop(path, None)
+            self.names.get(d, set()).discard(name)
+        else:
+            self.sigs[path] = sig
+            self.names.setdefault(d, set()).add(name)
+        return getattr(self, "_" + kind)(path, sig, time.time() if now is None else now)
+
+    def _hook(self, path: str, sig: Optional[Sig], now: float) -> Set[str]:
+        sid = os.path.basename(path)[:-5]
+        data = store.read_json(path) if sig is not None else None
+        if isinstance(data, dict) and data.get("session_id") == sid and valid_id(sid):
+            self.hooks[sid] = data
+        elif sig is not None and sid in self.hooks:
+            # Unreadable now (a writer not using atomic writes?): keep what we had; the next
+            # change or the reconcile re-reads it.
+            self.sigs.pop(path, None)
+            return set()
+        else:
+            self.hooks.pop(sid, None)
+        return {sid}
+
+    def _registry(self, path: str, sig: Optional[Sig], now: float) -> Set[str]:
+        old = self.registry.pop(path, None)
+        affected = set()
+        if old is not None:
+            affected.add(str(old.get("sessionId")))
+            if self.registry_sid.get(str(old.get("sessionId"))) == path:
+                del self.registry_sid[str(old.get("sessionId"))]
+        entry = store.read_json(path) if sig is not None else None
+        if isinstance(entry, dict) and entry.get("kind", "interactive") == "interactive" \
+                and valid_id(entry.get("sessionId")):
+            self.registry[path] = entry
+            sid = entry["sessionId"]
+            current = self.registry.get(self.registry_sid.get(sid, ""))
+            if current is None or _updated(entry) >= _updated(current):
+                self.registry_sid[sid] = path
+            affected.add(sid)
+        for sid in affected:  # another file of the same session may remain
+            if sid not in self.registry_sid:
+                for p, e in self.registry.items():
+                    if e.get("sessionId") == sid:
+                        self.registry_sid[sid] = p
+        return {s for s in affected if valid_id(s)}
+
+    def _transcript(self, path: str, sig: Optional[Sig], now: float) -> Set[str]:
+        sid = os.path.basename(path)[:-6]
+        if not valid_id(sid):
+            return set()
+        if sig is None:
+            self.mtimes.pop(path, None)
+            if self.transcripts.get(sid) == path:
+                del self.transcripts[sid]
+                others = [p for p in self.mtimes if os.path.basename(p) == sid + ".jsonl"]
+                if others:
+                    self.transcripts[sid] = max(others, key=lambda p: (self.mtimes[p], p))
+        else:
+            self.mtimes[path] = sig[2]
+            current = self.transcripts.get(sid)
+            if current is None or current == path or sig[2] >= self.mtimes.get(current, 0):
+                self.transcripts[sid] = path  # the newest, if in several projects
+        return {sid}
+
+    def _rollout(self, path: str, sig: Optional[Sig], now: float) -> Set[str]:
+        sid = rollout_id(os.path.basename(path))
+        if not sid:
+            return set()
+        if sig is None:
+            if self.rollout_paths.get(sid) == path:
+                del self.rollout_paths[sid]
+            self.rollouts.pop(path, None)
+            self.mtimes.pop(path, None)
+            return {sid} if self.rollout_sessions.pop(sid, None) is not None else set()
+        self.rollout_paths[sid] = path
+        self.mtimes[path] = sig[2]
+        before = self.rollout_sessions.get(sid)
+        if sig[2] / 1e9 < now - CODEX_ACTIVE_WINDOW_S or "codex" not in self.agents:
+            self.rollouts.pop(path, None)
+            self.rollout_sessions.pop(sid, None)
+            return {sid} if before is not None else set()
+        t = self.rollouts.get(path)
+        if t is None:
+            t = self.rollouts[path] = CodexTranscript(path, sid)
+        t.refresh()
+        source = t.meta.get("source")
+        if isinstance(source, dict) and "subagent" in source:
+            self.rollout_sessions.pop(sid, None)  # a sub-agent thread has no pane to answer in
+        else:
+            st = os.stat_result((0, sig[0], 0, 0, 0, 0, sig[1], 0, sig[2] / 1e9, 0,
+                                 0, 0, 0, 0, 0, sig[2]))  # what to_session reads: mtime_ns
+            self.rollout_sessions[sid] = rollout_session(t, st)
+        return {sid}
+
+    # -- listing (start, overflow, reconcile) --------------------------------------------------
+
+    def scan_dir(self, directory: str, now: Optional[float] = None) -> Set[str]:
+        """Bring one directory's entries up to date; return the sessions that may have changed."""
+        names = set(_ls(directory))
+        affected: Set[str] = set()
+        for name in self.names.get(directory, set()) - names:
+            affected |= self.changed(os.path.join(directory, name), now)
+        for name in names:
+            affected |= self.changed(os.path.join(directory, name), now)
+        return affected
+
+    def claude_project_dirs(self) -> List[str]:
+        return [os.path.join(self.paths.claude_projects, n) for n in _ls(self.paths.claude_projects)
+                if os.path.isdir(os.path.join(self.paths.claude_projects, n))]
+
+    def codex_dirs(self, now: Optional[float] = None, days: Optional[int] = None) -> List[str]:
+        """Return the Codex date directories (years, months, days), newest first.
+
+        With `days`, only the day directories that can hold a rollout written in the active
+        window (today and yesterday by name, or any with a fresh mtime), plus all years/months.
+        """
+        now = time.time() if now is None else now
+        root = self.paths.codex_sessions
+        out: List[str] = []
+        oldest = time.strftime("%Y/%m/%d", time.localtime(now - 86400 * (days or 1)))
+        for year in _dated(root):
+            out.append(year)
+            for month in _dated(year):
+                out.append(month)
+                for day in _dated(month):
+                    rel = os.path.relpath(day, root)
+                    fresh = _mtime(day) >= now - CODEX_ACTIVE_WINDOW_S
+                    if days is None or rel >= oldest or fresh:
+                        out.append(day)
+        return out
+
+    def index_rollouts(self) -> None:
+        """Learn the path of every rollout (by session id) without reading any of them."""
+        for d in self.codex_dirs():
+            for name in _ls(d):
+                sid = rollout_id(name)
+                if sid and sid not in self.rollout_paths:
+                    self.rollout_paths[sid] = os.path.join(d, name)
+
+    def expire(self, now: float) -> Set[str]:
+        """Drop rollouts that left the active window; return their session ids."""
+        gone = set()
+        for path in list(self.rollouts):
+            sig = self.sigs.get(path)
+            if sig is None or sig[2] / 1e9 < now - CODEX_ACTIVE_WINDOW_S:
+                t = self.rollouts.pop(path)
+                if self.rollout_sessions.pop(t.session_id, None) is not None:
+                    gone.add(t.session_id)
+        return gone
+
+    def pids(self) -> Dict[int, Set[str]]:
+        """Return the pids the sources know, with the sessions each belongs to."""
+        out: Dict[int, Set[str]] = {}
+        for sid, data in self.hooks.items():
+            if isinstance(data.get("pid"), int) and data["pid"] > 0:
+                out.setdefault(data["pid"], set()).add(sid)
+        for entry in self.registry.values():
+            if isinstance(entry.get("pid"), int) and entry["pid"] > 0:
+                out.setdefault(entry["pid"], set()).add(str(entry.get("sessionId")))
+        return out
+
+    def live_entry(self, sid: str) -> Optional[Dict[str, Any]]:
+        """Return the registry entry of `sid` if its process still runs."""
+        path = self.registry_sid.get(sid)
+        entry = self.registry.get(path or "")
+        if entry is None:
+            return None
+        return entry if claude_registry.pid_alive(entry.get("pid"), entry.get("procStart")) \
+            else None
+
+    def session_ids(self) -> Set[str]:
+        """Return every session id any source knows."""
+        return set(self.hooks) | set(self.registry_sid) | set(self.rollout_sessions)
+
+
+def _updated(entry: Dict[str, Any]) -> float:
+    value = entry.get("updatedAt")
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _dated(path: str) -> List[str]:
+    return [os.path.join(path, n) for n in sorted(_ls(path), reverse=True) if _DATED.match(n)]
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
+def hook_session(data: Dict[str, Any]) -> Dict[str, Any]:
+    """Return a hook file's contents as a full Session (older files gain the new keys)."""
+    return model.new_session(data["session_id"], **{k: v for k, v in data.items()
+                                                    if k != "session_id"})
