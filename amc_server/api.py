@@ -137,11 +137,12 @@ def get_conversation(app: "App", req: Request) -> Answer:
 
 
 def get_part(app: "App", req: Request) -> Answer:
-    """GET /api/conversation/<id>/part?message=&call=&field=input|result: one whole tool part."""
+    """GET /api/conversation/<id>/part?message=&field=content|thinking|input|result[&call=]:
+    one whole part that the conversation sent as a placeholder."""
     sid = _session_id(req)
     message, call, field = (req.query.get(k, "") for k in ("message", "call", "field"))
-    if not message or not call:
-        raise BadRequest("message and call are required")
+    if not message:
+        raise BadRequest("message is required")
     value = app.core.conversations.part(sid, message, call, field, _agent(app, req))
     return HTTPStatus.OK, {"session_id": sid, "message_id": message, "call_id": call,
                            "field": field, "value": value}

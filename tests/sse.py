@@ -19,7 +19,8 @@ class SSEClient:
                  "Accept: text/event-stream"]
         lines += ["%s: %s" % kv for kv in (headers or {}).items()]
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        self.buf = b""
+        self.buf = bytearray()
+        self._scanned = 0      # where to look for the next blank line (big events stay linear)
         self.status = 0
         self.headers: Dict[str, str] = {}
         self.retry: Optional[int] = None
@@ -46,7 +47,8 @@ class SSEClient:
         while b"\r\n\r\n" not in self.buf:
             if not self._fill(deadline):
                 raise TimeoutError("no response headers")
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        head, rest = bytes(self.buf).split(b"\r\n\r\n", 1)
+        self.buf = bytearray(rest)
         lines = head.decode("latin-1").split("\r\n")
         self.status = int(lines[0].split()[1])
         self.headers = {k.strip().lower(): v.strip() for k, _, v in
@@ -59,8 +61,14 @@ class SSEClient:
             self.read_headers(timeout)
         deadline = time.monotonic() + timeout
         while True:
-            while b"\n\n" in self.buf:
-                block, self.buf = self.buf.split(b"\n\n", 1)
+            while True:
+                end = self.buf.find(b"\n\n", max(0, self._scanned - 1))
+                if end < 0:
+                    self._scanned = len(self.buf)
+                    break
+                block = bytes(self.buf[:end])
+                del self.buf[:end + 2]
+                self._scanned = 0
                 event = self._parse(block.decode("utf-8"))
                 if event is not None:
                     self.events.append(event)

@@ -13,7 +13,8 @@ import time
 import unittest
 
 from amc_server import model
-from amc_server.agents.codex import CodexTranscript, discover, find_rollout, reconcile
+from amc_server.agents.codex import CodexTranscript, find_rollout, reconcile
+from amc_server.core.sources import Sources
 from amc_server.paths import get_paths
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -359,6 +360,21 @@ class Incremental(TmpDirCase):
         self.assertFalse(t.busy)
 
 
+def discover(paths, now=None, window_s=600, cache=None):
+    """Return the active Codex sessions the core's tables hold at `now`, newest first.
+
+    `cache` keeps the tables between calls, as the running core does (key "tables").
+    """
+    now = time.time() if now is None else now
+    src = Sources(paths, ["codex"]) if cache is None else \
+        cache.setdefault("tables", Sources(paths, ["codex"]))
+    src.window_s = window_s
+    for d in src.codex_dirs(now, recent=True):
+        src.scan_dir(d, now)
+    src.expire(now)
+    return sorted(src.rollout_sessions.values(), key=lambda s: -s["conversation_mtime_ns"])
+
+
 class CodexHomeCase(TmpDirCase):
     """A temp HOME, so CODEX_HOME/sessions is a temp dir; rollouts written into today's dir."""
 
@@ -440,16 +456,16 @@ class Discovery(CodexHomeCase):
                             rollout_lines("c", "/work/c", started, prompt("one")))
         cache = {}
         discover(self.paths, now=self.now, cache=cache)
-        parser = cache[path]
+        parser = cache["tables"].rollouts[path]
         offset = parser.offset
         with open(path, "ab") as f:
             f.write(json.dumps(event("task_complete")).encode() + b"\n")
         (s,) = discover(self.paths, now=self.now, cache=cache)
-        self.assertIs(cache[path], parser)
+        self.assertIs(cache["tables"].rollouts[path], parser)
         self.assertGreater(parser.offset, offset)
         self.assertEqual(s["status"], model.DONE)
         self.assertEqual(discover(self.paths, now=self.now + 3600, cache=cache), [])
-        self.assertEqual(cache, {})
+        self.assertEqual(cache["tables"].rollouts, {})
 
     def test_old_day_directories_are_not_walked(self):
         old_day = os.path.join(self.paths.codex_sessions, "2020", "01", "01")

@@ -11,7 +11,7 @@ import unittest
 from typing import Callable, List, Optional
 from unittest import mock
 
-from amc_server.core import watch
+from amc_server.core import inotify, watch
 
 LINUX = sys.platform.startswith("linux")
 
@@ -340,10 +340,10 @@ class InotifyEventsTest(unittest.TestCase):
         self.rec = Recorder()
 
     def test_parse_events_reads_padded_names(self):
-        buf = (struct.pack("iIII", 1, watch.IN_CREATE, 0, 16) + b"a.json".ljust(16, b"\0")
-               + struct.pack("iIII", 2, watch.IN_DELETE_SELF, 0, 0))
-        self.assertEqual(watch.parse_events(buf), [watch.Event(1, watch.IN_CREATE, 0, "a.json"),
-                                                   watch.Event(2, watch.IN_DELETE_SELF, 0, "")])
+        buf = (struct.pack("iIII", 1, inotify.IN_CREATE, 0, 16) + b"a.json".ljust(16, b"\0")
+               + struct.pack("iIII", 2, inotify.IN_DELETE_SELF, 0, 0))
+        self.assertEqual(inotify.parse_events(buf), [inotify.Event(1, inotify.IN_CREATE, 0, "a.json"),
+                                                   inotify.Event(2, inotify.IN_DELETE_SELF, 0, "")])
 
     def test_overflow_asks_for_a_rescan_of_every_directory(self):
         a, b = os.path.join(self.dir, "a"), os.path.join(self.dir, "b")
@@ -353,7 +353,7 @@ class InotifyEventsTest(unittest.TestCase):
         self.addCleanup(w.stop)
         w.watch(a)
         w.watch(b)
-        w.handle_events(struct.pack("iIII", -1, watch.IN_Q_OVERFLOW, 0, 0))
+        w.handle_events(struct.pack("iIII", -1, inotify.IN_Q_OVERFLOW, 0, 0))
         self.assertEqual(sorted(self.rec.paths), [a, b])
 
     def test_events_in_one_buffer_are_coalesced_per_path(self):
@@ -363,9 +363,9 @@ class InotifyEventsTest(unittest.TestCase):
         [wd] = w._wds  # the only watch
         name = b"t.jsonl".ljust(16, b"\0")
         buf = b"".join(struct.pack("iIII", wd, m, 0, 16) + name
-                       for m in (watch.IN_CREATE, watch.IN_MODIFY, watch.IN_MODIFY,
-                                 watch.IN_CLOSE_WRITE))
-        w.handle_events(buf + struct.pack("iIII", wd + 1000, watch.IN_CREATE, 0, 16) + name)
+                       for m in (inotify.IN_CREATE, inotify.IN_MODIFY, inotify.IN_MODIFY,
+                                 inotify.IN_CLOSE_WRITE))
+        w.handle_events(buf + struct.pack("iIII", wd + 1000, inotify.IN_CREATE, 0, 16) + name)
         self.assertEqual(self.rec.paths, [os.path.join(self.dir, "t.jsonl")])
 
     def test_drain_reports_what_is_queued_before_it_returns(self):

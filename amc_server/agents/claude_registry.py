@@ -2,7 +2,7 @@
 
 Claude Code 2.1.x keeps one file per running interactive session with its status (busy, idle,
 waiting), what it waits for, its cwd and its tmux pane. AMC reads it so a session shows up even
-when hooks are not installed; hook data wins where both exist (see state.py). A file whose process
+when hooks are not installed; hook data wins where both exist (see core/merge.py). A file whose process
 is gone (or whose pid was reused by another process) is not a live session.
 """
 import os

@@ -1,9 +1,9 @@
 """Codex CLI rollouts (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`) -> Messages, Sessions.
 
-Codex keeps no live-session registry, so its rollout is both the conversation (state.py:
-`find_rollout` + `CodexTranscript`) and, without hooks, the only status source (`discover`, called
-on every state poll). Codex reports most things twice, a `response_item` for the model's history and
-an `event_msg` for the UI, in an order and a mix that changed between versions (0.53 to 0.169).
+Codex keeps no live-session registry, so its rollout is both the conversation (`find_rollout` +
+`CodexTranscript`) and, without hooks, the only status source (the live core keeps one reader per
+active rollout, core/sources.py). Codex reports most things twice, a `response_item` for the
+model's history and an `event_msg` for the UI, in an order and a mix that changed between versions (0.53 to 0.169).
 Rather than trust either channel to exist, each report is matched by text against recent reports
 from the other channels, so every real message appears exactly once.
 """
@@ -335,5 +335,5 @@ class CodexTranscript(Transcript):
 
 
 # Finding rollouts and turning them into Sessions lives in codex_discovery.py; re-exported here so
-# every agent module offers the same names to state.py.
-from .codex_discovery import discover, find_rollout, reconcile, to_session  # noqa: E402,F401
+# every agent module offers the same names to the core.
+from .codex_discovery import find_rollout, reconcile, to_session  # noqa: E402,F401

@@ -1,13 +1,13 @@
-"""Finding Codex rollouts: by session id, and the active ones (written in the last minutes).
+"""Codex rollouts as sessions: finding one by session id, a parsed rollout as a Session, and
+reconciling it with what the hook reported.
 
-Codex writes `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<local time>-<uuid>.jsonl`. Listing years of
-history on every poll would not scale, so `discover` walks only the day directories that can hold
-a recently written rollout, newest first, and keeps parsed `CodexTranscript`s in the caller's cache
-so each poll reads only appended bytes. Without hooks this is how Codex sessions appear.
+Codex writes `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<local time>-<uuid>.jsonl`. The live core
+(core/sources.py) watches the recent day directories and keeps a `CodexTranscript` per active
+rollout, reading only appended bytes; `to_session` turns it into the Session it shows. Without
+hooks this is how Codex sessions appear.
 """
 import os
 import re
-import time
 from typing import Any, Dict, Iterator, List, Optional
 
 from .. import model
@@ -63,47 +63,8 @@ def find_rollout(paths: Paths, session_id: str) -> Optional[str]:
     return None
 
 
-def _recent_days(root: str, now: float, window_s: float) -> Iterator[str]:
-    """Yield the day dirs that can hold a rollout written since now - window_s, newest first."""
-    cutoff = now - window_s
-    # Codex names day dirs by local creation date; yesterday too, for a session crossing midnight.
-    oldest = os.path.join(root, time.strftime("%Y/%m/%d", time.localtime(min(cutoff, now - 86400))))
-    for day in _all_days(root):
-        if day < oldest and _mtime(day) < cutoff:   # a fresh mtime would mean clock/TZ skew
-            return                    # names sort by date: every later one is older still
-        yield day
-
-
-def discover(paths: Paths, now: Optional[float] = None, window_s: float = 600,
-             cache: Optional[Dict[str, CodexTranscript]] = None) -> List[Dict[str, Any]]:
-    """Return a Session for every rollout written in the last `window_s` seconds, newest first."""
-    now = time.time() if now is None else now
-    cache = {} if cache is None else cache
-    found: Dict[str, os.stat_result] = {}
-    for day in _recent_days(paths.codex_sessions, now, window_s):
-        for path in [os.path.join(day, n) for n in _ls(day) if _session_id(n)]:
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue                  # rotated away between listdir and stat
-            if st.st_mtime >= now - window_s:
-                found[path] = st
-    for path in [p for p in cache if p not in found]:
-        del cache[path]               # bounded: only rollouts that are still active
-    sessions = []
-    for path, st in sorted(found.items(), key=lambda kv: -kv[1].st_mtime):
-        sid = _session_id(os.path.basename(path))
-        if not valid_id(sid):
-            continue
-        t = cache.setdefault(path, CodexTranscript(path, sid))
-        t.refresh()
-        if not (isinstance(t.meta.get("source"), dict) and "subagent" in t.meta["source"]):
-            sessions.append(to_session(t, st))  # a sub-agent thread has no pane to answer in
-    return sessions
-
-
-def to_session(t: CodexTranscript, st: os.stat_result) -> Dict[str, Any]:
-    """Return the Session a parsed rollout describes."""
+def to_session(t: CodexTranscript, mtime_ns: int) -> Dict[str, Any]:
+    """Return the Session a parsed rollout describes (`mtime_ns`: the rollout file's mtime)."""
     attention = None
     if t.approval:                    # the turn still runs, but it is blocked on the user
         status, attention = model.NEEDS_ATTENTION, dict(t.approval)
@@ -122,7 +83,7 @@ def to_session(t: CodexTranscript, st: os.stat_result) -> Dict[str, Any]:
         started_at=str(t.meta.get("started_at") or ""), last_event_at=t.last_event_at,
         last_event="rollout:%s" % (t.last_event or "session_meta"),
         last_message_preview=text_preview(last), transcript_path=t.path,
-        conversation_mtime_ns=st.st_mtime_ns, model=t.model,
+        conversation_mtime_ns=mtime_ns, model=t.model,
         cli_version=str(t.meta.get("cli_version") or ""))
 
 

@@ -31,6 +31,8 @@ PREVIEW_CHARS = 2000
 TAIL = 24                # earlier messages re-checked for changes on every refresh
 AFTER_OVERLAP = 24       # earlier messages sent again with ?after= (the client upserts by id)
 FOLLOW_GRACE_S = 60.0    # a followed session stays followed this long after its last follower
+MESSAGE_PARTS = ("content", "thinking")
+CALL_PARTS = ("input", "result")
 RESET_LIMIT = 200        # a reset sends at most the last RESET_LIMIT messages (and `total`)
 
 
@@ -46,8 +48,13 @@ def _size(value: Any) -> int:
 
 
 def wire(msg: Dict[str, Any]) -> Dict[str, Any]:
-    """Return a copy of `msg` fit to send: big tool inputs and outputs become placeholders."""
+    """Return a copy of `msg` fit to send: big texts, tool inputs and outputs become placeholders."""
     out = dict(msg)
+    for key in MESSAGE_PARTS:
+        text = out.get(key)
+        size = _size(text) if isinstance(text, str) else 0
+        if size > MAX_PART_BYTES:
+            out[key], out[key + "_omitted"] = text[:PREVIEW_CHARS], size
     calls = []
     for call in msg.get("tool_calls") or []:
         c = dict(call)
@@ -214,13 +221,18 @@ class Conversations:
 
     def part(self, session_id: str, message_id: str, call_id: str, field: str,
              agent: str = "") -> Any:
-        """Return one tool call's whole input or result (what `wire` left out)."""
-        if field not in ("input", "result"):
-            raise BadRequest('field must be "input" or "result"')
+        """Return a message's whole text or thinking, or one tool call's whole input or result
+        (what `wire` left out)."""
+        if field not in MESSAGE_PARTS + CALL_PARTS:
+            raise BadRequest("field must be one of %s" % ", ".join(MESSAGE_PARTS + CALL_PARTS))
+        if field in CALL_PARTS and not call_id:
+            raise BadRequest("call is required for a tool call's %s" % field)
         messages = self._refresh(session_id, agent)[0]
         i = index_of(messages, message_id)
         if i < 0:
             raise NotFound("no message %s in session %s" % (message_id, session_id))
+        if field in MESSAGE_PARTS:
+            return messages[i].get(field)
         for call in messages[i].get("tool_calls") or []:
             if call.get("id") == call_id:
                 return call.get(field)

@@ -18,19 +18,19 @@ import collections
 import json
 import logging
 import os
-import shutil
 import threading
 import time
 from http import HTTPStatus
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
-from .. import agents as agent_family, hooks_config, model, procenv, store
+from .. import agents as agent_family, model, procenv, store
 from ..agents import claude_registry, codex_process
 from ..dismissed import Dismissed
 from ..errors import ApiError
 from ..paths import Paths
 from . import doorbell, merge as merging, watch
 from .conversations import Conversations
+from .setup import data_dir_problem, read_setup
 from .events import Event, EventLog, Subscription
 from .sources import Sources
 
@@ -39,7 +39,6 @@ log = logging.getLogger("amc.core")
 RECONCILE_S = 2.0
 BATCH_S = 0.003          # collect a burst (one hook write is several file events) into one apply
 SETUP_EVERY_S = 10.0
-LOW_SPACE_BYTES = 16 * 1024 * 1024
 QUIET_EVENTS = ("Notification", "Dismissed")
 
 Enricher = Callable[[Dict[str, Any]], None]
@@ -207,7 +206,7 @@ class Core:
         with self._lock:
             self._dir_mtimes.clear()
             affected = self._watch_all()
-            for d in self._dirs():
+            for d in self.src.dirs():
                 affected |= self.src.scan_dir(d)
             self.src.index_rollouts()
             affected |= self._probe_pids()
@@ -294,14 +293,14 @@ class Core:
         p = self.paths
         if path in self._watched_dirs or parent == p.claude_projects or \
                 (path.startswith(p.codex_sessions + os.sep) and name.isdigit()) or \
-                any(d == path or d.startswith(path + os.sep) for d in self._interesting_dirs()):
+                any(d == path or d.startswith(path + os.sep) for d in self.src.roots()):
             return self._dir_changed(path)
         return set()  # server.log, history files, ...: not a source
 
     def _dir_changed(self, path: str) -> Set[str]:
         """A directory appeared, vanished or overflowed: (re)watch and re-scan what it holds."""
         affected = self._watch_all()
-        if path in self._dirs() and self.watcher is not None:
+        if path in self.src.dirs() and self.watcher is not None:
             self.watcher.watch(path)
             affected |= self.src.scan_dir(path)
         self._refresh_setup(force=True)  # settings.json may have come with its directory
@@ -313,7 +312,7 @@ class Core:
         self.stats["reconciles"] += 1
         with self._lock:
             affected = self._watch_all()
-            for d in self._dirs():
+            for d in self.src.dirs():
                 mtime = _mtime_ns(d)
                 seen = self._dir_mtimes.get(d)
                 # A change within the same clock tick as our last look may hide behind an equal
@@ -386,41 +385,14 @@ class Core:
             if problem == self._setup.get("data_dir_problem"):
                 return
         self._setup_at = now
-        try:
-            report = hooks_config.status(self.paths)
-            setup = {"claude_hooks": not report["claude"]["missing"],
-                     "claude_settings": self.paths.claude_settings,
-                     "codex_hooks": not report["codex"]["missing"]}
-        except Exception as e:  # a broken settings file must not stop the core
-            log.warning("cannot read the hooks configuration: %s", e)
-            setup = {"claude_hooks": False, "claude_settings": self.paths.claude_settings,
-                     "codex_hooks": False}
-        setup["data_dir"] = self.paths.data
-        setup["data_dir_problem"] = data_dir_problem(self.paths.data)
-        setup["watcher"] = self.watcher.kind if self.watcher is not None else ""
-        if self.bell is not None and self.bell.error:
-            setup["doorbell_problem"] = self.bell.error
+        setup = read_setup(self.paths, self.watcher.kind if self.watcher is not None else "",
+                           self.bell.error if self.bell is not None else "")
         if setup != self._setup:
             self._setup = setup
             self._setup_json = json.dumps(setup, ensure_ascii=False)
             self.log.publish("setup", self._setup_json)
 
     # -- which directories -------------------------------------------------------------------
-
-    def _interesting_dirs(self) -> Set[str]:
-        p = self.paths
-        return {p.data, p.sessions, p.claude_dir, p.claude_sessions, p.claude_projects,
-                p.codex_home, p.codex_sessions}
-
-    def _dirs(self) -> List[str]:
-        """Return the directories whose entries are sources (scanned and watched)."""
-        p = self.paths
-        out = [p.sessions]
-        if "claude" in self.agents:
-            out += [p.claude_sessions] + self.src.claude_project_dirs()
-        if "codex" in self.agents:
-            out += self.src.codex_dirs(days=1)
-        return out
 
     def _watch_all(self) -> Set[str]:
         """Watch every directory of interest that exists and is not watched yet; scan new ones.
@@ -432,9 +404,9 @@ class Core:
             return set()
         affected: Set[str] = set()
         watched = set(self.watcher.watched())
-        sources = self._dirs()
+        sources = self.src.dirs()
         wanted: Set[str] = set()
-        for d in list(self._interesting_dirs()) + sources:
+        for d in list(self.src.roots()) + sources:
             while d and not os.path.isdir(d):
                 d = os.path.dirname(d) if os.path.dirname(d) != d else ""
             if d and d != os.path.dirname(d):
@@ -445,26 +417,6 @@ class Core:
                     affected |= self.src.scan_dir(d)
         self._watched_dirs = set(self.watcher.watched())
         return affected
-
-
-def data_dir_problem(data: str) -> str:
-    """Return what is wrong with the data dir for a person ('' when nothing is)."""
-    if not os.path.isdir(data):
-        return "the data dir %s does not exist" % data
-    if not os.access(data, os.W_OK | os.X_OK):
-        return "the data dir %s is read-only: hooks cannot record sessions" % data
-    try:
-        free = shutil.disk_usage(data).free
-    except OSError:
-        return ""
-    try:
-        total = shutil.disk_usage(data).total
-    except OSError:
-        total = 0
-    if free < min(LOW_SPACE_BYTES, total // 50):
-        return "the disk of the data dir %s is full (%d KB free): hooks cannot record " \
-               "sessions" % (data, free // 1024)
-    return ""
 
 
 def _mtime_ns(path: str) -> int:

@@ -67,6 +67,7 @@ class Sources:
         self.rollout_sessions: Dict[str, Dict[str, Any]] = {}  # sid -> Session from its rollout
         self.alive: Dict[int, bool] = {}                    # pid -> last liveness seen
         self.names: Dict[str, Set[str]] = {}                # directory -> entries we know
+        self.window_s = CODEX_ACTIVE_WINDOW_S               # a rollout is live this long
 
     # -- which file is what ---------------------------------------------------------------------
 
@@ -171,7 +172,7 @@ class Sources:
         self.rollout_paths[sid] = path
         self.mtimes[path] = sig[2]
         before = self.rollout_sessions.get(sid)
-        if sig[2] / 1e9 < now - CODEX_ACTIVE_WINDOW_S or "codex" not in self.agents:
+        if sig[2] / 1e9 < now - self.window_s or "codex" not in self.agents:
             self.rollouts.pop(path, None)
             self.rollout_sessions.pop(sid, None)
             return {sid} if before is not None else set()
@@ -183,9 +184,7 @@ class Sources:
         if isinstance(source, dict) and "subagent" in source:
             self.rollout_sessions.pop(sid, None)  # a sub-agent thread has no pane to answer in
         else:
-            st = os.stat_result((0, sig[0], 0, 0, 0, 0, sig[1], 0, sig[2] / 1e9, 0,
-                                 0, 0, 0, 0, 0, sig[2]))  # what to_session reads: mtime_ns
-            self.rollout_sessions[sid] = rollout_session(t, st)
+            self.rollout_sessions[sid] = rollout_session(t, sig[2])
         return {sid}
 
     # -- listing (start, overflow, reconcile) --------------------------------------------------
@@ -200,28 +199,46 @@ class Sources:
             affected |= self.changed(os.path.join(directory, name), now)
         return affected
 
+    def roots(self) -> Set[str]:
+        """Return the directories whose appearance or loss matters (watched, or waited for)."""
+        p = self.paths
+        return {p.data, p.sessions, p.claude_dir, p.claude_sessions, p.claude_projects,
+                p.codex_home, p.codex_sessions}
+
+    def dirs(self) -> List[str]:
+        """Return the directories whose entries are sources (scanned and watched)."""
+        p = self.paths
+        out = [p.sessions]
+        if "claude" in self.agents:
+            out += [p.claude_sessions] + self.claude_project_dirs()
+        if "codex" in self.agents:
+            out += self.codex_dirs(recent=True)
+        return out
+
     def claude_project_dirs(self) -> List[str]:
         return [os.path.join(self.paths.claude_projects, n) for n in _ls(self.paths.claude_projects)
                 if os.path.isdir(os.path.join(self.paths.claude_projects, n))]
 
-    def codex_dirs(self, now: Optional[float] = None, days: Optional[int] = None) -> List[str]:
+    def codex_dirs(self, now: Optional[float] = None, recent: bool = False) -> List[str]:
         """Return the Codex date directories (years, months, days), newest first.
 
-        With `days`, only the day directories that can hold a rollout written in the active
-        window (today and yesterday by name, or any with a fresh mtime), plus all years/months.
+        With `recent`, only the day directories that can hold a rollout written in the active
+        window, plus every year and month. Codex names day dirs by local creation date, so that
+        is the window's days and yesterday (a session crossing midnight), or any day dir with a
+        fresh mtime (clock or time zone skew); years of history are never walked.
         """
         now = time.time() if now is None else now
         root = self.paths.codex_sessions
         out: List[str] = []
-        oldest = time.strftime("%Y/%m/%d", time.localtime(now - 86400 * (days or 1)))
+        cutoff = now - self.window_s
+        oldest = time.strftime("%Y/%m/%d", time.localtime(min(cutoff, now - 86400)))
         for year in _dated(root):
             out.append(year)
             for month in _dated(year):
                 out.append(month)
                 for day in _dated(month):
-                    rel = os.path.relpath(day, root)
-                    fresh = _mtime(day) >= now - CODEX_ACTIVE_WINDOW_S
-                    if days is None or rel >= oldest or fresh:
+                    if not recent or os.path.relpath(day, root) >= oldest or \
+                            _mtime(day) >= cutoff:
                         out.append(day)
         return out
 
@@ -238,7 +255,7 @@ class Sources:
         gone = set()
         for path in list(self.rollouts):
             sig = self.sigs.get(path)
-            if sig is None or sig[2] / 1e9 < now - CODEX_ACTIVE_WINDOW_S:
+            if sig is None or sig[2] / 1e9 < now - self.window_s:
                 t = self.rollouts.pop(path)
                 if self.rollout_sessions.pop(t.session_id, None) is not None:
                     gone.add(t.session_id)
