@@ -68,8 +68,7 @@ def get_state(app: "App", req: Request) -> Answer:
     `If-None-Match` gets 304 until something changed.
     """
     app.core.flush()
-    event_id, body = app.core.snapshot()
-    etag = '"%s"' % event_id
+    etag, body = app.core.state()
     if etag in [t.strip() for t in str(req.headers.get("If-None-Match") or "").split(",")]:
         return HTTPStatus.NOT_MODIFIED, Body(b"", {"ETag": etag})
     return HTTPStatus.OK, Body(body.encode("utf-8"), {"ETag": etag})

@@ -184,6 +184,14 @@ class State(StreamTestCase):
         self.assertNotEqual(headers["ETag"], etag)
         self.assertEqual(body["sessions"][0]["last_message_preview"], "changed")
 
+    def test_a_setup_change_alone_changes_the_etag(self):
+        etag = self.request("GET", "/api/state")[2]["ETag"]
+        from amc_server import hooks_config
+        hooks_config.install(self.paths)
+        status, body, headers = self.request("GET", "/api/state", headers={"If-None-Match": etag})
+        self.assertEqual(status, 200)
+        self.assertTrue(body["setup"]["claude_hooks"])
+
     def test_state_is_served_from_memory(self):
         self.run_hook(prompt("m-1"))
         self.get_json("/api/state")

@@ -166,9 +166,11 @@ class EventLog:
             return sub, []
         snap_id, data = snapshot()
         _, snap_seq = parse_id(snap_id)
-        # Everything the snapshot already reflects must not be replayed from the queue.
+        # What the snapshot reflects must not be replayed from the queue; `messages` are not in
+        # a snapshot, so those stay.
         with sub._cond:
-            sub._queue = collections.deque(e for e in sub._queue if e.seq > snap_seq)
+            sub._queue = collections.deque(e for e in sub._queue
+                                           if e.seq > snap_seq or e.session_id)
         return sub, [Event(snap_seq, snap_id, "snapshot", data)]
 
     def unsubscribe(self, sub: Subscription) -> None:

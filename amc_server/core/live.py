@@ -61,7 +61,8 @@ class Core:
         self._setup: Dict[str, Any] = {}
         self._setup_json = "{}"
         self._setup_at = 0.0
-        self._body: Optional[Tuple[str, str]] = None     # (event id, sessions JSON) cache
+        self._body: Optional[str] = None                 # the sessions JSON, until a change
+        self.version = 0     # seq of the last event that changed the state (sessions, setup)
         self.panes = procenv.Panes({"codex": codex_process.Finder()})
         self.enrichers: List[Enricher] = []
         self.transcript_listeners: List[Callable[[Set[str]], None]] = []
@@ -146,11 +147,15 @@ class Core:
         with self._lock:
             if self._body is None:
                 order = sorted(self._sessions, key=self._keys.__getitem__)
-                self._body = (self.log.last_id, ",".join(self._frags[s] for s in order))
-            event_id, sessions = self._body
-            setup = self._setup_json
+                self._body = ",".join(self._frags[s] for s in order)
+            event_id, sessions, setup = self.log.last_id, self._body, self._setup_json
         return event_id, '{"sessions":[%s],"server_time":%s,"setup":%s}' % (
             sessions, json.dumps(model.now_iso()), setup)
+
+    def state(self) -> Tuple[str, str]:
+        """Return (ETag, the /api/state JSON); the tag changes exactly when the state does."""
+        with self._lock:
+            return '"%s-%d"' % (self.log.epoch, self.version), self.snapshot()[1]
 
     def subscribe(self, last_id: str = "", follow: Iterable[str] = (),
                   maxsize: int = 0) -> Tuple[Subscription, List[Event]]:
@@ -355,7 +360,8 @@ class Core:
             if s is None:
                 if sid in self._frags:
                     del self._frags[sid], self._sessions[sid], self._keys[sid]
-                    self.log.publish("removed", json.dumps({"session_id": sid}))
+                    self.version = self.log.publish("removed",
+                                                    json.dumps({"session_id": sid})).seq
                     published = True
                 continue
             frag = json.dumps(s, ensure_ascii=False, separators=(",", ":"))
@@ -364,7 +370,7 @@ class Core:
             self._sessions[sid] = s
             self._frags[sid] = frag
             self._keys[sid] = merging.sort_key(s)
-            self.log.publish("session", frag)
+            self.version = self.log.publish("session", frag).seq
             published = True
         if published:
             self._body = None
@@ -390,7 +396,7 @@ class Core:
         if setup != self._setup:
             self._setup = setup
             self._setup_json = json.dumps(setup, ensure_ascii=False)
-            self.log.publish("setup", self._setup_json)
+            self.version = self.log.publish("setup", self._setup_json).seq
 
     # -- which directories -------------------------------------------------------------------
 
