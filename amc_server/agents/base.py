@@ -10,6 +10,7 @@ warning per file.
 import json
 import logging
 import os
+import re
 from typing import Any, Dict, List, Optional
 
 from ..model import preview
@@ -19,6 +20,14 @@ log = logging.getLogger("amc.agents")
 # A single line bigger than this is skipped (logged), never loaded whole into memory twice.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+# A string longer than CLIP_CHARS in a record is kept as its first CLIP_KEEP characters and a
+# marker saying how much was left out, so a reader's memory does not grow with huge tool outputs
+# (a reader made with clip=False keeps everything: the API's "whole part" fetches use one).
+# Values under a "data" key (base64 images) are left alone: readers only measure them.
+CLIP_CHARS = 64 * 1024
+CLIP_KEEP = 4000
+CLIP_MARK = "\u2026 [%d more characters not loaded]"
+CLIPPED = re.compile(r"\u2026 \[(\d+) more characters not loaded\]")
 
 
 def make_message(msg_id: str, role: str, content: str = "", timestamp: str = "",
@@ -41,9 +50,10 @@ class Transcript:
 
     agent = ""
 
-    def __init__(self, path: str, session_id: str) -> None:
+    def __init__(self, path: str, session_id: str, clip: bool = True) -> None:
         self.path = path
         self.session_id = session_id
+        self.clip = clip
         self.generation = 0  # counts re-reads from the start (truncated, replaced, rotated)
         self._reset()
 
@@ -143,7 +153,7 @@ class Transcript:
             self.warn_once("json:%d" % self.line_no, "%s:%d: not JSON, skipped"
                            % (self.path, self.line_no))
             return
-        self._record(obj)
+        self._record(clipped(obj) if self.clip and len(raw) > CLIP_CHARS else obj)
 
     def _record(self, obj: Any) -> None:
         self.line_no += 1
@@ -157,6 +167,19 @@ class Transcript:
         except Exception as e:  # one odd record must never lose the rest of the conversation
             self.skipped += 1
             self.warn_once("err:" + type(e).__name__, "%s: record skipped: %r" % (where, e))
+
+
+def clipped(value: Any, key: str = "") -> Any:
+    """Return `value` with every string over CLIP_CHARS cut to CLIP_KEEP plus a marker."""
+    if isinstance(value, str):
+        if len(value) <= CLIP_CHARS or key == "data":
+            return value
+        return value[:CLIP_KEEP] + CLIP_MARK % (len(value) - CLIP_KEEP)
+    if isinstance(value, dict):
+        return {k: clipped(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clipped(v) for v in value]
+    return value
 
 
 def text_preview(text: str, limit: int = 200) -> str:

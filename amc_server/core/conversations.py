@@ -21,6 +21,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
 
 log = logging.getLogger("amc.core")
@@ -37,14 +38,20 @@ RESET_LIMIT = 200        # a reset sends at most the last RESET_LIMIT messages (
 
 
 def _size(value: Any) -> int:
+    """Return the size in bytes of a part as the agent wrote it (clipped parts included)."""
     if value is None:
         return 0
-    if isinstance(value, str):
-        return len(value) if len(value) * 4 <= MAX_PART_BYTES else len(value.encode("utf-8"))
-    try:
-        return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
-    except (TypeError, ValueError):
-        return 0
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return 0
+    left_out = 0
+    if CLIPPED.search(value):  # the reader kept only the start of it (agents/base.py)
+        left_out = sum(int(n) for n in CLIPPED.findall(value))  # characters, not bytes
+        value = CLIPPED.sub("", value)
+    size = len(value) if len(value) * 4 <= MAX_PART_BYTES else len(value.encode("utf-8"))
+    return size + left_out
 
 
 def wire(msg: Dict[str, Any]) -> Dict[str, Any]:
@@ -89,6 +96,18 @@ def index_of(messages: List[Dict[str, Any]], message_id: str) -> int:
         if m["id"] == message_id:
             return i
     return -1
+
+
+def _pick(messages: List[Dict[str, Any]], message_id: str, call_id: str, field: str) -> Any:
+    i = index_of(messages, message_id)
+    if i < 0:
+        raise NotFound("no message %s" % message_id)
+    if field in MESSAGE_PARTS:
+        return messages[i].get(field)
+    for call in messages[i].get("tool_calls") or []:
+        if call.get("id") == call_id:
+            return call.get(field)
+    raise NotFound("no tool call %s in message %s" % (call_id, message_id))
 
 
 class Follower:
@@ -228,15 +247,15 @@ class Conversations:
         if field in CALL_PARTS and not call_id:
             raise BadRequest("call is required for a tool call's %s" % field)
         messages = self._refresh(session_id, agent)[0]
-        i = index_of(messages, message_id)
-        if i < 0:
-            raise NotFound("no message %s in session %s" % (message_id, session_id))
-        if field in MESSAGE_PARTS:
-            return messages[i].get(field)
-        for call in messages[i].get("tool_calls") or []:
-            if call.get("id") == call_id:
-                return call.get(field)
-        raise NotFound("no tool call %s in message %s" % (call_id, message_id))
+        value = _pick(messages, message_id, call_id, field)
+        if CLIPPED.search(json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
+                          else value):
+            # The cached reader kept only the start: read the file once more, keeping everything.
+            name, path = self.locate(session_id, agent)
+            reader = getattr(self.core.agents[name], "%sTranscript" % name.capitalize())(
+                path, session_id, clip=False)
+            value = _pick(reader.refresh(), message_id, call_id, field)
+        return value
 
     # -- following ----------------------------------------------------------------------------
 
