@@ -118,6 +118,13 @@ class AmcServer(ThreadingHTTPServer):
                     return
         threading.Thread(target=loop, name="amc-housekeeping", daemon=True).start()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log a failed request; a client that hung up mid-request is not an error."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        log.error("request from %s failed:\n%s", client_address, traceback.format_exc())
+
     def server_close(self) -> None:
         self._stop.set()
         if getattr(self, "core", None) is not None:

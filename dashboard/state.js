@@ -1,7 +1,8 @@
 /**
  * Pure functions over the server's state: grouping, filtering, counting, the words on a card,
- * durations and sizes. No DOM, no fetch, no Preact: everything here is a function of its arguments,
- * so the components stay thin and the rules live in one place.
+ * durations and sizes, and how the stream's events change the state and a conversation (applied
+ * by lib/stream.js and the conversation panel). No DOM, no fetch, no Preact: everything here is a
+ * function of its arguments, so the components stay thin and the rules live in one place.
  */
 
 /** Status groups in the order the overview shows them, with their text labels. */
@@ -212,4 +213,148 @@ export function denyOption(s) {
 export function questionsKey(s) {
   const qs = s.pending_questions || [];
   return `${s.session_id}|${s.status_since || ""}|${qs.map((q) => q.question).join("\u0000")}`;
+}
+
+// -- the server's state over time (applied by lib/stream.js) ------------------------------------
+
+const RANK = Object.fromEntries(GROUPS.map((g, i) => [g.status, i]));
+const ISO_HEAD = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/;
+
+/**
+ * Return an ISO-8601 time as epoch seconds exactly as the server's model.parse_iso does (the first
+ * 19 characters read as UTC, plus a `.digits` fraction; 0 when it is not such a time), so sorting
+ * here and on the server agree to the last tie.
+ */
+export function serverSeconds(iso) {
+  const m = ISO_HEAD.exec(typeof iso === "string" ? iso : "");
+  if (!m) return 0;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  if (mo < 1 || mo > 12 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return 0;
+  let whole = ms / 1000;
+  const fraction = iso.slice(19).replace(/Z+$/, "");
+  if (/^\.\d+$/.test(fraction)) whole += parseFloat("0" + fraction);
+  return whole;
+}
+
+/** Order sessions as GET /api/state does: status rank, newest started_at first, then session_id. */
+export function compareSessions(a, b) {
+  const ra = a.status in RANK ? RANK[a.status] : 9;
+  const rb = b.status in RANK ? RANK[b.status] : 9;
+  if (ra !== rb) return ra - rb;
+  const ta = serverSeconds(a.started_at);
+  const tb = serverSeconds(b.started_at);
+  if (ta !== tb) return tb - ta;
+  const ia = String(a.session_id);
+  const ib = String(b.session_id);
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+
+/** Return a sorted copy of `sessions` (only well-formed ones: objects with a session_id). */
+export function sortSessions(sessions) {
+  const valid = (Array.isArray(sessions) ? sessions : [])
+    .filter((s) => s && typeof s === "object" && s.session_id);
+  return valid.sort(compareSessions);
+}
+
+/** A `snapshot` event (or a polled /api/state body): the whole state, sorted. */
+export function applySnapshot(state, data) {
+  const d = data && typeof data === "object" ? data : {};
+  return { ...d, sessions: sortSessions(d.sessions), setup: d.setup || (state && state.setup) || {} };
+}
+
+/** A `session` event: insert or replace that session by id, keeping the server's order. */
+export function applySession(state, session) {
+  if (!state || !session || typeof session !== "object" || !session.session_id) return state;
+  const rest = state.sessions.filter((s) => s.session_id !== session.session_id);
+  return { ...state, sessions: sortSessions([...rest, session]) };
+}
+
+/** A `removed` event ({session_id}): drop that session. */
+export function applyRemoved(state, data) {
+  const id = data && data.session_id;
+  if (!state || !id || !state.sessions.some((s) => s.session_id === id)) return state;
+  return { ...state, sessions: state.sessions.filter((s) => s.session_id !== id) };
+}
+
+/** A `setup` event: the hooks flags and `data_dir_problem` of /api/state's `setup`. */
+export function applySetup(state, setup) {
+  if (!state || !setup || typeof setup !== "object") return state;
+  return { ...state, setup };
+}
+
+/**
+ * Return the ids of `ids` whose conversation changed between two lists of sessions (their
+ * conversation_mtime_ns differs, or the session was absent before): in polling mode the followed
+ * conversations to fill from the server.
+ */
+export function changedConversations(prevSessions, nextSessions, ids) {
+  const before = new Map((prevSessions || []).map((s) => [s.session_id, s]));
+  const after = new Map((nextSessions || []).map((s) => [s.session_id, s]));
+  return [...ids].filter((id) => {
+    const next = after.get(id);
+    if (!next) return false;
+    const prev = before.get(id);
+    return !prev || prev.conversation_mtime_ns !== next.conversation_mtime_ns;
+  });
+}
+
+/** Return a message's position in its transcript, from its id `<agent>-<session>-<n>` (NaN if none). */
+export function messagePosition(id) {
+  const m = /-(\d+)$/.exec(String(id == null ? "" : id));
+  return m ? Number(m[1]) : NaN;
+}
+
+const byPosition = (a, b) => messagePosition(a.id) - messagePosition(b.id);
+const positioned = (messages) => messages.every((m) => Number.isFinite(messagePosition(m.id)));
+
+/**
+ * A `messages` event (or an `?after=` answer) applied to a conversation {messages, total}:
+ * messages already shown are replaced in place (same id: a tool result arrived), new ones are
+ * added in transcript order, changed ones from before the first shown are ignored (they are not
+ * in the window). `reset: true` (or no conversation yet) replaces the whole list.
+ */
+export function applyMessages(conv, data) {
+  const d = data && typeof data === "object" ? data : {};
+  const incoming = (Array.isArray(d.messages) ? d.messages : [])
+    .filter((m) => m && typeof m === "object" && m.id != null);
+  const total = Number.isFinite(d.total) ? d.total : null;
+  if (d.reset || !conv) {
+    const messages = positioned(incoming) ? [...incoming].sort(byPosition) : incoming;
+    return { messages, total: total === null ? messages.length : total };
+  }
+  const fresh = new Map(incoming.map((m) => [m.id, m]));
+  const shown = new Set(conv.messages.map((m) => m.id));
+  let changed = false;
+  const kept = conv.messages.map((m) => {
+    const next = fresh.get(m.id);
+    if (!next || next === m) return m;
+    changed = true;
+    return next;
+  });
+  const first = conv.messages.length ? messagePosition(conv.messages[0].id) : NaN;
+  const added = incoming.filter((m) => !shown.has(m.id) && !(messagePosition(m.id) < first));
+  if (!changed && !added.length && (total === null || total === conv.total)) return conv;
+  let messages = added.length ? kept.concat(added) : kept;
+  if (added.length && positioned(messages)) messages = messages.sort(byPosition);
+  return { messages, total: total === null ? Math.max(conv.total, messages.length) : total };
+}
+
+/**
+ * An answer of GET /api/conversation/<id>?after=<afterId> applied to a conversation. The server
+ * sends the whole transcript when it no longer has `afterId` (it was replaced or truncated): a
+ * total that does not reach past `afterId` means exactly that, so the list is replaced.
+ */
+export function applyAfter(conv, data, afterId) {
+  const d = data && typeof data === "object" ? data : {};
+  const pos = messagePosition(afterId);
+  const reset = Number.isFinite(d.total) && Number.isFinite(pos) && d.total <= pos;
+  return applyMessages(conv, { ...d, reset });
+}
+
+/** Return the text of the connection indicator: "Live", "Reconnecting…", "Polling", "Connecting…". */
+export function connectionLabel(status) {
+  return { live: "Live", reconnecting: "Reconnecting…", polling: "Polling", connecting: "Connecting…" }[status]
+    || String(status || "");
 }

@@ -35,7 +35,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-component-update", "--disable-sync"]
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-TIMEOUT_MS = 5000  # default for expectations: the page polls every 2 s
+TIMEOUT_MS = 5000  # default for expectations: the stream is immediate, polling every 2 s
 
 
 def load_playwright() -> Any:
@@ -158,6 +158,20 @@ class DashboardTestCase(ServerTestCase):
         return [(t, r) for t, r in self.sent_at
                 if r.method == "GET" and "/api/state" in r.url]
 
+    def streams(self) -> List[Any]:
+        """Return every EventSource request the page made to /api/stream, oldest first."""
+        return [r for r in self.requests
+                if r.resource_type == "eventsource" and "/api/stream" in r.url]
+
+    def gets(self, path_prefix: str) -> List[Any]:
+        """Return the GET requests the page sent to URLs starting with `path_prefix` (any port)."""
+        return [r for r in self.requests if r.method == "GET"
+                and re.match(r"^http://127\.0\.0\.1:\d+" + re.escape(path_prefix), r.url)]
+
+    def connection(self) -> Any:
+        """Return the locator of the top bar's connection indicator (data-state = the mode)."""
+        return self.page.locator('[data-testid="connection"]')
+
     def posts(self, path_prefix: str) -> List[Any]:
         """Return the POST requests the page sent to URLs starting with `path_prefix`."""
         base = self.url.rstrip("/")
@@ -171,6 +185,14 @@ class DashboardTestCase(ServerTestCase):
         self.assertEqual(request.headers.get("x-amc-token"), self.token)
         if body is not None:
             self.assertEqual(request.post_data_json, body)
+
+    def wait_until(self, predicate: Any, message: str, timeout: float = 10.0) -> None:
+        """Wait until `predicate()` is true (Playwright's events keep arriving meanwhile); else fail."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail(message)
+            self.page.wait_for_timeout(100)
 
     # -- console hygiene ------------------------------------------------------------------------
 
@@ -237,18 +259,20 @@ class DashboardTestCase(ServerTestCase):
     def new_id() -> str:
         return str(uuid.uuid4())
 
-    def serve_process(self, port: int = 0) -> Tuple[subprocess.Popen, int]:
-        """Run `bin/amc serve --port <port>` on this test's HOME as a child; return it and its port.
+    def serve_process(self, port: int = 0, host: str = "127.0.0.1") -> Tuple[subprocess.Popen, int]:
+        """Run `bin/amc serve --host <host> --port <port>` on this test's HOME as a child; return
+        it and its port (reachable on 127.0.0.1 either way).
 
         The in-thread server cannot play "the server went away": its handler threads keep
         answering on the page's keep-alive connection after shutdown(). A process can be killed.
         """
-        proc = subprocess.Popen([sys.executable, AMC, "serve", "--port", str(port)], env=self.env,
+        proc = subprocess.Popen([sys.executable, AMC, "serve", "--host", host, "--port", str(port)],
+                                env=self.env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         self.addCleanup(self.kill_process, proc)
         line = proc.stdout.readline().decode("utf-8", "replace")  # "AMC serving on http://..."
-        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        found = re.search(r"http://[^/\s]+:(\d+)/", line)
         if not found:
             self.fail("`amc serve --port %d` did not print its URL: %r" % (port, line))
         return proc, int(found.group(1))

@@ -4,11 +4,15 @@ Every session here comes from the recorded Claude Code 2.1.329 hook payloads rep
 bin/amc-hook, and every conversation from a recorded transcript in a temp CLAUDE_CONFIG_DIR, so the
 page is tested against exactly what it will see. The selectors are the DOM contract the dashboard
 promises (data-testid names, roles, data-* attributes); docs/api.md has the data shapes.
+The page follows the server over /api/stream; tests break the stream with Playwright's
+page.route (abort, hold) or by killing a real `amc serve` process, and assert from the recorded
+requests which of /api/state, /api/stream and /api/conversation the page asked for.
 Screenshots land in tests/artifacts/ (git-ignored), and a failing test leaves FAILED-<name>.png.
 """
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import unittest
@@ -105,7 +109,7 @@ class Overview(Fleet):
         ids = self.make_fleet()
         self.open_dashboard()
         self.expect(self.page).to_have_title(re.compile(r"^\(2\) AMC"))
-        # The question gets answered in the terminal: the next poll shows one fewer.
+        # The question gets answered in the terminal: the stream shows one fewer.
         self.feed("ask-option", start=4, upto=5, project="alpha-proj", session_id=ids["ask"])
         self.expect(self.page).to_have_title(re.compile(r"^\(1\) AMC"))
         self.expect(self.group("needs_attention")).to_have_attribute("data-count", "1")
@@ -408,9 +412,18 @@ class Conversation(DashboardTestCase):
                          "ANSI escapes reached the conversation")
         expect(self.message("assistant", "HOSTILE-REPLY")).to_contain_text("red")
 
-        # The 1 MB line is cut, with a button to see more.
+        # The 1 MB text comes as its start (the server sends texts over 64 KB as a placeholder);
+        # loaded whole, it is cut again before rendering, with a button to see more.
         long_msg = self.message("assistant", "LONG-MESSAGE-START")
         body = self.tid("message-body", long_msg)
+        omitted = long_msg.locator('[data-testid="part-omitted"][data-field="content"]')
+        expect(omitted).to_contain_text(re.compile(r"Text of 1(\.\d)? MB not loaded"))
+        with self.page.expect_response(lambda r: "/part?" in r.url) as answer:
+            long_msg.locator('button[data-testid="load-part"][data-field="content"]').click()
+        self.assertIn("field=content", answer.value.url)
+        self.assertNotIn("call=", answer.value.url)
+        expect(omitted).to_have_count(0)
+        self.assertIsNone(self.page.evaluate("() => window.__pwned"), "hostile text ran")
         shown = len(body.evaluate("e => e.textContent"))
         self.assertLess(shown, 200000, "the 1 MB message was rendered whole")
         self.assertNotIn("LONG-MESSAGE-END", body.evaluate("e => e.textContent"))
@@ -475,6 +488,9 @@ class Keyboard(Fleet):
 
 
 class Lifecycle(DashboardTestCase):
+    dialog = Conversation.dialog
+    message = Conversation.message
+
     def test_empty_state_shows_the_install_command_and_hook_status(self):
         self.open_dashboard(ready="empty")
         expect = self.expect
@@ -491,28 +507,55 @@ class Lifecycle(DashboardTestCase):
         expect(status).to_contain_text("installed")
         expect(status).not_to_contain_text("not installed")
 
-    def test_connection_banner_while_the_server_is_down(self):
+    def test_server_killed_and_restarted_under_a_live_page(self):
+        """Live -> the banner at once -> polling (with backoff) -> live again, nothing lost."""
         self.allow_console_error(NETWORK_ERROR)
         sid = self.feed("bash-tool", upto=5)
         server, port = self.serve_process()  # a real process, killed as `amc stop` would
         self.open_dashboard(port=port)
+        expect = self.expect
         banner = self.page.locator('[role="status"][data-testid="connection-banner"]')
-        self.expect(banner).to_have_count(0)
-        self.kill_process(server)
-        self.expect(banner).to_be_visible()
-        self.expect(self.card(sid)).to_be_visible()  # the last known state stays on screen
-        self.screenshot("disconnected")
-        self.serve_process(port)  # back on the same port, same data dir and token
-        self.expect(banner).to_have_count(0, timeout=10000)  # after the backoff delay
-        self.expect(self.card(sid)).to_be_visible()
+        expect(self.connection()).to_have_attribute("data-state", "live")
+        expect(self.connection()).to_have_text("Live")
+        expect(banner).to_have_count(0)
+        self.assertEqual(self.polls(), [], "a live page does not poll")
 
-        # Polls come at most every 2 s, and less often after a failure (backoff).
+        self.tid("open-conversation", self.card(sid)).click()  # followed over the stream
+        expect(self.message("assistant", "TOOL-DONE")).to_have_count(1)
+
+        self.kill_process(server)
+        expect(banner).to_be_visible()
+        expect(self.card(sid)).to_be_visible()  # the last known state stays on screen
+        self.screenshot("disconnected")
+        # The browser retries the stream once (the server said retry: 2000); the second failure
+        # falls back to polling, which fails too while the server is away.
+        expect(self.connection()).to_have_attribute("data-state", "polling", timeout=10000)
+        expect(self.connection()).to_have_text("Polling")
+        self.wait_until(lambda: any(r.failure for _, r in self.polls()), "no failed poll")
+        expect(banner).to_be_visible()
+        # What happens meanwhile is on disk, and shows once the server is back.
+        other = self.feed("ask-option", upto=4, project="while-down")
+        LiveConversation.append_turn(self, os.path.join(
+            self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl"), 1)
+
+        self.serve_process(port)  # back on the same port, same data dir and token
+        expect(banner).to_have_count(0, timeout=10000)  # after the backoff delay
+        expect(self.connection()).to_have_attribute("data-state", "live", timeout=10000)
+        expect(self.card(sid)).to_be_visible()
+        expect(self.card(other)).to_be_visible()
+        expect(self.message("assistant", "LIVE-REPLY-1")).to_have_count(1)
+
+        # Polls came at most every 2 s, and less often after a failure (backoff)...
         polls = self.polls()
         gaps = [(b[0] - a[0], a[1].failure) for a, b in zip(polls, polls[1:])]
         self.assertTrue(all(gap > 1.8 for gap, _ in gaps), gaps)
         after_failure = [gap for gap, failure in gaps if failure]
-        self.assertTrue(after_failure, "no failed poll was seen: %r" % gaps)
+        self.assertTrue(after_failure, "no failed poll was followed by another: %r" % gaps)
         self.assertGreater(after_failure[0], 2.5, "no backoff after a failed poll: %r" % gaps)
+        # ...and stop once the stream is live again.
+        count = len(self.polls())
+        self.page.wait_for_timeout(2500)
+        self.assertEqual(len(self.polls()), count, "still polling while live")
 
     def test_dismiss_shows_undo_then_posts_after_the_delay(self):
         sid = self.feed("bash-tool", upto=5)
@@ -542,10 +585,6 @@ class Lifecycle(DashboardTestCase):
         self.assertEqual([s["session_id"] for s in self.get_json("/api/state")["sessions"]],
                          [other])
         expect(self.card(other)).to_be_visible()
-
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 class LiveConversation(DashboardTestCase):
@@ -591,7 +630,7 @@ class LiveConversation(DashboardTestCase):
         # Mark a rendered message: if the list were rebuilt (flicker), the mark would be gone.
         self.message("user", "LIVE-PROMPT-1").evaluate("e => { e.__amcMark = 1; }")
 
-        self.append_turn(path, 9)  # the transcript's mtime changes: the page refetches
+        self.append_turn(path, 9)  # the transcript grows: a messages event brings it
         expect(self.message("assistant", "LIVE-REPLY-9")).to_have_count(1, timeout=10000)
         self.page.wait_for_timeout(300)
         top, height, client = self.scroll_state()
@@ -636,7 +675,7 @@ class AttentionAlerts(DashboardTestCase):
         title, body = self.page.evaluate("window.__shown[0]")
         self.assertIn("notify-proj", title + " " + body)
         self.assertIn("Ship it now?", title + " " + body)
-        self.page.wait_for_timeout(2500)  # later polls of the same state do not notify again
+        self.page.wait_for_timeout(2500)  # later events of the same state do not notify again
         self.assertEqual(self.page.evaluate("window.__shown.length"), 1)
 
 
@@ -664,3 +703,361 @@ class LongConversation(DashboardTestCase):
         self.tid("load-earlier", self.dialog()).click()
         expect(self.message("user", "BASH: echo hello-from-bash")).to_have_count(1)
         self.assertGreater(messages.count(), first_count)
+
+
+class Streaming(DashboardTestCase):
+    """The page follows the server over /api/stream, and polls only when the stream fails."""
+
+    dialog = Conversation.dialog
+    message = Conversation.message
+    append_turn = LiveConversation.append_turn
+
+    def test_page_uses_an_event_stream_and_shows_live(self):
+        self.feed("bash-tool", upto=5)
+        self.open_dashboard()
+        expect = self.expect
+        indicator = self.connection()
+        expect(indicator).to_have_attribute("data-state", "live")
+        expect(indicator).to_have_text("Live")
+        streams = self.streams()
+        self.assertEqual(len(streams), 1, [r.url for r in streams])
+        self.assertEqual(streams[0].url, self.url + "api/stream")
+        self.assertEqual(self.polls(), [], "a live page does not poll /api/state")
+        expect(self.page.locator('[data-testid="connection-banner"]')).to_have_count(0)
+
+    def test_hook_event_changes_a_card_without_any_state_request(self):
+        sid = self.feed("ask-option", upto=4)
+        self.open_dashboard()
+        expect = self.expect
+        expect(self.connection()).to_have_attribute("data-state", "live")
+        card = self.card(sid)
+        expect(self.tid("status", card)).to_have_text("Needs attention")
+        # Answered in the terminal: PostToolUse arrives through the real hook.
+        self.feed("ask-option", start=4, upto=5, session_id=sid)
+        expect(self.tid("status", card)).to_have_text("Active")
+        expect(self.group("needs_attention")).to_have_attribute("data-count", "0")
+        self.assertEqual(self.polls(), [], "the change came without a GET /api/state")
+        self.assertEqual(len(self.streams()), 1, "the stream was not reopened")
+
+    def test_new_session_is_inserted_in_the_servers_order(self):
+        first = self.feed("bash-tool", upto=5, project="one")  # done
+        self.open_dashboard()
+        asking = self.feed("ask-option", upto=4, project="two", session_id=self.new_id())
+        starting = self.feed("bash-tool", upto=1, project="three", session_id=self.new_id())
+        self.expect(self.cards()).to_have_count(3)
+        self.assertEqual(self.card_ids(), [asking, starting, first])
+        server = [s["session_id"] for s in self.get_json("/api/state")["sessions"]]
+        self.assertEqual(self.card_ids(), server)
+
+    def test_removed_session_disappears(self):
+        keep = self.feed("ask-option", upto=4)
+        gone = self.feed("bash-tool", upto=5)
+        self.open_dashboard()
+        expect = self.expect
+        expect(self.card(gone)).to_be_visible()
+        status, body, _ = self.request("POST", "/api/dismiss/" + gone)  # from elsewhere: the CLI, another page
+        self.assertEqual(status, 200, body)
+        expect(self.card(gone)).to_have_count(0)
+        expect(self.card(keep)).to_be_visible()
+        expect(self.group("done")).to_have_attribute("data-count", "0")
+        self.assertEqual(self.polls(), [])
+
+    def test_stream_failing_twice_falls_back_to_polling_then_comes_back(self):
+        self.allow_console_error(NETWORK_ERROR)
+        sid = self.feed("ask-option", upto=4)
+        broken = re.compile(r"/api/stream")
+        self.page.route(broken, lambda route: route.abort())
+        self.open_dashboard()  # the cards come from polling
+        expect = self.expect
+        expect(self.connection()).to_have_attribute("data-state", "polling")
+        expect(self.connection()).to_have_text("Polling")
+        self.assertGreaterEqual(len(self.streams()), 2, "fell back before two stream failures")
+        self.wait_until(lambda: len(self.polls()) >= 2, "no polls of /api/state")
+        self.assertTrue(all(r.headers.get("if-none-match") for _, r in self.polls()[1:]),
+                        "later polls are conditional")
+        self.assertTrue(any(r.response() and r.response().status == 304
+                            for _, r in self.polls()[1:]), "no 304 for an unchanged state")
+        # The polling banner is only for a server that cannot be reached: this one can.
+        expect(self.page.locator('[data-testid="connection-banner"]')).to_have_count(0)
+        self.feed("ask-option", start=4, upto=5, session_id=sid)
+        expect(self.tid("status", self.card(sid))).to_have_text("Active")
+
+        self.page.unroute(broken)
+        expect(self.connection()).to_have_attribute("data-state", "live", timeout=15000)
+        count = len(self.polls())
+        self.page.wait_for_timeout(2500)
+        self.assertEqual(len(self.polls()), count, "still polling while live")
+        self.feed("bash-tool", upto=5, project="after", session_id=self.new_id())
+        expect(self.cards()).to_have_count(2)
+        self.assertEqual(len(self.polls()), count)
+
+    def test_a_stream_that_never_gets_going_counts_as_failed(self):
+        """A proxy that holds the stream (or buffers it) delivers nothing: after 10 s that is an
+        error like any other, and the second one falls back to polling."""
+        self.allow_console_error(NETWORK_ERROR)
+        self.feed("bash-tool", upto=5)
+        held = []
+
+        def hold_the_first(route):
+            if held:
+                route.abort()
+            else:
+                held.append(route)  # never answered
+        self.page.route(re.compile(r"/api/stream"), hold_the_first)
+        self.page.goto(self.url)
+        expect = self.expect
+        expect(self.connection()).to_have_attribute("data-state", "connecting")
+        self.assertEqual(self.polls(), [])
+        expect(self.connection()).to_have_attribute("data-state", "polling", timeout=20000)
+        expect(self.cards()).to_have_count(1)
+        self.assertEqual(len(held), 1)
+        try:
+            held[0].abort()  # the page gave up on it long ago; let Playwright's handler finish
+        except Exception:
+            pass
+
+    def test_polling_fills_a_followed_conversation_when_its_transcript_changes(self):
+        self.allow_console_error(NETWORK_ERROR)
+        sid = self.feed("bash-tool", upto=5)
+        path = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl")
+        self.page.route(re.compile(r"/api/stream"), lambda route: route.abort())
+        self.open_dashboard()
+        expect = self.expect
+        expect(self.connection()).to_have_attribute("data-state", "polling")
+        self.tid("open-conversation", self.card(sid)).click()
+        expect(self.message("assistant", "TOOL-DONE")).to_have_count(1)
+        with self.page.expect_request(lambda r: "after=claude-%s-" % sid[:8] in r.url,
+                                      timeout=10000):
+            self.append_turn(path, 1)  # conversation_mtime_ns changes at the next poll
+        expect(self.message("assistant", "LIVE-REPLY-1")).to_have_count(1)
+        full = [r for r in self.gets("/api/conversation/") if "after=" not in r.url]
+        self.assertEqual(len(full), 1, "the window was fetched again: %r" % [r.url for r in full])
+
+    def test_stream_reopens_with_the_follow_set_and_the_last_event_id(self):
+        sid = self.feed("bash-tool", upto=5)
+        self.open_dashboard()
+        self.expect(self.connection()).to_have_attribute("data-state", "live")
+        with self.page.expect_request(lambda r: "/api/stream?" in r.url) as reopened:
+            self.tid("open-conversation", self.card(sid)).click()
+        query = reopened.value.url.split("?", 1)[1]
+        self.assertRegex(query, r"^follow=%s&last_event_id=[0-9a-z]+-\d+$" % sid)
+        with self.page.expect_request(lambda r: "/api/stream" in r.url
+                                      and "follow=" not in r.url) as reopened:
+            self.page.locator('button[data-testid="close-conversation"]').click()
+        self.assertRegex(reopened.value.url, r"/api/stream\?last_event_id=[0-9a-z]+-\d+$")
+        self.assertEqual(self.polls(), [])
+
+    def test_followed_conversation_appends_a_new_message_without_refetching(self):
+        sid = self.feed("bash-tool", upto=5)
+        path = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl")
+        self.open_dashboard()
+        expect = self.expect
+        expect(self.connection()).to_have_attribute("data-state", "live")
+        with self.page.expect_request(lambda r: "follow=" + sid in r.url):
+            self.tid("open-conversation", self.card(sid)).click()
+        expect(self.message("assistant", "TOOL-DONE")).to_have_count(1)
+        self.page.wait_for_timeout(500)  # the fetch that covers the follow's start is done
+        fetched = len(self.gets("/api/conversation/"))
+        self.message("assistant", "TOOL-DONE").evaluate("e => { e.__amcMark = 1; }")
+
+        self.append_turn(path, 1)
+        expect(self.message("assistant", "LIVE-REPLY-1")).to_have_count(1)
+        expect(self.message("user", "LIVE-PROMPT-1")).to_have_count(1)
+        ids = self.dialog().locator('[data-testid="message"]').evaluate_all(
+            "els => els.map(e => e.dataset.messageId)")
+        self.assertEqual(ids, ["claude-%s-%d" % (sid[:8], n) for n in range(len(ids))])
+        self.page.wait_for_timeout(500)
+        self.assertEqual(len(self.gets("/api/conversation/")), fetched,
+                         "the conversation was fetched again")
+        self.assertEqual(self.message("assistant", "TOOL-DONE").evaluate("e => e.__amcMark"), 1,
+                         "the list was rebuilt")
+        self.assertEqual(self.polls(), [])
+
+    def test_messages_appended_before_the_follow_starts_are_fetched(self):
+        """The server reads a follow's baseline when the stream opens: what came between the
+        panel's fetch and that moment is filled in with ?after=, not lost."""
+        sid = self.feed("bash-tool", upto=5)
+        path = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl")
+        self.open_dashboard()
+        expect = self.expect
+        expect(self.connection()).to_have_attribute("data-state", "live")
+        held = []
+        self.page.route(re.compile(r"/api/stream\?follow="), lambda route: held.append(route))
+        self.tid("open-conversation", self.card(sid)).click()
+        expect(self.message("assistant", "TOOL-DONE")).to_have_count(1)
+        self.wait_until(lambda: held, "the page did not reopen the stream to follow")
+        self.append_turn(path, 1)  # nobody follows the transcript yet: no messages event for it
+        self.page.wait_for_timeout(300)
+        with self.page.expect_request(lambda r: "after=claude-" in r.url) as filled:
+            held[0].continue_()
+        self.assertIn("/api/conversation/%s?" % sid, filled.value.url)
+        expect(self.message("assistant", "LIVE-REPLY-1")).to_have_count(1)
+        self.append_turn(path, 2)  # followed now: it comes as a messages event
+        expect(self.message("assistant", "LIVE-REPLY-2")).to_have_count(1)
+
+    def test_a_server_reachable_from_the_network_gets_the_token_on_every_read(self):
+        sid = self.feed("bash-tool", upto=5)
+        _, port = self.serve_process(host="0.0.0.0")  # every /api/ request needs the token
+        with open(self.paths.token_file) as f:
+            token = f.read().strip()
+        self.page.goto("http://127.0.0.1:%d/?token=%s" % (port, token))
+        expect = self.expect
+        expect(self.card(sid)).to_be_visible()
+        expect(self.connection()).to_have_attribute("data-state", "live")
+        self.assertIn("token=" + token, self.streams()[0].url)
+        self.tid("open-conversation", self.card(sid)).click()
+        expect(self.message("assistant", "TOOL-DONE")).to_have_count(1)
+        for request in self.gets("/api/conversation/"):
+            self.assertEqual(request.headers.get("x-amc-token"), token)
+        self.assertEqual(self.polls(), [])
+
+    def test_big_parts_load_on_demand(self):
+        sid = self.feed("bash-tool", upto=5)
+        path = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj", sid + ".jsonl")
+        command = "BIG-INPUT-START " + "x" * 100000 + " BIG-INPUT-END"
+        output = "BIG-OUTPUT-START " + "y" * 150000 + " BIG-OUTPUT-END"
+        thinking = "BIG-THINKING-START " + "z" * 70000
+        lines = [
+            {"type": "assistant", "uuid": "a-big", "timestamp": "2026-11-21T00:00:01.000Z",
+             "isSidechain": False,
+             "message": {"id": "msg_big", "role": "assistant", "model": "m", "content": [
+                 {"type": "thinking", "thinking": thinking, "signature": "s"},
+                 {"type": "tool_use", "id": "toolu_big", "name": "Bash",
+                  "input": {"command": command}}]}},
+            {"type": "user", "uuid": "u-big", "timestamp": "2026-11-21T00:00:02.000Z",
+             "isSidechain": False, "message": {"role": "user", "content": [
+                 {"type": "tool_result", "tool_use_id": "toolu_big", "content": output,
+                  "is_error": False}]}},
+        ]
+        with open(path, "a") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in lines))
+        self.open_dashboard()
+        self.tid("open-conversation", self.card(sid)).click()
+        expect = self.expect
+        call = self.dialog().locator('details[data-testid="tool-call"]').last
+        expect(self.tid("tool-name", call)).to_have_text("Bash")
+        call.locator("summary").click()
+        missing_input = call.locator('[data-testid="part-omitted"][data-field="input"]')
+        expect(missing_input).to_contain_text("Input of 100 KB not loaded")
+        missing_output = call.locator('[data-testid="part-omitted"][data-field="result"]')
+        expect(missing_output).to_contain_text("Output of 150 KB not loaded")
+        expect(self.tid("tool-result", call)).to_contain_text("BIG-OUTPUT-START")  # the preview
+
+        with self.page.expect_response(lambda r: "/part?" in r.url) as answer:
+            call.locator('button[data-testid="load-part"][data-field="input"]').click()
+        self.assertEqual(answer.value.status, 200)
+        request = answer.value.request
+        self.assertIn("/api/conversation/%s/part?" % sid, request.url)
+        self.assertIn("call=toolu_big", request.url)
+        self.assertIn("field=input", request.url)
+        expect(missing_input).to_have_count(0)
+        expect(self.tid("tool-input", call)).to_contain_text("BIG-INPUT-START")
+        expect(self.tid("tool-summary", call)).to_contain_text("BIG-INPUT-START")
+        expect(self.tid("show-more", self.tid("tool-input", call))).to_be_visible()
+
+        call.locator('button[data-testid="load-part"][data-field="result"]').click()
+        expect(missing_output).to_have_count(0)
+        result = self.tid("tool-result", call)
+        result.locator('button[data-testid="show-more"]').click()
+        result.locator('button[data-testid="show-more"]').click()
+        result.locator('button[data-testid="show-more"]').click()
+        expect(result).to_contain_text("BIG-OUTPUT-END")
+        self.assertEqual(call.locator("img, script").count(), 0)
+
+        block = self.dialog().locator('details[data-testid="thinking"]').last
+        block.locator("summary").click()
+        expect(block).to_contain_text("BIG-THINKING-START")  # its first 2000 characters
+        with self.page.expect_response(lambda r: "field=thinking" in r.url) as answer:
+            block.locator('[data-testid="part-omitted"][data-field="thinking"]').get_by_role(
+                "button", name="Load").click()
+        self.assertEqual(answer.value.status, 200)
+        expect(block.locator('[data-testid="part-omitted"]')).to_have_count(0)
+        expect(block.locator('button[data-testid="show-more"]')).to_be_visible()
+
+    def test_data_dir_problem_shows_as_a_banner(self):
+        self.open_dashboard(ready="empty")
+        expect = self.expect
+        problem = self.page.locator('[role="alert"][data-testid="data-dir-problem"]')
+        expect(problem).to_have_count(0)
+        shutil.rmtree(self.paths.data)
+        expect(problem).to_contain_text("does not exist", timeout=15000)
+        self.screenshot("data-dir-problem")
+        os.makedirs(self.paths.data)
+        expect(problem).to_have_count(0, timeout=15000)
+
+
+class StateFunctions(DashboardTestCase):
+    """state.js's pure functions, run in the page, against the server's own rules."""
+
+    def call(self, expression, *args):
+        """Evaluate `expression` (a function of the module `m` and the args) in the page."""
+        return self.page.evaluate(
+            "async ([args]) => { const m = await import('/state.js'); return (%s)(m, ...args); }"
+            % expression, [list(args)])
+
+    def setUp(self):
+        super().setUp()
+        self.open_dashboard(ready="empty")
+
+    def test_sort_matches_the_server(self):
+        from amc_server import model
+        rank = {status: i for i, status in enumerate(model.STATUSES)}
+        stamps = ["2026-11-21T00:00:00.000Z", "2026-11-21T00:00:00.5Z", "2026-11-21T00:00:00",
+                  "2026-11-20T23:59:59.999999Z", "", "garbage", "2026-13-01T00:00:00Z",
+                  "2026-11-21T00:00:00+05:00", "2026-11-21T00:00:00.000123Z"]
+        statuses = ["done", "active", "needs_attention", "starting", "weird"]
+        sessions = [{"session_id": "s%02d" % i, "status": statuses[i % 5],
+                     "started_at": stamps[(i * 7) % len(stamps)]} for i in range(40)]
+        sessions += [{"session_id": "b", "status": "active", "started_at": stamps[0]},
+                     {"session_id": "a", "status": "active", "started_at": stamps[0]}]
+        want = [s["session_id"] for s in sorted(sessions, key=lambda s: (
+            rank.get(s["status"], 9), -model.parse_iso(s["started_at"]), s["session_id"]))]
+        got = self.call("(m, list) => m.sortSessions(list.slice().reverse()).map(s => s.session_id)",
+                        sessions)
+        self.assertEqual(got, want)
+        seconds = self.call("(m, xs) => xs.map(m.serverSeconds)", stamps)
+        self.assertEqual(seconds, [model.parse_iso(t) for t in stamps])
+
+    def test_session_removed_and_setup_events(self):
+        state = {"sessions": [], "server_time": "2026-11-21T00:00:00.000Z", "setup": {}}
+        out = self.call("""(m, state) => {
+            let s = m.applySnapshot(null, state);
+            s = m.applySession(s, {session_id: "x", status: "done", started_at: "2026-11-21T00:00:00Z"});
+            s = m.applySession(s, {session_id: "y", status: "active", started_at: "2026-11-20T00:00:00Z"});
+            s = m.applySession(s, {session_id: "x", status: "needs_attention", started_at: "2026-11-21T00:00:00Z"});
+            const order = s.sessions.map(x => x.session_id + ":" + x.status);
+            s = m.applyRemoved(s, {session_id: "y"});
+            const same = m.applyRemoved(s, {session_id: "nope"}) === s;
+            s = m.applySetup(s, {claude_hooks: true, data_dir_problem: "broken"});
+            return {order, left: s.sessions.map(x => x.session_id), same, setup: s.setup,
+                    time: s.server_time};
+        }""", state)
+        self.assertEqual(out["order"], ["x:needs_attention", "y:active"])
+        self.assertEqual(out["left"], ["x"])
+        self.assertTrue(out["same"])
+        self.assertEqual(out["setup"], {"claude_hooks": True, "data_dir_problem": "broken"})
+        self.assertEqual(out["time"], state["server_time"], "session events keep the last clock")
+
+    def test_messages_upsert_by_id_in_order_and_reset(self):
+        out = self.call("""(m) => {
+            const msg = (n, text) => ({id: "claude-abcdefgh-" + n, role: "user", content: text});
+            let c = m.applyMessages(null, {messages: [msg(5, "five"), msg(6, "six")], total: 7, reset: true});
+            const first = c.messages.map(x => x.content);
+            c = m.applyMessages(c, {messages: [msg(8, "eight"), msg(6, "six!"), msg(7, "seven"), msg(2, "old")], total: 9});
+            const merged = c.messages.map(x => x.content);
+            const same = m.applyMessages(c, {messages: [c.messages[0]], total: 9}) === c;
+            const after = m.applyAfter(c, {messages: [msg(0, "zero"), msg(1, "one")], total: 2}, "claude-abcdefgh-8");
+            const reset = m.applyMessages(c, {messages: [msg(0, "new")], total: 1, reset: true});
+            return {first, merged, total: c.total, same, after: after.messages.map(x => x.content),
+                    reset: reset.messages.map(x => x.content)};
+        }""")
+        self.assertEqual(out["first"], ["five", "six"])
+        self.assertEqual(out["merged"], ["five", "six!", "seven", "eight"])
+        self.assertEqual(out["total"], 9)
+        self.assertTrue(out["same"], "an unchanged message leaves the conversation as it was")
+        self.assertEqual(out["after"], ["zero", "one"], "a shorter transcript replaces the list")
+        self.assertEqual(out["reset"], ["new"])
+
+
+if __name__ == "__main__":
+    unittest.main()

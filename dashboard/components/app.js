@@ -1,10 +1,10 @@
 /**
- * The dashboard's root: owns the server state (fed by lib/poll.js), the filters, the open
+ * The dashboard's root: owns the server state (fed by lib/stream.js), the filters, the open
  * conversation, dismissals, alert opt-ins and the global keyboard shortcuts (j/k, /, Esc; Enter
  * and digits are handled by the focused card). Everything it derives comes from state.js.
  */
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
-import { watchState } from "../lib/poll.js";
+import { watchServer } from "../lib/stream.js";
 import { useDismissals } from "../lib/dismissals.js";
 import {
   beep, loadPrefs, notificationPermission, notify, requestNotifications, savePrefs, unlockAudio,
@@ -14,6 +14,7 @@ import {
 } from "../state.js";
 import { TopBar } from "./top-bar.js";
 import { ConnectionBanner } from "./connection-banner.js";
+import { SetupBanner } from "./setup-banner.js";
 import { Overview } from "./overview.js";
 import { UndoToast } from "./undo-toast.js";
 import { Conversation } from "./conversation.js";
@@ -41,6 +42,7 @@ export function App() {
   const [server, setServer] = useState(null);
   const [skew, setSkew] = useState(0);
   const [conn, setConn] = useState({ status: "connecting", error: "" });
+  const [stream, setStream] = useState(null); // {follow, unfollow}: for the conversation panel
   const [filters, setFilters] = useState({ project: "", text: "" });
   const [open, setOpen] = useState(null); // {id, session}: the conversation shown, with its last known record
   const [prefs, setPrefs] = useState(loadPrefs);
@@ -53,21 +55,32 @@ export function App() {
   const openRef = useRef(open);
   openRef.current = open;
   const returnFocus = useRef(null);
+  const serverTime = useRef(null);
 
-  useEffect(() => watchState({
-    onState: (state) => {
-      const sessions = Array.isArray(state.sessions) ? state.sessions : [];
+  useEffect(() => {
+    const watcher = watchServer({
+      onState,
+      onConnection: (status, error) => setConn({ status, error: error ? error.message : "" }),
+    });
+    setStream(watcher);
+    return watcher.stop;
+  }, []);
+
+  function onState(state) {
+    const sessions = Array.isArray(state.sessions) ? state.sessions : [];
+    // Only snapshots and polls carry the clock; session events keep the last skew.
+    if (state.server_time && state.server_time !== serverTime.current) {
+      serverTime.current = state.server_time;
       setSkew(clockSkew(state.server_time, Date.now()));
-      const fresh = newlyNeedingAttention(prevSessions.current, sessions);
-      prevSessions.current = sessions;
-      if (fresh.length && prefsRef.current.notify) {
-        fresh.forEach((s) => notify(`${s.project || "A session"} needs attention`, reasonText(s), s.session_id));
-      }
-      if (fresh.length && prefsRef.current.sound) beep();
-      setServer({ ...state, sessions });
-    },
-    onConnection: (status, error) => setConn({ status, error: error ? error.message : "" }),
-  }), []);
+    }
+    const fresh = newlyNeedingAttention(prevSessions.current, sessions);
+    prevSessions.current = sessions;
+    if (fresh.length && prefsRef.current.notify) {
+      fresh.forEach((s) => notify(`${s.project || "A session"} needs attention`, reasonText(s), s.session_id));
+    }
+    if (fresh.length && prefsRef.current.sound) beep();
+    setServer({ ...state, sessions });
+  }
 
   useEffect(() => {
     if (server) dismissals.prune(server.sessions);
@@ -163,14 +176,16 @@ export function App() {
       <${TopBar} counts=${counts} status=${conn.status} projects=${projectsOf(all)} filters=${filters}
         onFilters=${setFilters} textRef=${textRef} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
       <${ConnectionBanner} status=${conn.status} error=${conn.error} />
+      ${server && html`<${SetupBanner} setup=${server.setup} />`}
       <main class="main">
         ${server ? html`<${Overview} all=${all} shown=${shown} setup=${server.setup} skew=${skew}
             onOpen=${openConversation} onDismiss=${dismissals.request} errors=${dismissals.errors}
             onClearFilters=${() => setFilters({ project: "", text: "" })} />`
-          : html`<p class="muted boot">${conn.status === "disconnected" ? "Cannot reach the AMC server yet." : "Connecting to AMC…"}</p>`}
+          : html`<p class="muted boot">${conn.error ? "Cannot reach the AMC server yet." : "Connecting to AMC…"}</p>`}
       </main>
     </div>
     <${UndoToast} toast=${dismissals.toast} onUndo=${dismissals.undo} />
-    ${openSession && html`<${Conversation} key=${open.id} sessionId=${open.id} session=${openSession} onClose=${close} />`}
+    ${openSession && html`<${Conversation} key=${open.id} sessionId=${open.id} session=${openSession}
+        stream=${stream} onClose=${close} />`}
   </div>`;
 }

@@ -1,11 +1,14 @@
-/** The one banner shown while the server cannot be reached; gone as soon as a poll succeeds. */
+/**
+ * The one banner shown while the server cannot be reached (the stream is reconnecting, or polls
+ * fail); gone as soon as the stream delivers or a poll succeeds. The top bar shows the mode.
+ */
 import { html } from "../lib/preact.js";
 
-/** Props: status ("connecting" | "connected" | "disconnected"), error (the last failure). */
+/** Props: status ("connecting" | "live" | "reconnecting" | "polling"), error (the last failure, "" when none). */
 export function ConnectionBanner({ status, error }) {
-  if (status !== "disconnected") return null;
+  if (!error || status === "live") return null;
   return html`<div class="banner" role="status" data-testid="connection-banner">
     <strong>Disconnected — retrying…</strong>
-    ${error && html`<span class="banner-detail">${error}</span>`}
+    <span class="banner-detail">${error}</span>
   </div>`;
 }

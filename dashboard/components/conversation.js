@@ -1,13 +1,15 @@
 /**
  * The conversation panel (a modal dialog) for one session: the most recent PAGE messages first,
- * "Load earlier" to fetch more (keeping the reading position), refetched whenever the session's
- * conversation_mtime_ns changes. Messages are keyed by their stable ids, so a refresh patches the
- * list in place: no flicker, no lost scroll position. It opens at the end and follows new messages
- * unless the user has scrolled up.
+ * "Load earlier" to fetch more (keeping the reading position), then followed over the stream
+ * (lib/stream.js): `messages` events are upserted by id, and when messages may have been missed
+ * (a snapshot after a reconnect, a new follow, a changed conversation_mtime_ns while polling) the
+ * panel fetches `?after=<its last message>`. Messages are keyed by their stable ids, so updates
+ * patch the list in place: no flicker, no lost scroll position. It opens at the end and follows
+ * new messages unless the user has scrolled up.
  */
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { fetchConversation } from "../lib/api.js";
-import { agentLabel, clean, paneLabel, statusLabel } from "../state.js";
+import { agentLabel, applyAfter, applyMessages, clean, paneLabel, statusLabel } from "../state.js";
 import { MessageItem } from "./message-item.js";
 import { ConversationReply } from "./conversation-reply.js";
 
@@ -25,39 +27,104 @@ function topMessage(el) {
   return null;
 }
 
-/** Props: sessionId, session (latest known record, may be stale once gone), onClose(). */
-export function Conversation({ sessionId, session, onClose }) {
+/** Props: sessionId, session (latest known record, may be stale once gone), stream ({follow}), onClose(). */
+export function Conversation({ sessionId, session, stream, onClose }) {
   const agent = session.agent || "claude";
-  const mtime = session.conversation_mtime_ns;
-  const [limit, setLimit] = useState(PAGE);
-  const [data, setData] = useState(null);
+  const [want, setWant] = useState(PAGE); // the full fetch asks for the last `want` messages
+  const [reloads, setReloads] = useState(0); // bumped to fetch the window again
+  const [data, setData] = useState(null); // {messages, total}
   const [error, setError] = useState("");
   const [loadingMore, setLoadingMore] = useState(false);
   const scroller = useRef(null);
   const dialog = useRef(null);
   const input = useRef(null);
-  const follow = useRef(true);
+  const stick = useRef(true); // follow new messages at the end
   const anchor = useRef(null); // {id, offset}: the message at the top of the view, kept in place
+  // What the fetches and the stream share: the shown data, the fetches in flight and the
+  // messages events received meanwhile (re-applied on top of an answer that may predate them).
+  const sync = useRef({ data: null, loading: false, after: null, pending: [], gapWanted: false });
+
+  const show = (next) => {
+    sync.current.data = next;
+    setData(next);
+  };
+  const settle = (next) => {
+    const s = sync.current;
+    for (const ev of s.pending) next = applyMessages(next, ev);
+    if (!s.loading && !s.after) s.pending = [];
+    show(next);
+    setError("");
+  };
 
   useEffect(() => {
+    const s = sync.current;
     const ctrl = new AbortController();
-    fetchConversation(sessionId, agent, limit, { signal: ctrl.signal }).then((d) => {
-      const messages = Array.isArray(d.messages) ? d.messages : [];
-      setData({ messages, total: Number.isFinite(d.total) ? d.total : messages.length });
-      setError("");
+    s.loading = true;
+    fetchConversation(sessionId, { agent, limit: want }, { signal: ctrl.signal }).then((d) => {
+      s.loading = false;
+      settle(applyMessages(null, { ...d, reset: true }));
       setLoadingMore(false);
+      if (s.gapWanted) fillGap();
     }, (e) => {
       if (e && e.name === "AbortError") return;
+      s.loading = false;
       setError(e.message || "Could not load the conversation");
       setLoadingMore(false);
     });
     return () => ctrl.abort();
-  }, [sessionId, agent, limit, mtime]);
+  }, [sessionId, agent, want, reloads]);
+
+  /** Messages may have been missed: fetch what came after the last one shown. */
+  function fillGap() {
+    const s = sync.current;
+    if (s.loading || s.after) {
+      s.gapWanted = true; // once the fetch in flight is done
+      return;
+    }
+    s.gapWanted = false;
+    const cur = s.data;
+    if (!cur || !cur.messages.length) {
+      setReloads((n) => n + 1);
+      return;
+    }
+    const last = cur.messages[cur.messages.length - 1].id;
+    const ctrl = new AbortController();
+    s.after = ctrl;
+    fetchConversation(sessionId, { agent, after: last }, { signal: ctrl.signal }).then((d) => {
+      s.after = null;
+      settle(applyAfter(s.data, d, last));
+      if (s.gapWanted) fillGap();
+    }, (e) => {
+      if (s.after === ctrl) s.after = null;
+      if (e && e.name === "AbortError") return;
+      setError(e.message || "Could not refresh the conversation");
+    });
+  }
+
+  function onMessages(ev) {
+    const s = sync.current;
+    if (s.loading || s.after) s.pending.push(ev);
+    if (s.data) show(applyMessages(s.data, ev));
+  }
+
+  const handlers = useRef(null);
+  handlers.current = { onMessages, onGap: fillGap };
+  useEffect(() => {
+    if (!stream) return undefined;
+    return stream.follow(sessionId, {
+      onMessages: (ev) => handlers.current.onMessages(ev),
+      onGap: () => handlers.current.onGap(),
+    });
+  }, [stream, sessionId]);
+  useEffect(() => () => {
+    const s = sync.current;
+    if (s.after) s.after.abort();
+  }, []);
 
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el || !data) return;
-    if (follow.current) {
+    if (stick.current) {
       el.scrollTop = el.scrollHeight;
     } else if (anchor.current) {
       // Messages were added above or dropped off the top: keep the one the user reads where it was.
@@ -75,14 +142,15 @@ export function Conversation({ sessionId, session, onClose }) {
 
   const onScroll = () => {
     const el = scroller.current;
-    follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK_PX;
-    anchor.current = follow.current ? null : topMessage(el);
+    if (!el) return; // a scroll event queued before the panel closed
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < FOLLOW_SLACK_PX;
+    anchor.current = stick.current ? null : topMessage(el);
   };
   const loadEarlier = () => {
-    follow.current = false;
+    stick.current = false;
     anchor.current = topMessage(scroller.current);
     setLoadingMore(true);
-    setLimit((n) => n + PAGE);
+    setWant(Math.max(want, data ? data.messages.length : 0) + PAGE);
   };
 
   const messages = data ? data.messages : [];
@@ -111,7 +179,7 @@ export function Conversation({ sessionId, session, onClose }) {
           ${loadingMore ? "Loading…" : `Load earlier messages (${earlier} more)`}</button>`}
         ${!data && !error && html`<p class="muted conv-note">Loading conversation…</p>`}
         ${data && !messages.length && html`<p class="muted conv-note">No messages yet.</p>`}
-        ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} agentName=${name} />`)}
+        ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} agentName=${name} sessionId=${sessionId} />`)}
       </div>
       <${ConversationReply} sessionId=${sessionId} inputRef=${input} />
     </section>

@@ -1,23 +1,28 @@
 /**
  * One transcript message: who and when, then thinking (collapsed), the text (assistant text as
  * safe Markdown, user text plain), image placeholders and tool calls. Marks failed API turns and
- * interrupted ones.
+ * interrupted ones. A text over 64 KB arrives as its start, with "Load" for the whole.
  */
-import { html } from "../lib/preact.js";
+import { html, useState } from "../lib/preact.js";
 import { formatBytes, formatClock } from "../state.js";
 import { LongText } from "./long-text.js";
 import { ToolCall } from "./tool-call.js";
 import { ThinkingBlock } from "./thinking-block.js";
+import { OmittedPart, isOmitted } from "./omitted-part.js";
 
 const KIND_LABELS = { command: "command", bash: "shell", queued: "queued" };
 
-/** Props: message (see docs/api.md Message), agentName ("Claude" | "Codex"). */
-export function MessageItem({ message: m, agentName }) {
+/** Props: message (see docs/api.md Message), agentName ("Claude" | "Codex"), sessionId (for loading big tool parts). */
+export function MessageItem({ message: m, agentName, sessionId }) {
   const isUser = m.role === "user";
   const images = Array.isArray(m.images) ? m.images : [];
   const calls = Array.isArray(m.tool_calls) ? m.tool_calls : [];
   const kind = isUser && KIND_LABELS[m.kind];
   const failed = m.is_error || m.api_error;
+  const [full, setFull] = useState(null); // {bytes, text}: the whole text of that placeholder, once loaded
+  const loaded = !!full && full.bytes === m.content_omitted;
+  const content = loaded ? full.text : m.content;
+  const textOmitted = isOmitted(m.content_omitted) && !loaded;
   return html`<article class=${`msg ${isUser ? "from-user" : "from-agent"}${failed ? " failed" : ""}`}
       data-testid="message" data-role=${m.role} data-message-id=${m.id}>
     <header class="msg-head">
@@ -30,11 +35,14 @@ export function MessageItem({ message: m, agentName }) {
         ${formatClock(m.timestamp)}</time>
     </header>
     <div class="msg-body" data-testid="message-body">
-      ${m.thinking && html`<${ThinkingBlock} text=${m.thinking} />`}
-      ${m.content && html`<${LongText} text=${m.content} markdown=${!isUser} />`}
+      ${m.thinking && html`<${ThinkingBlock} text=${m.thinking} omitted=${m.thinking_omitted}
+          sessionId=${sessionId} messageId=${m.id} />`}
+      ${content && html`<${LongText} text=${content} markdown=${!isUser} />`}
+      ${textOmitted && html`<${OmittedPart} what="Text" bytes=${m.content_omitted} field="content"
+          sessionId=${sessionId} messageId=${m.id} onLoaded=${(v) => setFull({ bytes: m.content_omitted, text: String(v == null ? "" : v) })} />`}
       ${images.map((img, i) => html`<div class="image-ph" data-testid="image-placeholder" key=${i}>
           Image: ${img.media_type || "unknown type"}, ${formatBytes(img.bytes)}</div>`)}
-      ${calls.map((c, i) => html`<${ToolCall} key=${c.id || i} call=${c} />`)}
+      ${calls.map((c, i) => html`<${ToolCall} key=${c.id || i} call=${c} sessionId=${sessionId} messageId=${m.id} />`)}
     </div>
   </article>`;
 }

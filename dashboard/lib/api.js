@@ -1,8 +1,10 @@
 /**
- * The dashboard's only HTTP client: GET and POST JSON against the AMC server.
+ * The dashboard's HTTP client: GET and POST JSON against the AMC server (lib/stream.js owns the
+ * one EventSource).
  *
  * Every POST carries the page's token as `X-AMC-Token` (the server refuses state-changing requests
- * without it). Failures never pass silently: a network failure, a non-2xx answer or the server's
+ * without it), and so does every read when the page was opened with `?token=` (a server reachable
+ * from the network wants it on every /api/ request). Failures never pass silently: a network failure, a non-2xx answer or the server's
  * `{"ok": false, "error": "..."}` all become a thrown ApiError whose message is the server's own
  * words when it gave any, so components can show it to the user as is.
  */
@@ -23,22 +25,33 @@ export function pageToken() {
   return value.startsWith("{{") ? "" : value;
 }
 
-/** Send one request and return the decoded JSON answer; throw ApiError on any failure. */
-export async function request(method, path, body, { signal } = {}) {
+/**
+ * Tell whether reads need the token too: a server bound to a non-loopback address serves the page
+ * only as /?token=<token>, and then wants the token on every /api/ request (docs/security.md).
+ */
+export function readsNeedToken() {
+  return new URLSearchParams(window.location.search).has("token");
+}
+
+/** Return the headers every request carries: JSON, and the token where the server wants it. */
+function baseHeaders(method) {
   const headers = { Accept: "application/json" };
-  const init = { method, headers, signal, cache: "no-store", credentials: "same-origin" };
-  if (method !== "GET" && method !== "HEAD") {
-    headers["X-AMC-Token"] = pageToken();
-    headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body === undefined ? {} : body);
-  }
-  let res;
+  if ((method !== "GET" && method !== "HEAD") || readsNeedToken()) headers["X-AMC-Token"] = pageToken();
+  return headers;
+}
+
+/** Send one request; return the Response (any status); throw ApiError when there is no answer at all. */
+async function send(path, init) {
   try {
-    res = await fetch(path, init);
+    return await fetch(path, { cache: "no-store", credentials: "same-origin", ...init });
   } catch (e) {
     if (e && e.name === "AbortError") throw e;
     throw new ApiError("Cannot reach the AMC server: " + ((e && e.message) || "network error"), 0);
   }
+}
+
+/** Decode a Response's JSON answer; throw ApiError for a non-2xx status or `{"ok": false}`. */
+async function decode(res) {
   let data = null;
   try {
     data = await res.json();
@@ -53,19 +66,64 @@ export async function request(method, path, body, { signal } = {}) {
   return data;
 }
 
+/** Send one request and return the decoded JSON answer; throw ApiError on any failure. */
+export async function request(method, path, body, { signal } = {}) {
+  const headers = baseHeaders(method);
+  const init = { method, headers, signal };
+  if (method !== "GET" && method !== "HEAD") {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body === undefined ? {} : body);
+  }
+  return decode(await send(path, init));
+}
+
 export const getJSON = (path, opts) => request("GET", path, undefined, opts);
 export const postJSON = (path, body, opts) => request("POST", path, body, opts);
 
 const enc = encodeURIComponent;
 
-/** GET /api/conversation/<id>: the last `limit` messages of a session's transcript. */
-export function fetchConversation(sessionId, agent, limit, opts) {
-  const query = new URLSearchParams({ limit: String(limit) });
+/**
+ * GET /api/state, conditionally: with the `etag` of the last answer the server may say 304 (then
+ * `{notModified: true}` comes back and the caller keeps its last body), else `{state, etag}`.
+ * The request is `cache: "no-store"`, so the browser adds no validator of its own: we send ours.
+ */
+export async function fetchState({ etag = "", signal } = {}) {
+  const headers = baseHeaders("GET");
+  if (etag) headers["If-None-Match"] = etag;
+  const res = await send("/api/state", { method: "GET", headers, signal });
+  if (res.status === 304) return { notModified: true, etag };
+  const state = await decode(res);
+  return { state, etag: res.headers.get("ETag") || "" };
+}
+
+/**
+ * GET /api/conversation/<id>: the last `limit` messages of a session's transcript, or with `after`
+ * (a message id) only the messages after it plus earlier ones that changed.
+ */
+export function fetchConversation(sessionId, { agent = "", limit = 0, after = "" } = {}, opts) {
+  const query = new URLSearchParams();
+  if (limit) query.set("limit", String(limit));
   if (agent) query.set("agent", agent);
+  if (after) query.set("after", after);
   return getJSON(`/api/conversation/${enc(sessionId)}?${query}`, opts);
 }
 
-/** The event lib/poll.js listens to: "the server's state just changed, fetch it now". */
+/**
+ * GET /api/conversation/<id>/part: the whole `field` of a message ("content" | "thinking") or, with
+ * `callId`, of one of its tool calls ("input" | "result"); returns the value.
+ */
+export async function fetchPart(sessionId, messageId, callId, field, opts) {
+  const query = new URLSearchParams({ message: messageId });
+  if (callId) query.set("call", callId);
+  query.set("field", field);
+  const answer = await getJSON(`/api/conversation/${enc(sessionId)}/part?${query}`, opts);
+  return answer.value;
+}
+
+/**
+ * The event lib/stream.js listens to: "the server's state just changed". While polling it polls at
+ * once; while the stream is live the change arrives by itself.
+ */
 export const CHANGED_EVENT = "amc:changed";
 
 /**
