@@ -23,8 +23,8 @@ MAX_STREAMS = 1000
 
 
 class Body(NamedTuple):
-    """An answer the core serialised already (sent as is), with its HTTP headers."""
-    data: bytes
+    """An answer the core serialised already (sent as is, in pieces), with its HTTP headers."""
+    data: List[bytes]
     headers: Dict[str, str]
 
 
@@ -70,8 +70,8 @@ def get_state(app: "App", req: Request) -> Answer:
     app.core.flush()
     etag, body = app.core.state()
     if etag in [t.strip() for t in str(req.headers.get("If-None-Match") or "").split(",")]:
-        return HTTPStatus.NOT_MODIFIED, Body(b"", {"ETag": etag})
-    return HTTPStatus.OK, Body(body.encode("utf-8"), {"ETag": etag})
+        return HTTPStatus.NOT_MODIFIED, Body([], {"ETag": etag})
+    return HTTPStatus.OK, Body(body, {"ETag": etag})
 
 
 def get_stream(app: "App", req: Request) -> Answer:
@@ -126,12 +126,9 @@ def get_conversation(app: "App", req: Request) -> Answer:
     conversations = app.core.conversations
     after = req.query.get("after", "")
     if after:
-        messages, total = conversations.after(sid, after, agent)
+        messages, total = conversations.after(sid, after, agent, limit)
     else:
-        messages = conversations.messages(sid, agent)
-        total = len(messages)
-    if limit:
-        messages = messages[-limit:]
+        messages, total = conversations.messages(sid, agent, limit)
     return HTTPStatus.OK, {"session_id": sid, "messages": messages, "total": total}
 
 

@@ -102,7 +102,9 @@ class Delivery:
         self._recent: Dict[Tuple[str, ...], float] = {}
         self._options: Dict[Tuple[str, str], Tuple[List[str], float]] = {}
         self._options_lock = threading.Lock()
-        self._reading: set = set()
+        self._prompts: Dict[str, Tuple[str, str]] = {}   # session -> its pending prompt's key
+        self._wanted: Dict[Tuple[str, str], Tuple[Dict[str, Any], float]] = {}  # to read
+        self._reader: Optional[threading.Thread] = None
         core.enrichers.append(self.enrich)
 
     def respond(self, session_id: str, body: Any) -> Dict[str, Any]:
@@ -237,20 +239,29 @@ class Delivery:
         How many options a permission prompt has depends on the tool and the mode, and only the
         screen tells; the dashboard needs the count because the last option denies. Called by the
         core for every merge, so it never waits: options known for this prompt are added at once;
-        otherwise the screen is read on a short-lived thread (at most once a second per prompt)
-        and the core is asked to merge the session again when they are found.
+        a new prompt in a pane AMC can read is handed to one reader thread, which looks at the
+        screen every 0.25 s for up to OPTIONS_WAIT_S (a dialog announced a moment ago may not be
+        drawn yet) and has the core merge the session again when it finds them. A prompt whose
+        options are never found is not looked at again (answering it reads the screen anyway).
         """
+        sid = session["session_id"]
         attention = session.get("attention")
         if session.get("status") != model.NEEDS_ATTENTION or not isinstance(attention, dict) \
                 or attention.get("kind") != model.ATTN_PERMISSION:
+            with self._options_lock:
+                self._prompts.pop(sid, None)
             return
-        key = (session["session_id"], str(session.get("status_since")))
+        key = (sid, str(session.get("status_since")))
         with self._options_lock:
-            options, tried = self._options.get(key, ([], -1e9))
-            if not options and self.clock() - tried >= 1.0 and key not in self._reading:
-                self._reading.add(key)
-                threading.Thread(target=self._learn_options, args=(key, dict(session)),
-                                 name="amc-options", daemon=True).start()
+            self._prompts[sid] = key
+            options = self._options.get(key, ([], 0.0))[0]
+            if key not in self._options and key not in self._wanted and \
+                    (session.get("tmux_pane") or session.get("zellij_session")):
+                self._wanted[key] = (dict(session), self.clock() + OPTIONS_WAIT_S)
+                if self._reader is None or not self._reader.is_alive():
+                    self._reader = threading.Thread(target=self._learn_options,
+                                                    name="amc-options", daemon=True)
+                    self._reader.start()
         if options:
             attention["options"] = options
             attention["options_count"] = len(options)
@@ -263,31 +274,34 @@ class Delivery:
             return
         options = self._read_options(session)
         if options:
-            key = (session["session_id"], str(session.get("status_since")))
-            with self._options_lock:
-                self._options[key] = (options, self.clock())
+            self._learnt((session["session_id"], str(session.get("status_since"))), options)
             attention["options"] = options
             attention["options_count"] = len(options)
-            self.core.touch(session["session_id"])
 
-    def _learn_options(self, key: Tuple[str, str], session: Dict[str, Any]) -> None:
-        # A prompt announced a moment ago may not be drawn yet: look again for a few seconds.
-        deadline = self.clock() + OPTIONS_WAIT_S
-        options = self._read_options(session)
-        while not options and self.clock() < deadline:
-            time.sleep(0.25)
-            current = self.core.session(session["session_id"])
-            if current is None or str(current.get("status_since")) != key[1]:
-                break  # answered or gone meanwhile
-            options = self._read_options(session)
+    def _learnt(self, key: Tuple[str, str], options: List[str]) -> None:
         with self._options_lock:
-            self._reading.discard(key)
+            self._wanted.pop(key, None)
             self._options[key] = (options, self.clock())
-            if len(self._options) > 1000:  # prompts long answered
-                for old in list(self._options)[:500]:
-                    del self._options[old]
+            while len(self._options) > 1000:  # prompts long answered
+                del self._options[next(iter(self._options))]
         if options:
-            self.core.touch(session["session_id"])
+            self.core.touch(key[0])
+
+    def _learn_options(self) -> None:
+        """The reader thread: look at every wanted prompt's screen until found or given up."""
+        while True:
+            with self._options_lock:
+                wanted = list(self._wanted.items())
+                if not wanted:
+                    self._reader = None
+                    return
+            for key, (session, deadline) in wanted:
+                with self._options_lock:
+                    still = self._prompts.get(key[0]) == key
+                options = self._read_options(session) if still else []
+                if options or not still or self.clock() > deadline:
+                    self._learnt(key, options)
+            time.sleep(0.25)
 
     def _read_options(self, session: Dict[str, Any]) -> List[str]:
         try:

@@ -36,23 +36,33 @@ WAIT_ANSWER_FLAG = hook_answers.FLAG
 WAIT_ANSWER_TIMEOUT_S = int(hook_answers.DEFAULT_WAIT_S) + 10
 
 
-def hook_command() -> str:
-    """Return the absolute path of bin/amc-hook (or the installed console script)."""
+def hook_argv() -> List[str]:
+    """Return how agents run the hook: `python3 -S <clone>/bin/amc-hook`, else the console script.
+
+    `-S` skips `site`: the hook needs only the standard library, and a Python whose site-packages
+    hold `.pth` files pays tens of milliseconds for them on every agent event otherwise.
+    """
     here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin",
                         HOOK_NAME)
     if os.path.isfile(here):
-        return os.path.realpath(here)
-    return shutil.which(HOOK_NAME) or HOOK_NAME
+        return ["python3", "-S", os.path.realpath(here)]
+    return [shutil.which(HOOK_NAME) or HOOK_NAME]
+
+
+def hook_command() -> str:
+    """Return `hook_argv()` as one shell command line (what the agents' settings hold)."""
+    return " ".join(shlex.quote(a) for a in hook_argv())
 
 
 def _is_amc(entry: Any) -> bool:
     if not isinstance(entry, dict) or not isinstance(entry.get("command"), str):
         return False
     try:
-        first = shlex.split(entry["command"])[0]
-    except (ValueError, IndexError):
+        words = shlex.split(entry["command"])
+    except ValueError:
         return False
-    return os.path.basename(first) == HOOK_NAME
+    # `<path>/amc-hook ...` (older installs, the console script) or `python3 -S <path>/amc-hook`
+    return any(os.path.basename(w) == HOOK_NAME for w in words[:3])
 
 
 def _load(path: str) -> Tuple[Dict[str, Any], bool]:
@@ -180,9 +190,9 @@ NOTIFY_RE = re.compile(r"^\s*notify\s*=")
 TABLE_RE = re.compile(r"^\s*\[")
 
 
-def edit_codex_notify(path: str, command: str, install: bool) -> str:
-    """Add (or remove) `notify = ["<amc-hook>", "--codex-notify"]` in Codex's config.toml."""
-    ours = "notify = %s" % json.dumps([command, "--codex-notify"])
+def edit_codex_notify(path: str, argv: List[str], install: bool) -> str:
+    """Add (or remove) `notify = [<hook argv>..., "--codex-notify"]` in Codex's config.toml."""
+    ours = "notify = %s" % json.dumps(list(argv) + ["--codex-notify"])
     try:
         with open(path, "r", encoding="utf-8") as f:
             lines = f.read().splitlines()
@@ -218,7 +228,7 @@ def install(paths: Paths, codex: bool = False, remove: bool = False,
 
     `hook_answers` makes Claude's PermissionRequest hook wait for the dashboard's answer.
     """
-    command = shlex.quote(hook_command())
+    command = hook_command()
     overrides = {"PermissionRequest": (command + " " + WAIT_ANSWER_FLAG, WAIT_ANSWER_TIMEOUT_S)} \
         if hook_answers else None
     report = ["%s: %s" % (paths.claude_settings,
@@ -228,7 +238,7 @@ def install(paths: Paths, codex: bool = False, remove: bool = False,
         report.append("%s: %s" % (paths.codex_hooks, edit_json_hooks(
             paths.codex_hooks, CODEX_EVENTS, command + " --agent codex", not remove)))
         report.append("%s: %s" % (paths.codex_config, edit_codex_notify(
-            paths.codex_config, hook_command(), not remove)))
+            paths.codex_config, hook_argv(), not remove)))
     return report
 
 

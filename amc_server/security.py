@@ -49,20 +49,29 @@ def load_token(path: str) -> str:
 def peer_uid(client: tuple, server_port: int) -> Optional[int]:
     """Return the uid owning the client end of a loopback TCP connection (Linux), else None."""
     client_port = client[1] if len(client) > 1 else -1
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    if not isinstance(client_port, int) or client_port < 0:
+        return None
+    # Ports are 4 upper-case hex digits in the table: compare text, parse only the match.
+    local_end, remote_end = ":%04X " % client_port, ":%04X " % server_port
+    v6 = ":" in str(client[0])
+    for table in ("/proc/net/tcp6", "/proc/net/tcp") if v6 else ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            with open(table, "r", encoding="ascii") as f:
-                next(f, None)
-                for line in f:
-                    fields = line.split()
-                    if len(fields) < 8:
-                        continue
-                    local, remote = fields[1], fields[2]
-                    if int(local.rsplit(":", 1)[1], 16) == client_port and \
-                            int(remote.rsplit(":", 1)[1], 16) == server_port:
-                        return int(fields[7])
-        except (OSError, ValueError):
+            with open(table, "rb") as f:
+                data = f.read().decode("ascii", "replace")
+        except OSError:
             continue
+        start = data.find(local_end)
+        while start >= 0:
+            line_start = data.rfind("\n", 0, start) + 1
+            line_end = data.find("\n", start)
+            fields = data[line_start:line_end if line_end >= 0 else None].split()
+            if len(fields) >= 8 and fields[1].endswith(local_end.strip()) and \
+                    fields[2].endswith(remote_end.strip()):
+                try:
+                    return int(fields[7])
+                except ValueError:
+                    return None
+            start = data.find(local_end, start + 1)
     return None
 
 

@@ -22,10 +22,10 @@ import threading
 import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import api, lifecycle, security
+from . import api, lifecycle, memory, security
 from .errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge
 from .core.events import Event
 from .core.live import Core
@@ -112,6 +112,7 @@ class AmcServer(ThreadingHTTPServer):
             while True:
                 try:
                     lifecycle.clean(self.paths, zellij_alive=zellij.session_alive)
+                    memory.trim()
                 except Exception:
                     log.exception("housekeeping failed")
                 if self._stop.wait(CLEAN_INTERVAL_S):
@@ -140,6 +141,13 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     timeout = SOCKET_TIMEOUT_S
+
+    def setup(self) -> None:
+        super().setup()
+        try:  # headers and body leave in two writes: without this, Nagle meets delayed ACKs
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
     def log_message(self, fmt: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), TOKEN_IN_URL.sub(r"\1token=<hidden>", fmt % args))
@@ -270,19 +278,24 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if head:
                 return
-            out = [b"retry: %d\n\n" % RETRY_MS] + [_sse(e) for e in stream.first]
-            self.wfile.write(b"".join(out))
-            self.wfile.flush()
+            out = [b"retry: %d\n\n" % RETRY_MS]
+            for event in stream.first:
+                out += _sse(event)
+            stream.first.clear()  # a snapshot is shared by every reader: hold no reference
+            _write(self.wfile, out)
+            del out
             while not self.server._stop.is_set():
                 event = stream.sub.get(KEEPALIVE_S)
                 if event is None:
                     if stream.sub.closed:
                         break
                     self.wfile.write(b": keep-alive\n\n")
-                else:
-                    self.wfile.write(b"".join([_sse(event)] +
-                                              [_sse(e) for e in stream.sub.drain()]))
-                self.wfile.flush()
+                    continue
+                out = _sse(event)
+                for more in stream.sub.drain():
+                    out += _sse(more)
+                _write(self.wfile, out)
+                del out, event
         except (ConnectionError, TimeoutError, OSError, ValueError):
             pass  # the client went away (or we shut its socket)
         finally:
@@ -292,13 +305,14 @@ class Handler(BaseHTTPRequestHandler):
         data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
         self._send(status, data, "application/json; charset=utf-8", head)
 
-    def _send(self, status: HTTPStatus, data: bytes, ctype: str, head: bool = False,
-              headers: Optional[Dict[str, str]] = None) -> None:
+    def _send(self, status: HTTPStatus, data: Union[bytes, List[bytes]], ctype: str,
+              head: bool = False, headers: Optional[Dict[str, str]] = None) -> None:
+        pieces = [data] if isinstance(data, bytes) else data
         try:
             self.send_response(status)
             if status != HTTPStatus.NOT_MODIFIED:
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(sum(len(p) for p in pieces)))
             self.send_header("Cache-Control", "no-store")
             for key, value in dict(SECURITY_HEADERS, **(headers or {})).items():
                 self.send_header(key, value)
@@ -306,15 +320,33 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header("Connection", "close")
             self.end_headers()
             if not head and status != HTTPStatus.NOT_MODIFIED:
-                self.wfile.write(data)
+                _write(self.wfile, pieces)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
 
 
-def _sse(event: Event) -> bytes:
-    """Return one event in Server-Sent Events framing (the JSON has no raw newlines)."""
-    return ("id: %s\nevent: %s\ndata: %s\n\n" % (event.id, event.type, event.data)
-            ).encode("utf-8")
+def _sse(event: Event) -> List[bytes]:
+    """Return one event in Server-Sent Events framing, in pieces (the JSON has no raw newlines)."""
+    data = event.data
+    body = [data.encode("utf-8")] if isinstance(data, str) else [data] \
+        if isinstance(data, bytes) else list(data)
+    return [("id: %s\nevent: %s\ndata: " % (event.id, event.type)).encode("ascii")] + body + \
+        [b"\n\n"]
+
+
+def _write(wfile: Any, pieces: List[bytes]) -> None:
+    """Write pieces: small ones joined into one send, big ones (a snapshot) as they are."""
+    small: List[bytes] = []
+    for piece in pieces:
+        if len(piece) < 65536:
+            small.append(piece)
+            continue
+        if small:
+            wfile.write(b"".join(small))
+            small = []
+        wfile.write(piece)
+    if small:
+        wfile.write(b"".join(small))
 
 
 def make_server(paths: Paths, host: str = "127.0.0.1", port: int = 7400,

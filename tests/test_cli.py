@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import shlex
 import subprocess
 import sys
 import unittest
@@ -124,7 +125,8 @@ class HooksInstall(IsolatedTestCase):
                    if any(h["command"].endswith("amc-hook") for h in g["hooks"])]
             self.assertEqual(len(amc), 1, event)
             self.assertEqual(amc[0]["hooks"][0]["type"], "command")
-            self.assertEqual(amc[0]["hooks"][0]["command"], os.path.realpath(HOOK))
+            self.assertEqual(amc[0]["hooks"][0]["command"],
+                             "python3 -S " + shlex.quote(os.path.realpath(HOOK)))
             self.assertEqual("matcher" in amc[0], event in (
                 "PreToolUse", "PermissionRequest", "PostToolUse", "PostToolUseFailure"), event)
         backups = glob.glob(self.paths.claude_settings + ".amc-backup-*")
@@ -170,8 +172,8 @@ class HooksInstall(IsolatedTestCase):
             hooks = json.load(f)["hooks"]
         self.assertTrue(hooks["Stop"][0]["hooks"][0]["command"].endswith("amc-hook --agent codex"))
         config = read(self.paths.codex_config)
-        self.assertTrue(config.startswith('notify = ["%s", "--codex-notify"]\n'
-                                          % os.path.realpath(HOOK)))
+        self.assertTrue(config.startswith('notify = ["python3", "-S", "%s", "--codex-notify"]\n'
+                                          % os.path.realpath(HOOK)), config)
         self.assertIn("[tui]\nshow_tooltips = false", config)
         self.assertIn("unchanged", self.amc("hooks", "install", "--codex").stdout)
         self.amc("hooks", "uninstall", "--codex")

@@ -14,12 +14,13 @@ placeholder with its size (`input: null, input_omitted: N` / `result: <preview>,
 N`), fetched whole with `part()`; images were never kept (agents/ make `{media_type, bytes}`).
 """
 import collections
+import copy
 import json
 import logging
 import os
 import threading
 import time
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
@@ -216,27 +217,35 @@ class Conversations:
                 self._reader_locks.pop(old, None)
             return reader, lock
 
-    def messages(self, session_id: str, agent: str = "") -> List[Dict[str, Any]]:
-        """Return every message of a session's transcript in wire form (parsed incrementally)."""
-        return [wire(m) for m in self._refresh(session_id, agent)[0]]
+    def _read(self, session_id: str, agent: str, pick: Callable[[List[Dict[str, Any]], Any], Any]
+              ) -> Any:
+        """Refresh the session's reader and return `pick(messages, reader)`, under its lock.
 
-    def _refresh(self, session_id: str, agent: str = "") -> Tuple[List[Dict[str, Any]], Any]:
+        `pick` must copy what it returns (`wire` does): a later refresh mutates messages (tool
+        results arrive late). Only what is picked is copied, not the whole conversation.
+        """
         name, path = self.locate(session_id, agent)
         reader, lock = self._reader(name, path, session_id)
         with lock:
-            messages = reader.refresh()
-            # Copy what a later refresh may mutate (tool results arrive late).
-            return [dict(m, tool_calls=[dict(t) for t in m.get("tool_calls", [])])
-                    for m in messages], reader
+            return pick(reader.refresh(), reader)
 
-    def after(self, session_id: str, message_id: str, agent: str = ""
+    def messages(self, session_id: str, agent: str = "", limit: int = 0
+                 ) -> Tuple[List[Dict[str, Any]], int]:
+        """Return the last `limit` messages (0: all) in wire form, and how many there are."""
+        return self._read(session_id, agent, lambda ms, _: (
+            [wire(m) for m in (ms[-limit:] if limit else ms)], len(ms)))
+
+    def after(self, session_id: str, message_id: str, agent: str = "", limit: int = 0
               ) -> Tuple[List[Dict[str, Any]], int]:
         """Return the messages after `message_id` (plus the few before it, which may have
         changed since) and the total; all of them when the id is unknown (a reset)."""
-        messages = self._refresh(session_id, agent)[0]
-        i = index_of(messages, message_id)
-        start = max(0, i + 1 - AFTER_OVERLAP) if i >= 0 else 0
-        return [wire(m) for m in messages[start:]], len(messages)
+        def pick(messages: List[Dict[str, Any]], _: Any) -> Tuple[List[Dict[str, Any]], int]:
+            i = index_of(messages, message_id)
+            start = max(0, i + 1 - AFTER_OVERLAP) if i >= 0 else 0
+            if limit:
+                start = max(start, len(messages) - limit)
+            return [wire(m) for m in messages[start:]], len(messages)
+        return self._read(session_id, agent, pick)
 
     def part(self, session_id: str, message_id: str, call_id: str, field: str,
              agent: str = "") -> Any:
@@ -246,8 +255,8 @@ class Conversations:
             raise BadRequest("field must be one of %s" % ", ".join(MESSAGE_PARTS + CALL_PARTS))
         if field in CALL_PARTS and not call_id:
             raise BadRequest("call is required for a tool call's %s" % field)
-        messages = self._refresh(session_id, agent)[0]
-        value = _pick(messages, message_id, call_id, field)
+        value = self._read(session_id, agent, lambda ms, _: copy.deepcopy(
+            _pick(ms, message_id, call_id, field)))
         if CLIPPED.search(json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
                           else value):
             # The cached reader kept only the start: read the file once more, keeping everything.
@@ -317,12 +326,15 @@ class Conversations:
                     log.exception("following %s failed", sid)
 
     def _publish(self, sid: str, follower: Follower) -> None:
-        messages, reader = self._refresh(sid)
-        delta = follower.delta(reader, messages)
-        if delta is None:
+        def pick(messages: List[Dict[str, Any]], reader: Any) -> Any:
+            delta = follower.delta(reader, messages)
+            return None if delta is None else ([wire(m) for m in delta[0]], delta[1],
+                                               len(messages))
+        found = self._read(sid, "", pick)
+        if found is None:
             return
-        out, reset = delta
-        data = {"session_id": sid, "messages": [wire(m) for m in out], "total": len(messages)}
+        out, reset, total = found
+        data = {"session_id": sid, "messages": out, "total": total}
         if reset:
             data["reset"] = True
         self.core.log.publish("messages", json.dumps(data, ensure_ascii=False,

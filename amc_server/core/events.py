@@ -12,18 +12,19 @@ import collections
 import os
 import threading
 import time
-from typing import Callable, Deque, Iterable, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Iterable, List, NamedTuple, Optional, Set, Tuple
 
 RING_SIZE = 4096
 QUEUE_SIZE = 1024
 
 
 class Event(NamedTuple):
-    """One change. `data` is the JSON text of its payload, serialised once for every reader."""
+    """One change. `data` is the JSON of its payload, serialised once for every reader (text,
+    bytes, or a list of bytes pieces for a snapshot)."""
     seq: int
     id: str
     type: str
-    data: str
+    data: Any
     session_id: str = ""     # messages events go only to subscribers following this session
 
 

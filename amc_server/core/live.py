@@ -37,7 +37,7 @@ from .sources import Sources
 log = logging.getLogger("amc.core")
 
 RECONCILE_S = 2.0
-BATCH_S = 0.003          # collect a burst (one hook write is several file events) into one apply
+BATCH_S = 0.001          # collect a burst (one hook write is several file events) into one apply
 SETUP_EVERY_S = 10.0
 QUIET_EVENTS = ("Notification", "Dismissed")
 
@@ -56,12 +56,12 @@ class Core:
         self.log = EventLog()
         self._lock = threading.RLock()
         self._sessions: Dict[str, Dict[str, Any]] = {}
-        self._frags: Dict[str, str] = {}                 # session id -> its JSON, made once
+        self._frags: Dict[str, bytes] = {}               # session id -> its JSON, made once
         self._keys: Dict[str, tuple] = {}                # session id -> sort key
         self._setup: Dict[str, Any] = {}
         self._setup_json = "{}"
         self._setup_at = 0.0
-        self._body: Optional[str] = None                 # the sessions JSON, until a change
+        self._body: Optional[bytes] = None               # the sessions JSON, until a change
         self.version = 0     # seq of the last event that changed the state (sessions, setup)
         self.panes = procenv.Panes({"codex": codex_process.Finder()})
         self.enrichers: List[Enricher] = []
@@ -115,6 +115,8 @@ class Core:
 
     def apply(self, change: Any) -> None:
         """Queue a change: a file path, or ("session", id) for "re-merge this session"."""
+        if isinstance(change, str) and not self._relevant(change):
+            return  # server.log, a shell's history in a watched HOME, ...: never wake for those
         with self._wake:
             self._inbox.append(change)
             self._wake.notify()
@@ -142,18 +144,22 @@ class Core:
         self.apply(("flush", done))
         return done.wait(timeout)
 
-    def snapshot(self) -> Tuple[str, str]:
-        """Return (id of the last event it reflects, the /api/state JSON)."""
+    def snapshot(self) -> Tuple[str, List[bytes]]:
+        """Return (id of the last event it reflects, the /api/state JSON in pieces).
+
+        The sessions part is joined once per change and shared by every reader (a 5,000-session
+        state is megabytes: never copied per request or per stream); only the clock is new.
+        """
         with self._lock:
             if self._body is None:
                 order = sorted(self._sessions, key=self._keys.__getitem__)
-                self._body = ",".join(self._frags[s] for s in order)
+                self._body = b",".join([self._frags[s] for s in order])
             event_id, sessions, setup = self.log.last_id, self._body, self._setup_json
-        return event_id, '{"sessions":[%s],"server_time":%s,"setup":%s}' % (
-            sessions, json.dumps(model.now_iso()), setup)
+        tail = '],"server_time":%s,"setup":%s}' % (json.dumps(model.now_iso()), setup)
+        return event_id, [b'{"sessions":[', sessions, tail.encode("utf-8")]
 
-    def state(self) -> Tuple[str, str]:
-        """Return (ETag, the /api/state JSON); the tag changes exactly when the state does."""
+    def state(self) -> Tuple[str, List[bytes]]:
+        """Return (ETag, the /api/state JSON in pieces); the tag changes exactly with the state."""
         with self._lock:
             return '"%s-%d"' % (self.log.epoch, self.version), self.snapshot()[1]
 
@@ -163,7 +169,7 @@ class Core:
         kwargs = {"maxsize": maxsize} if maxsize else {}
         return self.log.subscribe(last_id, follow, snapshot=self._locked_snapshot, **kwargs)
 
-    def _locked_snapshot(self) -> Tuple[str, str]:
+    def _locked_snapshot(self) -> Tuple[str, List[bytes]]:
         with self._lock:  # no event may be published between the snapshot and its id
             return self.snapshot()
 
@@ -175,7 +181,7 @@ class Core:
 
     def sessions(self) -> List[Dict[str, Any]]:
         """Return copies of every shown session, in /api/state order."""
-        return json.loads(self.snapshot()[1])["sessions"]
+        return json.loads(b"".join(self.snapshot()[1]))["sessions"]
 
     def registry_entry(self, session_id: str) -> Optional[Dict[str, Any]]:
         """Return Claude's live registry entry for a session as last read, or None."""
@@ -285,6 +291,16 @@ class Core:
             for done in flushes:
                 done.set()
 
+    def _relevant(self, path: str) -> bool:
+        """Tell (cheaply, on the watcher's thread) whether a changed path can matter."""
+        if self.src.kind(path):
+            return True
+        parent, name = os.path.split(path)
+        p = self.paths
+        return path in self._watched_dirs or parent == p.claude_projects or \
+            (path.startswith(p.codex_sessions + os.sep) and name.isdigit()) or \
+            any(d == path or d.startswith(path + os.sep) for d in self.src.roots())
+
     def _path_changed(self, path: str) -> Set[str]:
         self.stats["changes"] += 1
         kind = self.src.kind(path)
@@ -293,14 +309,8 @@ class Core:
             return set()
         if kind:
             return self.src.changed(path)
-        # Not a source file: a directory that matters appeared, vanished or overflowed?
-        parent, name = os.path.split(path)
-        p = self.paths
-        if path in self._watched_dirs or parent == p.claude_projects or \
-                (path.startswith(p.codex_sessions + os.sep) and name.isdigit()) or \
-                any(d == path or d.startswith(path + os.sep) for d in self.src.roots()):
-            return self._dir_changed(path)
-        return set()  # server.log, history files, ...: not a source
+        # Not a source file: a directory that matters appeared, vanished or overflowed.
+        return self._dir_changed(path) if self._relevant(path) else set()
 
     def _dir_changed(self, path: str) -> Set[str]:
         """A directory appeared, vanished or overflowed: (re)watch and re-scan what it holds."""
@@ -327,19 +337,12 @@ class Core:
                     self._dir_mtimes[d] = mtime
             for path in list(self.src.registry) + list(self.src.rollouts):
                 affected |= self.src.changed(path, now)  # registry files are rewritten in place
-            for s in self._sessions.values():
-                path = s.get("transcript_path") or ""
-                if path and s["status"] != model.DONE and path in self.src.mtimes:
-                    affected |= self.src.changed(path, now)
             affected |= self.src.expire(now)
             affected |= self._probe_pids()
-            # panes found later (a Codex process scan) and permission options read off screens
-            affected |= {sid for sid, s in self._sessions.items()
-                         if s["agent"] == "codex" and not s.get("tmux_pane")
-                         and not s.get("zellij_session")}
-            affected |= {sid for sid, s in self._sessions.items()
-                         if (s.get("attention") or {}).get("kind") == model.ATTN_PERMISSION
-                         and not s["attention"].get("options")}
+            # panes found later (a Codex process scan; only the live ones have a rollout here)
+            affected |= {sid for sid in self.src.rollout_sessions
+                         if sid in self._sessions and not self._sessions[sid].get("tmux_pane")
+                         and not self._sessions[sid].get("zellij_session")}
             self._merge(affected)
             self._refresh_setup()
             self._last_reconcile = time.monotonic()
@@ -364,7 +367,7 @@ class Core:
                                                     json.dumps({"session_id": sid})).seq
                     published = True
                 continue
-            frag = json.dumps(s, ensure_ascii=False, separators=(",", ":"))
+            frag = json.dumps(s, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             if self._frags.get(sid) == frag:
                 continue
             self._sessions[sid] = s
