@@ -267,8 +267,19 @@ export function applySnapshot(state, data) {
 /** A `session` event: insert or replace that session by id, keeping the server's order. */
 export function applySession(state, session) {
   if (!state || !session || typeof session !== "object" || !session.session_id) return state;
-  const rest = state.sessions.filter((s) => s.session_id !== session.session_id);
-  return { ...state, sessions: sortSessions([...rest, session]) };
+  const sessions = state.sessions.slice();
+  const old = sessions.findIndex((s) => s.session_id === session.session_id);
+  if (old >= 0) sessions.splice(old, 1);
+  // The list is sorted: find the place by bisection (thousands of sessions, one changed).
+  let lo = 0;
+  let hi = sessions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareSessions(sessions[mid], session) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  sessions.splice(lo, 0, session);
+  return { ...state, sessions };
 }
 
 /** A `removed` event ({session_id}): drop that session. */

@@ -3,7 +3,7 @@
  * conversation, dismissals, alert opt-ins and the global keyboard shortcuts (j/k, /, Esc; Enter
  * and digits are handled by the focused card). Everything it derives comes from state.js.
  */
-import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
+import { html, useCallback, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { watchServer } from "../lib/stream.js";
 import { useDismissals } from "../lib/dismissals.js";
 import {
@@ -95,10 +95,11 @@ export function App() {
     document.title = pageTitle(waiting);
   }, [waiting]);
 
-  const openConversation = (session) => {
+  // Stable across renders, so the memoised cards do not all re-render on every change.
+  const openConversation = useCallback((session) => {
     returnFocus.current = session.session_id;
     setOpen({ id: session.session_id, session });
-  };
+  }, []);
   const close = () => setOpen(null);
 
   // Layout effect: focus returns in the same task as the close, so a key pressed right after

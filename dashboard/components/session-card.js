@@ -6,7 +6,7 @@
  * (answers go to the first unanswered one), the options picked for a multiSelect question, and the
  * one request in flight (buttons disabled meanwhile; a failure is shown in the card, role=alert).
  */
-import { html, useState } from "../lib/preact.js";
+import { html, memo, useState } from "../lib/preact.js";
 import { useAction } from "../lib/hooks.js";
 import { respond } from "../lib/api.js";
 import {
@@ -21,7 +21,7 @@ import { ActionError } from "./action-error.js";
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
 /** Props: session, skew, onOpen(session), onDismiss(session), externalError (e.g. a failed dismiss). */
-export function SessionCard({ session: s, skew, onOpen, onDismiss, externalError }) {
+export const SessionCard = memo(function SessionCard({ session: s, skew, onOpen, onDismiss, externalError }) {
   const action = useAction();
   const key = questionsKey(s);
   const [answers, setAnswers] = useState({ key, done: 0, picked: [] });
@@ -95,4 +95,4 @@ export function SessionCard({ session: s, skew, onOpen, onDismiss, externalError
       <button type="button" data-testid="open-conversation" onClick=${() => onOpen(s)}>Open</button>
     </footer>
   </article>`;
-}
+});
