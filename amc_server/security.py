@@ -19,7 +19,7 @@ import secrets
 from typing import Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
-from . import store
+from . import peer, store
 from .errors import Forbidden
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -44,35 +44,6 @@ def load_token(path: str) -> str:
         logging.getLogger("amc.security").warning(
             "cannot write the token file %s (%s); using a token for this run only", path, e)
     return token
-
-
-def peer_uid(client: tuple, server_port: int) -> Optional[int]:
-    """Return the uid owning the client end of a loopback TCP connection (Linux), else None."""
-    client_port = client[1] if len(client) > 1 else -1
-    if not isinstance(client_port, int) or client_port < 0:
-        return None
-    # Ports are 4 upper-case hex digits in the table: compare text, parse only the match.
-    local_end, remote_end = ":%04X " % client_port, ":%04X " % server_port
-    v6 = ":" in str(client[0])
-    for table in ("/proc/net/tcp6", "/proc/net/tcp") if v6 else ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table, "rb") as f:
-                data = f.read().decode("ascii", "replace")
-        except OSError:
-            continue
-        start = data.find(local_end)
-        while start >= 0:
-            line_start = data.rfind("\n", 0, start) + 1
-            line_end = data.find("\n", start)
-            fields = data[line_start:line_end if line_end >= 0 else None].split()
-            if len(fields) >= 8 and fields[1].endswith(local_end.strip()) and \
-                    fields[2].endswith(remote_end.strip()):
-                try:
-                    return int(fields[7])
-                except ValueError:
-                    return None
-            start = data.find(local_end, start + 1)
-    return None
 
 
 def host_name(host_header: str) -> str:
@@ -122,11 +93,14 @@ class Guard:
         if needs_token and not self.token_ok(given):
             raise Forbidden("missing or wrong X-AMC-Token (reload the dashboard)")
 
-    def check_peer(self, client: tuple, server_port: int) -> None:
-        """Raise Forbidden when a loopback client belongs to another local user (Linux)."""
+    def check_peer(self, client: tuple, server: tuple) -> None:
+        """Raise Forbidden when a loopback client belongs to another local user (Linux).
+
+        `server` is this connection's own address (the client's peer), `getsockname()`.
+        """
         if self.uid is None or self.token_for_reads or not is_loopback(str(client[0])):
             return
-        owner = peer_uid(client, server_port)
+        owner = peer.peer_uid(client, server)
         if owner is not None and owner != self.uid and owner != 0:
             raise Forbidden("this AMC server belongs to another user")
 

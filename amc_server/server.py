@@ -176,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         try:
             if not getattr(self, "_peer_checked", False):  # once per (keep-alive) connection
-                self.server.guard.check_peer(self.client_address, self.server.server_address[1])
+                self.server.guard.check_peer(self.client_address, self.connection.getsockname())
                 self._peer_checked = True
             parts = urlsplit(self.path)
             path = unquote(parts.path)

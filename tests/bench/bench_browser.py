@@ -95,7 +95,7 @@ def measure(page, home, env, n, runs):
         data = json.dumps(b.prompt_payload(i, home, text)).encode()
         exited = []
         t0 = time.time()
-        proc = subprocess.Popen([sys.executable, b.HOOK], stdin=subprocess.PIPE,
+        proc = subprocess.Popen(b.HOOK_CMD, stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, env=b.hook_env(env, i))
         waiter = threading.Thread(target=lambda: (proc.communicate(data),
                                                   exited.append(time.time())))

@@ -7,7 +7,9 @@ Method (docs/performance.md): RUNS (default 60) rounds, each running in turn, as
 (same interpreter, same environment, a realistic PreToolUse payload on stdin): `python3 -c pass`;
 the hook on a data dir where no server listens (its doorbell datagram finds no socket); the hook
 on a data dir where `bin/amc serve` listens (the datagram is delivered and the server re-reads the
-session while the next process starts, as it would on a real machine). Each data dir holds a
+session while the next process starts, as it would on a real machine); both as the agents run it
+(`python3 -S bin/amc-hook`, what `amc hooks install` writes) and, for comparison, without `-S`
+(a shebang run: `site` and every .pth file of the interpreter load first). Each data dir holds a
 session whose event log already has HISTORY (default 20 000) events, so a hook that grew with
 history would show. Prints the median and p90 of each and the median ratios; the goal is a
 median ratio <= 1.5 in both cases.
@@ -47,12 +49,13 @@ def main(runs=b.env_int("RUNS", 60), history=b.env_int("HISTORY", 20000)):
     server.start()
     sock = os.path.join(served_env["AMC_DATA_DIR"], "hook.sock")
     assert os.path.exists(sock), "the server has no doorbell socket"
-    base, quiet, served = [], [], []
+    base, quiet, served, plain = [], [], [], []
     try:
         for _ in range(runs):
             base.append(b.timed_process([sys.executable, "-c", "pass"], data, quiet_env))
-            quiet.append(b.timed_process([sys.executable, b.HOOK], data, quiet_env))
-            served.append(b.timed_process([sys.executable, b.HOOK], data, served_env))
+            quiet.append(b.timed_process(b.HOOK_CMD, data, quiet_env))
+            served.append(b.timed_process(b.HOOK_CMD, data, served_env))
+            plain.append(b.timed_process([sys.executable, b.HOOK], data, served_env))
     finally:
         server.stop()
         shutil.rmtree(quiet_home, ignore_errors=True)
@@ -62,7 +65,8 @@ def main(runs=b.env_int("RUNS", 60), history=b.env_int("HISTORY", 20000)):
     print("runs=%d history_events=%d" % (runs, history))
     print("python3 -c pass             : median %5.1f ms  p90 %5.1f ms"
           % (mb * 1e3, b.pct(base, 90) * 1e3))
-    for label, xs in (("bin/amc-hook, no server", quiet), ("bin/amc-hook, server listens", served)):
+    for label, xs in (("hook -S, no server", quiet), ("hook -S, server listens", served),
+                      ("hook without -S, server", plain)):
         print("%-28s: median %5.1f ms  p90 %5.1f ms  ratio %.2fx  (goal <= 1.50x)"
               % (label, b.median(xs) * 1e3, b.pct(xs, 90) * 1e3, b.median(xs) / mb))
     return 0

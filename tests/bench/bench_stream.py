@@ -148,7 +148,7 @@ def hook_latency(home, env, server, n, runs):
         before = sse.received
         exited = []
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, b.HOOK], stdin=subprocess.PIPE,
+        proc = subprocess.Popen(b.HOOK_CMD, stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, env=henv)
         waiter = threading.Thread(target=lambda: (proc.communicate(data),
                                                   exited.append(time.perf_counter())))

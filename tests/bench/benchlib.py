@@ -41,6 +41,8 @@ from tests.sse import SSEClient  # noqa: E402
 
 BIN = os.path.join(ROOT, "bin")
 HOOK = os.path.join(BIN, "amc-hook")
+# How the agents run it (`amc hooks install`: python3 -S <clone>/bin/amc-hook), this interpreter.
+HOOK_CMD = [sys.executable, "-S", HOOK]
 AMC = os.path.join(BIN, "amc")
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "claude-code-2.1.329")
 SCENARIOS = sorted(d for d in os.listdir(FIXTURES)
