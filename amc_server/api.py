@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Pat
 from . import store
 from .core.events import Event, Subscription
 from .core.live import Core
-from .errors import ApiError, BadRequest, MethodNotAllowed, NotFound
+from .errors import ApiError, BadRequest, Forbidden, MethodNotAllowed, NotFound
 from .paths import valid_id
 from .delivery import Delivery
 
@@ -29,19 +29,25 @@ class Body(NamedTuple):
 
 
 class Stream(NamedTuple):
-    """An event stream for server.py to write: the events to send first, then the subscription."""
+    """An event stream for server.py to write: the events to send first, then the subscription.
+
+    `check_s`: how often to look whether the client hung up while nothing is sent (a channel's
+    presence is its open inbox, so it is looked at every second; pages at each keep-alive).
+    """
     first: List[Event]
     sub: Subscription
     on_close: Callable[[], None]
+    check_s: float = 0.0
 
 
 Answer = Tuple[HTTPStatus, Union[Dict[str, Any], Body, Stream]]
 
 
 class App(NamedTuple):
-    """What endpoints work with: the live core and the answer delivery."""
+    """What endpoints work with: the live core, the answer delivery, the request guard."""
     core: Core
     delivery: Delivery
+    guard: Any = None          # security.Guard: the token check of the channel endpoints
 
 
 class Request(NamedTuple):
@@ -155,6 +161,69 @@ def post_respond(app: "App", req: Request) -> Answer:
     return HTTPStatus.OK, app.delivery.respond(_session_id(req), req.body)
 
 
+# -- AMC's Claude Code channel (bin/amc-channel; docs/channels.md) --------------------------
+
+def _channel_caller(app: "App", req: Request) -> str:
+    """Return the session id of a channel request; only the local token holder may call."""
+    sid = _session_id(req)
+    if app.guard is None or not app.guard.token_ok(req.headers.get("X-AMC-Token")):
+        raise Forbidden("the channel endpoints need X-AMC-Token (bin/amc-channel reads it from "
+                        "the data dir)")
+    return sid
+
+
+def get_channel_inbox(app: "App", req: Request) -> Answer:
+    """GET /api/channel/<id>/inbox: what the dashboard sends the session's channel (SSE)."""
+    sid = _channel_caller(app, req)
+    channels = app.core.channels
+    last = str(req.headers.get("Last-Event-ID") or req.query.get("last_event_id") or "")
+    sub, first = channels.connect(sid, last)
+    app.core.touch(sid)  # the session now has a channel
+
+    def on_close() -> None:
+        channels.disconnect(sid, sub)
+        app.core.touch(sid)
+    return HTTPStatus.OK, Stream(first, sub, on_close, check_s=1.0)
+
+
+def _text_fields(body: Any, *names: str, limit: int = 100_000) -> Dict[str, str]:
+    if not isinstance(body, dict):
+        raise BadRequest("body must be a JSON object")
+    out = {}
+    for name in names:
+        value = body.get(name, "")
+        if not isinstance(value, str) or len(value) > limit:
+            raise BadRequest('"%s" must be a string of at most %d characters' % (name, limit))
+        out[name] = value
+    return out
+
+
+def post_channel_permission(app: "App", req: Request) -> Answer:
+    """POST /api/channel/<id>/permission: the CLI asked the channel to relay a permission prompt."""
+    sid = _channel_caller(app, req)
+    fields = _text_fields(req.body, "request_id", "tool_name", "description", "input_preview")
+    if not fields["request_id"]:
+        raise BadRequest("request_id is required")
+    app.core.channels.permission_request(sid, fields)
+    app.core.touch(sid)
+    return HTTPStatus.OK, {"ok": True}
+
+
+def post_channel_ack(app: "App", req: Request) -> Answer:
+    """POST /api/channel/<id>/ack: the channel handed a delivery to Claude Code."""
+    _channel_caller(app, req)
+    app.core.channels.ack(_text_fields(req.body, "delivery_id")["delivery_id"])
+    return HTTPStatus.OK, {"ok": True}
+
+
+def post_channel_reply(app: "App", req: Request) -> Answer:
+    """POST /api/channel/<id>/reply: the model called `reply` (its text is in the transcript)."""
+    sid = _channel_caller(app, req)
+    _text_fields(req.body, "chat_id", "text", limit=1_000_000)
+    app.core.touch(sid)
+    return HTTPStatus.OK, {"ok": True}
+
+
 def _int(value: Optional[str], default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
@@ -174,6 +243,10 @@ ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("GET", re.compile(r"^/api/conversation/%s/part$" % ID), get_part),
     ("POST", re.compile(r"^/api/dismiss/%s$" % ID), post_dismiss),
     ("POST", re.compile(r"^/api/respond/%s$" % ID), post_respond),
+    ("GET", re.compile(r"^/api/channel/%s/inbox$" % ID), get_channel_inbox),
+    ("POST", re.compile(r"^/api/channel/%s/permission$" % ID), post_channel_permission),
+    ("POST", re.compile(r"^/api/channel/%s/ack$" % ID), post_channel_ack),
+    ("POST", re.compile(r"^/api/channel/%s/reply$" % ID), post_channel_reply),
 ]
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import hook_answers, keystrokes, model, store, terminals
 from .agents.answers import Answer, strip_control
+from .core import channels as channels_module
 from .core.live import Core
 from .errors import ApiError, BadRequest, NotFound
 
@@ -137,11 +138,61 @@ class Delivery:
 
     def _deliver(self, session: Dict[str, Any], answer: Answer,
                  typed: List[bool]) -> Dict[str, Any]:
+        through_channel = self._through_channel(session, answer, typed)
+        if through_channel is not None:
+            return through_channel
         screens = screen_module(session["agent"])
         through_hook = self._through_hook(session, answer, screens, typed)
         if through_hook is not None:
-            return through_hook
+            return dict(through_hook, via="hook")
         backend = terminals.for_session(self.backends, session)
+        return dict(self._type(session, answer, screens, backend, typed), via=backend.name)
+
+    def _through_channel(self, session: Dict[str, Any], answer: Answer,
+                         typed: List[bool]) -> Optional[Dict[str, Any]]:
+        """Answer through AMC's channel in the session (bin/amc-channel), if it has one.
+
+        A permission prompt the CLI relayed to the channel takes 1 (Allow) or 2 (Deny); with no
+        dialog pending, the text goes in as a message (the CLI absorbs one sent during a turn
+        into that turn). A question or permission dialog in the TUI is not the channel's: None,
+        so the hook or the keys answer it. Confirmed when the channel says it handed the message
+        to Claude Code (it writes to the CLI's stdin; there is no other acknowledgement).
+        """
+        sid = session["session_id"]
+        channels = self.core.channels
+        if not channels.live(sid):
+            return None
+        attention = session.get("attention") or {}
+        waiting = session.get("status") == model.NEEDS_ATTENTION
+        if waiting and attention.get("via") == "channel":
+            choice = answer.text.strip().lower()
+            behavior = {"1": "allow", "allow": "allow", "2": "deny", "deny": "deny"}.get(choice)
+            if behavior is None:
+                raise BadRequest("this permission prompt takes 1 (Allow) or 2 (Deny)")
+            kind, data = "verdict", {"request_id": attention.get("request_id", ""),
+                                     "behavior": behavior}
+        elif waiting and attention.get("kind") in (model.ATTN_QUESTION, model.ATTN_PERMISSION):
+            return None
+        else:
+            if not answer.text.strip():
+                raise BadRequest("there is nothing to send")
+            kind, data = "message", {"chat_id": "amc-%d" % int(time.time() * 1000),
+                                     "text": answer.text, "user": "dashboard"}
+        delivery_id = channels.send(sid, kind, data)
+        typed.append(True)
+        log.info("answering %s through its channel: %s", sid, kind)
+        if not channels.wait_ack(delivery_id):
+            raise NotConfirmed("sent to the session's AMC channel, but it did not pass it on "
+                               "to Claude Code within %.0f s" % channels_module.ACK_WAIT_S)
+        if kind == "verdict":
+            channels.clear(sid, str(data["request_id"]))
+            self.core.touch(sid)
+        return {"ok": True, "via": "channel", "delivered_to": "AMC's channel in the session",
+                "confirmed_by": "the channel handed it to Claude Code"}
+
+    def _type(self, session: Dict[str, Any], answer: Answer, screens: Any,
+              backend: terminals.Backend, typed: List[bool]) -> Dict[str, Any]:
+        """Type the answer into the session's pane and wait for the agent to take it."""
         backend.check(session)
         screen = self._wait_dialog(screens, backend, session)
         plan = screens.answer_plan(session, answer, enter_delay_ms(self.env), screen)
@@ -247,10 +298,10 @@ class Delivery:
         sid = session["session_id"]
         attention = session.get("attention")
         if session.get("status") != model.NEEDS_ATTENTION or not isinstance(attention, dict) \
-                or attention.get("kind") != model.ATTN_PERMISSION:
+                or attention.get("kind") != model.ATTN_PERMISSION or attention.get("via"):
             with self._options_lock:
                 self._prompts.pop(sid, None)
-            return
+            return  # not a terminal dialog (a channel prompt has its own options)
         key = (sid, str(session.get("status_since")))
         with self._options_lock:
             self._prompts[sid] = key

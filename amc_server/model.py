@@ -69,6 +69,7 @@ def new_session(session_id: str, agent: str = "claude", **fields: Any) -> Dict[s
         "tmux_socket": "",
         "zellij_session": "",
         "zellij_pane": "",
+        "channel": False,                 # AMC's Claude Code channel is connected (core/channels.py)
     }
     session.update(fields)
     if session["project_dir"] and not session["project"]:

@@ -16,9 +16,11 @@ import logging
 import mimetypes
 import os
 import re
+import select
 import socket
 import sys
 import threading
+import time
 import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -88,7 +90,7 @@ class AmcServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.paths = paths
         self.core = Core(paths, force_stat=force_stat)
-        self.app = api.App(self.core, Delivery(self.core))
+        self.app = api.App(self.core, Delivery(self.core), guard)
         self.guard = guard
         self.dashboard_dir = dashboard_dir
         try:
@@ -284,13 +286,17 @@ class Handler(BaseHTTPRequestHandler):
             stream.first.clear()  # a snapshot is shared by every reader: hold no reference
             _write(self.wfile, out)
             del out
+            quiet_since = time.monotonic()
             while not self.server._stop.is_set():
-                event = stream.sub.get(KEEPALIVE_S)
+                event = stream.sub.get(stream.check_s or KEEPALIVE_S)
                 if event is None:
-                    if stream.sub.closed:
+                    if stream.sub.closed or _hung_up(sock):
                         break
-                    self.wfile.write(b": keep-alive\n\n")
+                    if time.monotonic() - quiet_since >= KEEPALIVE_S:
+                        self.wfile.write(b": keep-alive\n\n")
+                        quiet_since = time.monotonic()
                     continue
+                quiet_since = time.monotonic()
                 out = _sse(event)
                 for more in stream.sub.drain():
                     out += _sse(more)
@@ -332,6 +338,15 @@ def _sse(event: Event) -> List[bytes]:
         if isinstance(data, bytes) else list(data)
     return [("id: %s\nevent: %s\ndata: " % (event.id, event.type)).encode("ascii")] + body + \
         [b"\n\n"]
+
+
+def _hung_up(sock: socket.socket) -> bool:
+    """Tell whether the client closed its end (readable with nothing to read)."""
+    try:
+        ready, _, _ = select.select([sock], [], [], 0)
+        return bool(ready) and sock.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def _write(wfile: Any, pieces: List[bytes]) -> None:

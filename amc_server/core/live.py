@@ -29,6 +29,8 @@ from ..dismissed import Dismissed
 from ..errors import ApiError
 from ..paths import Paths
 from . import doorbell, merge as merging, watch
+from . import channels as channel_prompts
+from .channels import Channels
 from .conversations import Conversations
 from .setup import data_dir_problem, read_setup
 from .events import Event, EventLog, Subscription
@@ -80,6 +82,7 @@ class Core:
         self._last_reconcile = 0.0
         self.stats = collections.Counter()
         self.conversations = Conversations(self)
+        self.channels = Channels()
 
     # -- life -------------------------------------------------------------------------------
 
@@ -110,6 +113,7 @@ class Core:
         if self.bell is not None:
             self.bell.close()
         self.log.close_all()
+        self.channels.log.close_all()
 
     # -- the interface ----------------------------------------------------------------------
 
@@ -355,6 +359,7 @@ class Core:
         for sid in sids:
             s = merging.merge(sid, self.src, self.dismissed, self.panes.lookup)
             if s is not None:
+                channel_prompts.apply(s, self.channels)
                 for enrich in self.enrichers:
                     try:
                         enrich(s)
