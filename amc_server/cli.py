@@ -5,7 +5,7 @@ import os
 import sys
 from typing import List, Optional
 
-from . import hooks_config, launcher, service
+from . import channel_config, hooks_config, launcher, service
 from .errors import ConfigError
 from .paths import get_paths
 
@@ -42,12 +42,22 @@ def parser() -> argparse.ArgumentParser:
                        "dashboard's answer through the hook (docs/hook-answers.md)")
     svc = sub.add_parser("service", help="start AMC at login (systemd user unit / launchd agent)")
     svc.add_argument("action", choices=("install", "uninstall", "status"))
+    chan = sub.add_parser("channel", help="register AMC's Claude Code channel (docs/channels.md)")
+    chan.add_argument("action", choices=("install", "uninstall"))
+    scope = chan.add_mutually_exclusive_group()
+    scope.add_argument("--user", action="store_true", help="for every project (the default)")
+    scope.add_argument("--project", metavar="DIR", help="for one project directory")
+    claude = sub.add_parser("claude", help="start Claude Code here with AMC's channel loaded")
+    claude.add_argument("args", nargs=argparse.REMAINDER, help="passed on to claude")
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run `amc` with `argv`; return the exit code."""
-    args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["claude"]:  # everything after it is Claude Code's, options included
+        return _claude(get_paths(), argv[1:])
+    args = parser().parse_args(argv)
     paths = get_paths()
     if args.command == "start":
         return launcher.start(paths, args.port, os.environ, open_browser=not args.no_browser)
@@ -62,8 +72,37 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _hooks(paths, args)
     if args.command == "service":
         return service.main(args.action, service.Host(dict(os.environ)))
+    if args.command == "channel":
+        return _channel(paths, args)
+    if args.command == "claude":
+        return _claude(paths, args.args)
     parser().print_help()
     return 2
+
+
+def _channel(paths, args) -> int:
+    try:
+        for line in channel_config.install(paths, os.environ, args.project,
+                                           remove=args.action == "uninstall"):
+            print(line)
+    except ConfigError as e:
+        print("amc: %s" % e, file=sys.stderr)
+        return 1
+    if args.action == "install":
+        print("AMC's channel is registered. Start Claude Code with it:\n  %s\n(or `bin/amc "
+              "claude`; the CLI shows a warning about development channels: accept it)"
+              % channel_config.start_command(args.project))
+    return 0
+
+
+def _claude(paths, args: List[str]) -> int:
+    claude = channel_config.find_claude(os.environ)
+    if claude is None:
+        print("amc: claude (Claude Code) is not on PATH", file=sys.stderr)
+        return 127
+    argv = channel_config.claude_argv(paths, os.environ, args, claude)
+    os.execvp(argv[0], argv)  # this terminal becomes Claude Code's
+    return 0
 
 
 def _hooks(paths, args) -> int:

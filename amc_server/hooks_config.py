@@ -177,6 +177,11 @@ def _write(path: str, before: Dict[str, Any], after: Dict[str, Any], existed: bo
     return "written (backup: %s)" % backup if backup else "written"
 
 
+# For the other installers (channel_config.py): the same tolerant load and backed-up write.
+load_json_object = _load
+write_json_object = _write
+
+
 def edit_json_hooks(path: str, events: Tuple[str, ...], command: str, install: bool,
                     overrides: Optional[Dict[str, Tuple[str, int]]] = None) -> str:
     """Install or remove AMC's hooks in one settings/hooks JSON file; return what happened."""
