@@ -369,3 +369,22 @@ export function connectionLabel(status) {
   return { live: "Live", reconnecting: "Reconnecting…", polling: "Polling", connecting: "Connecting…" }[status]
     || String(status || "");
 }
+
+/** Return how a message typed in the conversation reaches the session, in words. */
+export function composerVia(s) {
+  if (s.channel) return "Sends through AMC's channel in the session (no keystrokes).";
+  const pane = paneLabel(s);
+  return pane === "no pane" ? "No channel and no known pane: sending may fail."
+    : `Types into ${pane}.`;
+}
+
+const VIA_WORDS = { channel: "AMC's channel", hook: "the waiting hook", tmux: "the tmux pane",
+  zellij: "the Zellij pane" };
+
+/** Return what the composer says after a send: how it went, and that a busy agent took it in. */
+export function sentNote(answer, busy) {
+  const via = VIA_WORDS[answer && answer.via] || "the session";
+  const during = busy && answer && answer.via === "channel"
+    ? " The agent was working: it reads the message during its current turn." : "";
+  return `Sent through ${via}.${during}`;
+}

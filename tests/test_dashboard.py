@@ -1059,5 +1059,36 @@ class StateFunctions(DashboardTestCase):
         self.assertEqual(out["reset"], ["new"])
 
 
+class ChannelChat(DashboardTestCase):
+    """The composer through AMC's channel: says so before and after, and the channel gets it."""
+
+    dialog = Conversation.dialog
+
+    def test_composer_sends_through_the_channel_and_says_so(self):
+        from amc_server import store
+        from tests.test_channel import ChannelProcess
+        sid = self.feed("chat-and-prose-question", upto=2)
+        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
+            os.getpid(), self.server.url)).encode())
+        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
+        self.addCleanup(channel.close)
+        channel.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        channel.next()
+        self.open_dashboard()
+        expect = self.expect
+        self.tid("open-conversation", self.card(sid)).click()
+        via = self.tid("reply-via", self.dialog())
+        expect(via).to_have_attribute("data-via", "channel", timeout=10000)
+        expect(via).to_contain_text("AMC's channel")
+        box = self.tid("conversation-input", self.dialog())
+        box.fill("sent from the page, <b>not html</b>")
+        box.press("Enter")
+        expect(via).to_contain_text("Sent through AMC's channel", timeout=10000)
+        msg = channel.until(lambda m: m.get("method") == "notifications/claude/channel")
+        self.assertEqual(msg["params"]["content"], "sent from the page, <b>not html</b>")
+        channel.close()  # the channel goes away: the composer says how it sends now
+        expect(via).to_have_attribute("data-via", "pane", timeout=10000)
+
+
 if __name__ == "__main__":
     unittest.main()

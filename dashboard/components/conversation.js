@@ -181,7 +181,7 @@ export function Conversation({ sessionId, session, stream, onClose }) {
         ${data && !messages.length && html`<p class="muted conv-note">No messages yet.</p>`}
         ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} agentName=${name} sessionId=${sessionId} />`)}
       </div>
-      <${ConversationReply} sessionId=${sessionId} inputRef=${input} />
+      <${ConversationReply} sessionId=${sessionId} session=${session} inputRef=${input} />
     </section>
   </div>`;
 }

@@ -10,7 +10,7 @@ import { ToolCall } from "./tool-call.js";
 import { ThinkingBlock } from "./thinking-block.js";
 import { OmittedPart, isOmitted } from "./omitted-part.js";
 
-const KIND_LABELS = { command: "command", bash: "shell", queued: "queued" };
+const KIND_LABELS = { command: "command", bash: "shell", queued: "queued", channel: "from AMC" };
 
 /** Props: message (see docs/api.md Message), agentName ("Claude" | "Codex"), sessionId (for loading big tool parts). */
 export function MessageItem({ message: m, agentName, sessionId }) {
@@ -23,8 +23,9 @@ export function MessageItem({ message: m, agentName, sessionId }) {
   const loaded = !!full && full.bytes === m.content_omitted;
   const content = loaded ? full.text : m.content;
   const textOmitted = isOmitted(m.content_omitted) && !loaded;
-  return html`<article class=${`msg ${isUser ? "from-user" : "from-agent"}${failed ? " failed" : ""}`}
-      data-testid="message" data-role=${m.role} data-message-id=${m.id}>
+  const reply = !isUser && typeof m.channel_reply === "string" ? m.channel_reply : "";
+  return html`<article class=${`msg ${isUser ? "from-user" : "from-agent"}${failed ? " failed" : ""}${m.kind === "channel" || reply ? " chat" : ""}`}
+      data-testid="message" data-role=${m.role} data-message-id=${m.id} data-kind=${m.kind || (reply ? "channel_reply" : undefined)}>
     <header class="msg-head">
       <span class="who">${isUser ? "You" : agentName}</span>
       ${kind && html`<span class="badge">${kind}</span>`}
@@ -38,6 +39,8 @@ export function MessageItem({ message: m, agentName, sessionId }) {
       ${m.thinking && html`<${ThinkingBlock} text=${m.thinking} omitted=${m.thinking_omitted}
           sessionId=${sessionId} messageId=${m.id} />`}
       ${content && html`<${LongText} text=${content} markdown=${!isUser} />`}
+      ${reply && html`<div class="channel-reply" data-testid="channel-reply">
+          <span class="badge">reply to AMC</span><${LongText} text=${reply} markdown=${true} /></div>`}
       ${textOmitted && html`<${OmittedPart} what="Text" bytes=${m.content_omitted} field="content"
           sessionId=${sessionId} messageId=${m.id} onLoaded=${(v) => setFull({ bytes: m.content_omitted, text: String(v == null ? "" : v) })} />`}
       ${images.map((img, i) => html`<div class="image-ph" data-testid="image-placeholder" key=${i}>
