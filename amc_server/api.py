@@ -161,6 +161,13 @@ def post_respond(app: "App", req: Request) -> Answer:
     return HTTPStatus.OK, app.delivery.respond(_session_id(req), req.body)
 
 
+def post_sessions(app: "App", req: Request) -> Answer:
+    """POST /api/sessions: start an agent in a new pane; its card shows at once as `starting`."""
+    from . import launch  # docs/api.md; only this endpoint needs it
+    launcher = launch.for_core(app.core, app.delivery.env, app.delivery.backends)
+    return HTTPStatus.OK, launcher.start(req.body)
+
+
 # -- AMC's Claude Code channel (bin/amc-channel; docs/channels.md) --------------------------
 
 def _channel_caller(app: "App", req: Request) -> str:
@@ -243,6 +250,7 @@ ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("GET", re.compile(r"^/api/conversation/%s/part$" % ID), get_part),
     ("POST", re.compile(r"^/api/dismiss/%s$" % ID), post_dismiss),
     ("POST", re.compile(r"^/api/respond/%s$" % ID), post_respond),
+    ("POST", re.compile(r"^/api/sessions$"), post_sessions),
     ("GET", re.compile(r"^/api/channel/%s/inbox$" % ID), get_channel_inbox),
     ("POST", re.compile(r"^/api/channel/%s/permission$" % ID), post_channel_permission),
     ("POST", re.compile(r"^/api/channel/%s/ack$" % ID), post_channel_ack),

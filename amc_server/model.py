@@ -22,6 +22,8 @@ ATTN_PERMISSION = "permission"      # a tool waits for permission: see attention
 ATTN_PROSE = "prose_question"       # the last reply ends in a question: see attention.text
 ATTN_ERROR = "error"                # the turn failed (StopFailure, stream error)
 ATTN_INPUT = "input"                # the agent says it waits for input, reason unknown
+ATTN_DIALOG = "dialog"              # a dialog at start (folder trust...): attention.options, read
+                                    # off the screen of a session AMC launched (launch_watch.py)
 # Waits an agent can end without firing any hook (Esc on a dialog, a denied approval).
 SILENTLY_ENDED = (ATTN_QUESTION, ATTN_PERMISSION, ATTN_INPUT)
 

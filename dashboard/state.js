@@ -102,6 +102,8 @@ export function reasonText(s) {
       return "Asks: " + oneLine(a.text);
     case "error":
       return "Error: " + oneLine(a.text);
+    case "dialog":
+      return "Dialog at start: " + oneLine(a.text);
     case "input":
       return "Waiting for input" + (a.text ? ": " + oneLine(a.text) : "");
     default:

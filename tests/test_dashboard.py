@@ -986,6 +986,101 @@ class Streaming(DashboardTestCase):
         expect(problem).to_have_count(0, timeout=15000)
 
 
+class NewSession(DashboardTestCase):
+    """The "New session" form: what it posts, its errors, and the new card it focuses.
+
+    Launches go to a private tmux server (`tmux -S <temp socket>`, killed in cleanup) running a
+    stand-in `claude` that records its argv (tests/test_launch.py covers the real launch itself).
+    """
+
+    def setUp(self):
+        super().setUp()
+        from amc_server import launch, terminals
+        from amc_server.launch_watch import Watcher
+        from tests import tools
+        from tests.test_launch import _stub_bin
+        tmux = tools.require("tmux")
+        self.project = os.path.join(self.home, "work", "form-proj")
+        os.makedirs(self.project)
+        self.record = os.path.join(self.home, "record.json")
+        socket = os.path.join(self.home, "tmux-form")
+        env = dict(self.env, PATH=_stub_bin(self.home, "claude") + ":/usr/bin:/bin",
+                   LAUNCH_RECORD=self.record, AMC_TMUX_SOCKET=socket)
+        self.addCleanup(lambda: subprocess.run([tmux, "-S", socket, "kill-server"],
+                                               stderr=subprocess.DEVNULL, timeout=10))
+        core = self.server.core
+        core.launcher = launch.Launcher(self.paths, env,
+                                        watcher=Watcher(core, terminals.load(env=env)))
+        self.known = self.feed("bash-tool", upto=5, project="known-proj")
+
+    def open_form(self):
+        self.open_dashboard()
+        self.tid("new-session").click()
+        form = self.tid("new-session-form")
+        self.expect(form).to_be_visible()
+        return form
+
+    def test_form_posts_and_focuses_the_new_card(self):
+        form = self.open_form()
+        known_dir = self.get_json("/api/state")["sessions"][0]["project_dir"]
+        self.assertEqual(self.page.locator("#known-project-dirs option").evaluate_all(
+            "os => os.map(o => o.value)"), [known_dir])
+        self.tid("new-project-dir", form).fill(self.project)
+        self.tid("new-prompt", form).fill("write the tests first")
+        self.tid("new-permission-mode", form).select_option("plan")
+        self.tid("new-channel", form).check()
+        with self.page.expect_request(lambda r: r.method == "POST"
+                                      and r.url.endswith("/api/sessions")) as sent:
+            self.tid("new-submit", form).click()
+        self.assert_api_post(sent.value, "/api/sessions", {
+            "agent": "claude", "project_dir": self.project, "prompt": "write the tests first",
+            "permission_mode": "plan", "channel": True})
+        sid = sent.value.response().json()["session_id"]
+        self.expect(form).to_have_count(0)
+        card = self.card(sid)
+        self.expect(card).to_be_visible()
+        self.expect(self.tid("status", card)).to_have_text(re.compile("Starting", re.I))
+        self.wait_until(lambda: self.active_session_id() == sid, "the new card is focused")
+        self.screenshot("new-session-card")
+
+    def test_server_error_shows_on_the_form_which_stays_open(self):
+        self.allow_console_error(NETWORK_ERROR)
+        form = self.open_form()
+        self.tid("new-project-dir", form).fill(self.project + "/missing")
+        self.tid("new-agent", form).select_option("codex")
+        self.expect(self.tid("new-channel", form)).to_have_count(0)  # Claude Code's option
+        self.tid("new-submit", form).click()
+        error = form.locator('[role="alert"][data-testid="action-error"]')
+        self.expect(error).to_contain_text("does not exist")
+        self.expect(form).to_be_visible()
+        self.screenshot("new-session-error")
+        self.page.keyboard.press("Escape")
+        self.expect(form).to_have_count(0)
+
+    def test_start_dialog_on_the_card_posts_the_chosen_option(self):
+        self.allow_console_error(NETWORK_ERROR)
+        from amc_server.launch_watch import Watcher
+        watcher = self.server.core.launcher.watcher
+        self.assertIsInstance(watcher, Watcher)
+        self.feed("bash-tool", upto=1, project="trust-proj", session_id=self.new_id(), pane="%9")
+        sid = [s for s in self.get_json("/api/state")["sessions"] if s["status"] == "starting"][0][
+            "session_id"]
+        with watcher._lock:  # what the watcher records when the pane shows the trust dialog
+            watcher._dialogs[sid] = {"text": "Quick safety check: do you trust this folder?",
+                                     "options": ["No, exit", "Yes, I trust this folder"],
+                                     "selected": 1, "since": "2026-01-01T00:00:00.000Z"}
+        self.server.core.touch(sid)
+        self.open_dashboard()
+        card = self.card(sid)
+        dialog = self.tid("start-dialog", card)
+        self.expect(dialog).to_contain_text("Quick safety check")
+        self.expect(self.tid("reason", card)).to_contain_text("Dialog at start")
+        with self.page.expect_request(lambda r: r.method == "POST"
+                                      and "/api/respond/" in r.url) as sent:
+            dialog.locator('button[data-option="2"]').click()
+        self.assert_api_post(sent.value, "/api/respond/" + sid, {"text": "2"})
+
+
 class StateFunctions(DashboardTestCase):
     """state.js's pure functions, run in the page, against the server's own rules."""
 

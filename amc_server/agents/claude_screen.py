@@ -11,6 +11,10 @@ All of AMC's knowledge of Claude Code's screen lives here (terminals/ only knows
 - With nothing pending, text is typed at the `❯` prompt and submitted with Enter; several lines go
   in as one bracketed paste so they become one prompt. While a turn runs, Enter queues it (a
   `queue-operation` record in the transcript) and Claude Code sends it when the turn ends.
+- Dialogs at start (folder trust for a new project, the development-channels warning) are menus
+  with a `❯` cursor and an "Enter to confirm" footer; the trust dialog has no numbers and its
+  cursor starts on "No, exit", so an option is chosen by moving the cursor and pressing Enter
+  (`start_dialog`, `ATTN_DIALOG`). No hook fires before they are answered.
 The dialog drops keys that arrive within ~0.1 s of its first paint (seen with 2.1.329), so
 `dialog_ready` tells the sender when the dialog is fully drawn.
 """
@@ -52,6 +56,62 @@ def permission_options(screen: str) -> List[str]:
     return options if len(options) >= 2 and options[-1].startswith("No") else []
 
 
+_CURSOR = re.compile(r"^(\s*)\u276f\s+(\S.*?)\s*$")
+_NUMBERED = re.compile(r"^\d+\.\s+")
+START_FOOTER = "Enter to confirm"
+
+
+def start_dialog(screen: str) -> Optional[Dict[str, Any]]:
+    """Return the menu dialog on `screen` ({text, options, selected: 1-based}) or None.
+
+    A start dialog is a list of options, one behind the `❯` cursor, the others at the same column,
+    above an "Enter to confirm" footer; its text is what the dialog shows above the options.
+    """
+    lines = screen.splitlines()
+    footer = max((i for i, line in enumerate(lines) if START_FOOTER in line), default=-1)
+    cursor = max((i for i in range(footer) if _CURSOR.match(lines[i])), default=-1)
+    if footer < 0 or cursor < 0:
+        return None
+    column = _CURSOR.match(lines[cursor]).start(2)
+
+    def option(i: int) -> bool:
+        line = lines[i]
+        return i == cursor or (len(line) - len(line.lstrip(" ")) == column and bool(line.strip()))
+    first = cursor
+    while first > 0 and option(first - 1):
+        first -= 1
+    last = cursor
+    while last + 1 < footer and (option(last + 1) or not lines[last + 1].strip()):
+        last += 1
+    rows = [i for i in range(first, last + 1) if option(i)]
+    options = [_NUMBERED.sub("", lines[i].replace("\u276f", " ").strip()) for i in rows]
+    top = max((i for i in range(first) if lines[i].strip() and
+               set(lines[i].strip()) <= set("\u2500\u2501-")), default=-1)
+    text = " ".join(" ".join(line.split()) for line in lines[top + 1:first] if line.strip())
+    if len(options) < 2:
+        return None
+    return {"text": model.preview(text, 500), "options": options,
+            "selected": rows.index(cursor) + 1}
+
+
+def _dialog_plan(attention: Mapping[str, Any], answer: Answer, screen: str) -> keystrokes.Plan:
+    """Move the cursor of the start dialog on `screen` to the chosen option and press Enter."""
+    numbers = option_numbers(answer.text)
+    dialog = start_dialog(screen) if screen else None
+    if dialog is None:
+        raise Refused("%s's pane no longer shows the dialog %r; nothing was typed"
+                      % (NAME, str(attention.get("text") or "")[:80]))
+    if numbers is None or len(numbers) != 1:
+        raise Refused("this dialog takes one option number (1 to %d)" % len(dialog["options"]),
+                      HTTPStatus.BAD_REQUEST)
+    check_range(numbers, len(dialog["options"]), "dialog")
+    move = numbers[0] - dialog["selected"]
+    plan: keystrokes.Plan = []
+    for _ in range(abs(move)):
+        plan += [keystrokes.key("Down" if move > 0 else "Up"), keystrokes.pause(60)]
+    return plan + [keystrokes.pause(150), keystrokes.key("Enter")]
+
+
 def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
     """Tell whether the dialog the session waits on is fully drawn on `screen`."""
     attention = session.get("attention") or {}
@@ -72,6 +132,8 @@ def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
         return _question_plan(session["pending_questions"], answer, enter_delay_ms)
     if kind == model.ATTN_PERMISSION:
         return _permission_plan(attention, answer, screen)
+    if kind == model.ATTN_DIALOG:
+        return _dialog_plan(attention, answer, screen)
     # Also while the agent works: Claude Code queues the prompt and sends it when the turn ends.
     return prompt_plan(answer.text, enter_delay_ms)
 
@@ -141,6 +203,9 @@ def screen_confirms(session: Mapping[str, Any], answer: Answer, before: str, scr
     questions = session.get("pending_questions") or []
     index = answer.question_index
     attention = session.get("attention") or {}
+    if attention.get("kind") == model.ATTN_DIALOG:
+        now = start_dialog(screen)
+        return "the dialog closed" if now is None or now["text"] != attention.get("text") else ""
     if attention.get("kind") != model.ATTN_QUESTION or not 0 <= index < len(questions) - 1:
         return ""
     following = str(questions[index + 1].get("question") or "")

@@ -18,6 +18,7 @@ import { SetupBanner } from "./setup-banner.js";
 import { Overview } from "./overview.js";
 import { UndoToast } from "./undo-toast.js";
 import { Conversation } from "./conversation.js";
+import { NewSessionForm } from "./new-session-form.js";
 
 const CARD = 'article[data-testid="session-card"]';
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
@@ -56,6 +57,8 @@ export function App() {
   openRef.current = open;
   const returnFocus = useRef(null);
   const serverTime = useRef(null);
+  const [creating, setCreating] = useState(false); // the "New session" dialog is open
+  const [started, setStarted] = useState(""); // id of the session just started: focus its card
 
   useEffect(() => {
     const watcher = watchServer({
@@ -171,11 +174,24 @@ export function App() {
     }
   };
 
+  useEffect(() => {
+    if (started && all.some((s) => s.session_id === started)) {
+      focusCard(started);
+      setStarted("");
+    }
+  });
+  const knownDirs = [...new Set(all.map((s) => s.project_dir).filter(Boolean))].sort();
+  const onStarted = (id) => {
+    setCreating(false);
+    setStarted(id);
+  };
+
   const openSession = open && (all.find((s) => s.session_id === open.id) || open.session);
   return html`<div class="app">
-    <div class="page" inert=${!!open}>
+    <div class="page" inert=${!!open || creating}>
       <${TopBar} counts=${counts} status=${conn.status} projects=${projectsOf(all)} filters=${filters}
-        onFilters=${setFilters} textRef=${textRef} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
+        onFilters=${setFilters} textRef=${textRef} prefs=${prefs} permission=${permission} onToggle=${onToggle}
+        onNewSession=${() => setCreating(true)} />
       <${ConnectionBanner} status=${conn.status} error=${conn.error} />
       ${server && html`<${SetupBanner} setup=${server.setup} />`}
       <main class="main">
@@ -188,5 +204,6 @@ export function App() {
     <${UndoToast} toast=${dismissals.toast} onUndo=${dismissals.undo} />
     ${openSession && html`<${Conversation} key=${open.id} sessionId=${open.id} session=${openSession}
         stream=${stream} onClose=${close} />`}
+    ${creating && html`<${NewSessionForm} dirs=${knownDirs} onClose=${() => setCreating(false)} onStarted=${onStarted} />`}
   </div>`;
 }

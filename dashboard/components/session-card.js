@@ -16,6 +16,7 @@ import { StatusAge } from "./status-age.js";
 import { QuestionBlock } from "./question-block.js";
 import { PermissionPrompt } from "./permission-prompt.js";
 import { ProseReply } from "./prose-reply.js";
+import { StartDialog } from "./start-dialog.js";
 import { ActionError } from "./action-error.js";
 
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
@@ -84,6 +85,8 @@ export const SessionCard = memo(function SessionCard({ session: s, skew, onOpen,
         onOption=${chooseOption} onSubmitMulti=${submitMulti} onFree=${sendFree} />`)}
     ${attention && attention.kind === "permission" && html`<${PermissionPrompt} attention=${attention} busy=${action.busy}
         onAllow=${() => send({ text: "1" })} onDeny=${() => send({ text: String(denyOption(s)) })} />`}
+    ${attention && attention.kind === "dialog" && html`<${StartDialog} attention=${attention} busy=${action.busy}
+        onChoose=${(n) => send({ text: String(n) })} />`}
     ${attention && attention.kind === "prose_question" && html`<${ProseReply} text=${clean(attention.text)}
         busy=${action.busy} onSend=${(text) => send({ text })} />`}
     <${ActionError} message=${action.error || externalError} onDismiss=${action.error ? action.clearError : undefined} />

@@ -11,8 +11,8 @@ const TITLES = {
   connecting: "Connecting to the AMC server",
 };
 
-/** Props: counts ({needs_attention, active, ...}), status (the connection), plus FilterBar and AlertToggles props. */
-export function TopBar({ counts, status, projects, filters, onFilters, textRef, prefs, permission, onToggle }) {
+/** Props: counts ({needs_attention, active, ...}), status (the connection), onNewSession(), plus FilterBar and AlertToggles props. */
+export function TopBar({ counts, status, projects, filters, onFilters, textRef, prefs, permission, onToggle, onNewSession }) {
   const waiting = counts.needs_attention || 0;
   return html`<header class="topbar">
     <div class="brand">
@@ -26,6 +26,7 @@ export function TopBar({ counts, status, projects, filters, onFilters, textRef, 
         <span class="muted"> · ${counts.active || 0} active</span>
       </span>
     </div>
+    <button type="button" class="primary" data-testid="new-session" onClick=${onNewSession}>New session</button>
     <${FilterBar} projects=${projects} filters=${filters} onChange=${onFilters} textRef=${textRef} />
     <${AlertToggles} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
   </header>`;

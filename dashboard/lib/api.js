@@ -136,6 +136,16 @@ export async function respond(sessionId, body) {
   return answer;
 }
 
+/**
+ * POST /api/sessions with `{agent, project_dir, prompt?, permission_mode?, channel?}`: start a
+ * session in a new pane; answers `{ok, session_id}` once its card is in the state.
+ */
+export async function startSession(body) {
+  const answer = await postJSON("/api/sessions", body);
+  window.dispatchEvent(new Event(CHANGED_EVENT));
+  return answer;
+}
+
 /** POST /api/dismiss/<id>; `keepalive` lets it outlive the page (used on pagehide). */
 export function dismiss(sessionId, { keepalive = false } = {}) {
   if (keepalive) {

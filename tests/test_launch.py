@@ -1,0 +1,360 @@
+"""Starting sessions (amc_server/launch.py, launch_watch.py, POST /api/sessions).
+
+The argv builders are asserted exactly; validation errors through the real endpoint; and real
+launches on a private tmux server (`tmux -S <temp socket>` as AMC_TMUX_SOCKET, and the server of
+`$TMUX`) running a stand-in `claude` that records its argv and working directory, so the window's
+cwd, the exact argv and the card appearing at once are all checked against real tmux.
+"""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+from tests import tools
+from tests.helpers import ServerTestCase
+from amc_server import launch, terminals
+from amc_server.agents import claude_screen
+from amc_server.agents.answers import Answer
+from amc_server.launch_watch import Watcher
+from amc_server.terminals.base import Result
+
+TRUST_SCREEN = """\
+\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500
+ Accessing workspace:
+
+ /tmp/x/work/newproj
+
+ Quick safety check: Is this a project you created or one you trust?
+
+ Security guide
+
+ \u276f No, exit
+   Yes, I trust this folder
+
+ Enter to confirm \u00b7 Esc to cancel
+"""
+CHANNELS_SCREEN = """\
+\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500\u2500
+  WARNING: Loading development channels
+
+  --dangerously-load-development-channels is for local channel development only.
+
+  Channels: server:amc
+
+  \u276f 1. I am using this for local development
+    2. Exit
+
+  Enter to confirm \u00b7 Esc to cancel
+"""
+RECORDER = """#!%s
+import json, os, sys, time
+with open(os.environ["LAUNCH_RECORD"] + ".tmp", "w") as f:
+    json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "pane": os.environ.get("TMUX_PANE")}, f)
+os.replace(os.environ["LAUNCH_RECORD"] + ".tmp", os.environ["LAUNCH_RECORD"])
+time.sleep(120)
+""" % sys.executable
+
+
+class ArgvTest(unittest.TestCase):
+    def test_claude_argv_puts_the_prompt_after_double_dash(self) -> None:
+        self.assertEqual(launch.claude_argv("/b/claude", "S", "fix it; rm -rf /", "plan"),
+                         ["/b/claude", "--session-id", "S", "--permission-mode", "plan",
+                          "--", "fix it; rm -rf /"])
+        self.assertEqual(launch.claude_argv("/b/claude", "S"), ["/b/claude", "--session-id", "S"])
+
+    def test_claude_argv_with_the_channel(self) -> None:
+        self.assertEqual(launch.claude_argv("/b/claude", "S", "hi", "", "/d/mcp.json"), [
+            "/b/claude", "--session-id", "S", "--mcp-config", "/d/mcp.json",
+            "--dangerously-load-development-channels", "server:amc",
+            "--allowedTools", "mcp__amc__reply", "--", "hi"])
+
+    def test_channel_config_names_this_servers_data_dir(self) -> None:
+        import sys
+        from tests.helpers import ROOT
+        self.assertEqual(launch.channel_config("/d/amc"), {"mcpServers": {
+            "amc": {"type": "stdio", "command": sys.executable,
+                    "args": [os.path.realpath(os.path.join(ROOT, "bin", "amc-channel"))],
+                    "env": {"AMC_DATA_DIR": "/d/amc"}}}})
+
+    def test_codex_argv(self) -> None:
+        self.assertEqual(launch.codex_argv("/b/codex", "-x hello"), ["/b/codex", "--", "-x hello"])
+        self.assertEqual(launch.codex_argv("/b/codex"), ["/b/codex"])
+
+    def test_where_tmux(self) -> None:
+        self.assertEqual(launch.tmux_base("tmux", {"TMUX": "/tmp/t/default,12,0"}),
+                         launch.Where("tmux", ["tmux", "-S", "/tmp/t/default"]))
+        self.assertEqual(launch.tmux_base("tmux", {"AMC_TMUX_SOCKET": "/s/amc"}),
+                         launch.Where("tmux", ["tmux", "-S", "/s/amc"], dedicated=True))
+        self.assertEqual(launch.tmux_base("tmux", {}),
+                         launch.Where("tmux", ["tmux", "-L", "amc"], dedicated=True))
+
+    def test_tmux_window_and_session_argv(self) -> None:
+        own = launch.Where("tmux", ["tmux", "-L", "amc"], dedicated=True)
+        theirs = launch.Where("tmux", ["tmux", "-S", "/s"])
+        self.assertEqual(launch.tmux_window_argv(theirs, "/p", "claude-p", ["/b/claude", "x y"]), [
+            "tmux", "-S", "/s", "new-window", "-d", "-P", "-F", "#{pane_id} #{socket_path}",
+            "-n", "claude-p", "-c", "/p", "--", "/b/claude", "x y"])
+        self.assertEqual(launch.tmux_window_argv(own, "/p", "n", ["c"]), [
+            "tmux", "-L", "amc", "new-window", "-d", "-P", "-F", "#{pane_id} #{socket_path}",
+            "-t", "=amc:", "-n", "n", "-c", "/p", "--", "c"])
+        self.assertEqual(launch.tmux_session_argv(own, "/p", "n", ["c"]), [
+            "tmux", "-L", "amc", "new-session", "-d", "-P", "-F", "#{pane_id} #{socket_path}",
+            "-s", "amc", "-x", "200", "-y", "50", "-n", "n", "-c", "/p", "--", "c"])
+        self.assertEqual(launch.tmux_probe_argv(own), ["tmux", "-L", "amc", "has-session",
+                                                       "-t", "=amc"])
+        self.assertEqual(launch.tmux_probe_argv(theirs),
+                         ["tmux", "-S", "/s", "display-message", "-p", "#{socket_path}"])
+
+    def test_zellij_argv(self) -> None:
+        self.assertEqual(launch.zellij_argv("zellij", "work", "/p", "n", ["/b/claude", "hi"]), [
+            "zellij", "--session", "work", "run", "--name", "n", "--cwd", "/p", "--",
+            "/b/claude", "hi"])
+
+    def test_zellij_launch_through_a_recording_runner(self) -> None:
+        calls = []
+
+        def runner(argv, stdin, timeout, env):
+            calls.append(list(argv))
+            return Result(0, "terminal_7\n", "")
+        home = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, home, True)
+        bindir = _stub_bin(home, "zellij", "claude")
+        env = {"PATH": bindir, "HOME": home, "ZELLIJ": "0", "ZELLIJ_SESSION_NAME": "work",
+               "AMC_DATA_DIR": os.path.join(home, "data")}
+        from amc_server.paths import get_paths
+        answer = launch.Launcher(get_paths(env), env, runner=runner).start(
+            {"agent": "claude", "project_dir": home, "prompt": "hello"})
+        self.assertEqual(calls, [[os.path.join(bindir, "zellij"), "--session", "work", "run",
+                                  "--name", "claude-" + os.path.basename(home), "--cwd", home,
+                                  "--", os.path.join(bindir, "claude"), "--session-id",
+                                  answer["session_id"], "--", "hello"]])
+        with open(get_paths(env).session_file(answer["session_id"])) as f:
+            s = json.load(f)
+        self.assertEqual((s["zellij_session"], s["zellij_pane"], s["status"]),
+                         ("work", "7", "starting"))
+
+
+class StartDialogTest(unittest.TestCase):
+    def test_trust_dialog_read_off_the_screen(self) -> None:
+        d = claude_screen.start_dialog(TRUST_SCREEN)
+        self.assertEqual(d["options"], ["No, exit", "Yes, I trust this folder"])
+        self.assertEqual(d["selected"], 1)
+        self.assertIn("Quick safety check", d["text"])
+
+    def test_channels_warning_read_off_the_screen(self) -> None:
+        d = claude_screen.start_dialog(CHANNELS_SCREEN)
+        self.assertEqual(d["options"], ["I am using this for local development", "Exit"])
+        self.assertTrue(d["text"].startswith("WARNING: Loading development channels"), d)
+
+    def test_the_prompt_is_no_dialog(self) -> None:
+        self.assertIsNone(claude_screen.start_dialog("\u2500\u2500\n\u276f \n\u2500\u2500\n"))
+
+    def test_answer_moves_the_cursor_then_enter(self) -> None:
+        session = {"status": "needs_attention", "attention": {"kind": "dialog", "text": "t"}}
+        plan = claude_screen.answer_plan(session, Answer("2"), 200, TRUST_SCREEN)
+        self.assertEqual([s.value for s in plan if s.kind == "key"], ["Down", "Enter"])
+        plan = claude_screen.answer_plan(session, Answer("1"), 200, CHANNELS_SCREEN)
+        self.assertEqual([s.value for s in plan if s.kind == "key"], ["Enter"])
+        with self.assertRaises(Exception):
+            claude_screen.answer_plan(session, Answer("3"), 200, TRUST_SCREEN)
+        with self.assertRaises(Exception):
+            claude_screen.answer_plan(session, Answer("1"), 200, "no dialog here")
+
+
+def _stub_bin(home: str, *names: str) -> str:
+    bindir = os.path.join(home, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    for name in names:
+        path = os.path.join(bindir, name)
+        with open(path, "w") as f:
+            f.write(RECORDER)
+        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+    return bindir
+
+
+class LaunchEndpointTest(ServerTestCase):
+    """POST /api/sessions on a real server, launching into a private tmux server."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.project = os.path.join(self.home, "work", "proj")
+        os.makedirs(self.project)
+        self.record = os.path.join(self.home, "record.json")
+        self.bindir = _stub_bin(self.home, "claude", "codex")
+        self.socket = os.path.join(self.home, "tmux-%s" % uuid.uuid4().hex[:6])
+        self.launch_env = dict(self.env, PATH=self.bindir + ":/usr/bin:/bin",
+                               LAUNCH_RECORD=self.record, AMC_TMUX_SOCKET=self.socket)
+        self.install(self.launch_env)
+
+    def install(self, env) -> None:
+        core = self.server.core
+        core.enrichers[:] = [e for e in core.enrichers if not isinstance(
+            getattr(e, "__self__", None), Watcher)]
+        self.watcher = Watcher(core, terminals.load(env=env))
+        core.launcher = launch.Launcher(self.paths, env, watcher=self.watcher)
+
+    def post(self, body, token=True):
+        return self.request("POST", "/api/sessions", body, token=token)[:2]
+
+    def error(self, body, status, text):
+        code, answer = self.post(body)
+        self.assertEqual((code, answer.get("ok")), (status, False), answer)
+        self.assertIn(text, answer["error"])
+
+    def test_validation_errors(self) -> None:
+        self.error({"agent": "gpt", "project_dir": self.project}, 400, "unknown agent")
+        self.error({"agent": "claude", "project_dir": self.project + "/nope"}, 400,
+                   "does not exist")
+        with open(os.path.join(self.project, "file"), "w"):
+            pass
+        self.error({"agent": "claude", "project_dir": self.project + "/file"}, 400,
+                   "not a directory")
+        self.error({"agent": "claude", "project_dir": "work/proj"}, 400, "absolute")
+        self.error({"agent": "claude", "project_dir": self.project, "prompt": 3}, 400,
+                   '"prompt" must be a string')
+        self.error({"agent": "claude", "project_dir": self.project, "prompt": "x" * 100_001},
+                   400, "too long")
+        self.error({"agent": "claude", "project_dir": self.project, "permission_mode": "yolo"},
+                   400, "permission_mode")
+        self.error({"agent": "claude", "project_dir": self.project, "channel": "yes"}, 400,
+                   "channel")
+        self.error({"agent": "codex", "project_dir": self.project, "channel": True}, 400,
+                   "Claude Code's options")
+        self.error([], 400, "JSON object")
+        code, answer = self.post({"agent": "claude", "project_dir": self.project}, token=False)
+        self.assertEqual((code, answer["ok"]), (403, False))
+        self.assertFalse(os.path.exists(self.record))
+
+    def test_not_owned_directory_is_refused(self) -> None:
+        with self.assertRaises(launch.ApiError) as e:
+            launch.parse({"agent": "claude", "project_dir": self.project}, uid=os.getuid() + 1)
+        self.assertEqual(e.exception.status, 403)
+        self.assertIn("not owned by you", str(e.exception))
+        if os.getuid() == 0:  # a directory of another user, for real
+            os.chown(self.project, 65534, 65534)
+            self.error({"agent": "claude", "project_dir": self.project}, 403, "not owned by you")
+
+    def test_missing_binary(self) -> None:
+        env = dict(self.launch_env, PATH=os.path.join(self.home, "empty"))
+        self.install(env)
+        self.error({"agent": "claude", "project_dir": self.project}, 424, "claude is not installed")
+
+    def test_dead_tmux(self) -> None:
+        tools.require("tmux")
+        env = dict(self.launch_env, TMUX=os.path.join(self.home, "no-such-socket") + ",1,0",
+                   PATH=self.bindir + ":" + os.path.dirname(tools.require("tmux")) + ":/usr/bin")
+        self.install(env)
+        self.error({"agent": "claude", "project_dir": self.project}, 409, "does not answer")
+
+    def kill_tmux(self, socket: str) -> None:
+        subprocess.run([tools.require("tmux"), "-S", socket, "kill-server"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+        try:
+            os.unlink(socket)
+        except OSError:
+            pass
+
+    def recorded(self, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.record):
+            self.assertLess(time.monotonic(), deadline, "the launched program never ran")
+            time.sleep(0.05)
+        with open(self.record) as f:
+            return json.load(f)
+
+    def test_claude_starts_in_amcs_own_tmux_server_and_shows_at_once(self) -> None:
+        tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        prompt = "fix the bug in \"main.py\"; then $(echo nothing) `ls`\nsecond line"
+        code, answer = self.post({"agent": "claude", "project_dir": self.project,
+                                  "prompt": prompt, "permission_mode": "plan"})
+        self.assertEqual((code, answer["ok"]), (200, True), answer)
+        sid = answer["session_id"]
+        uuid.UUID(sid)
+        # the card is there at once, under the chosen id, before the agent reported anything
+        state = self.get_json("/api/state")
+        cards = [s for s in state["sessions"] if s["project_dir"] == self.project]
+        self.assertEqual([(s["session_id"], s["status"], s["agent"]) for s in cards],
+                         [(sid, "starting", "claude")])
+        self.assertEqual(cards[0]["tmux_socket"], self.socket)
+        run = self.recorded()
+        self.assertEqual(run["argv"], ["--session-id", sid, "--permission-mode", "plan",
+                                       "--", prompt])
+        self.assertEqual(run["cwd"], self.project)
+        self.assertEqual(run["pane"], cards[0]["tmux_pane"])
+        out = subprocess.run([tools.require("tmux"), "-S", self.socket, "list-windows", "-t",
+                              "amc", "-F", "#{window_name} #{pane_current_path}"],
+                             stdout=subprocess.PIPE, timeout=10).stdout.decode()
+        self.assertIn("claude-proj %s" % self.project, out)
+        # a second launch opens a second window of the same server
+        os.unlink(self.record)
+        code, second = self.post({"agent": "claude", "project_dir": self.project})
+        self.assertEqual(code, 200, second)
+        self.assertEqual(self.recorded()["argv"], ["--session-id", second["session_id"]])
+        out = subprocess.run([tools.require("tmux"), "-S", self.socket, "list-windows", "-t",
+                              "amc"], stdout=subprocess.PIPE, timeout=10).stdout.decode()
+        self.assertEqual(len(out.strip().splitlines()), 2, out)
+
+    def test_claude_starts_in_the_tmux_server_amc_runs_in(self) -> None:
+        tmux = tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        subprocess.run([tmux, "-S", self.socket, "-f", "/dev/null", "new-session", "-d", "-s",
+                        "mine", "sleep 120"], check=True, timeout=10, env=self.launch_env)
+        env = dict(self.launch_env, TMUX=self.socket + ",1,0")
+        env.pop("AMC_TMUX_SOCKET")
+        self.install(env)
+        code, answer = self.post({"agent": "claude", "project_dir": self.project, "prompt": "hi"})
+        self.assertEqual(code, 200, answer)
+        self.assertEqual(self.recorded()["cwd"], self.project)
+        out = subprocess.run([tmux, "-S", self.socket, "list-windows", "-t", "mine", "-F",
+                              "#{window_name}"], stdout=subprocess.PIPE, timeout=10).stdout.decode()
+        self.assertEqual(len(out.split()), 2, out)
+        self.assertEqual(out.split()[-1], "claude-proj")
+
+    def test_a_pane_closed_before_the_agent_reported_removes_the_card(self) -> None:
+        tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        code, answer = self.post({"agent": "claude", "project_dir": self.project})
+        self.assertEqual(code, 200, answer)
+        pane = self.server.core.session(answer["session_id"])["tmux_pane"]
+        self.recorded()
+        subprocess.run([tools.require("tmux"), "-S", self.socket, "kill-pane", "-t", pane],
+                       timeout=10)
+        deadline = time.monotonic() + 10
+        while self.server.core.session(answer["session_id"]) is not None:
+            self.assertLess(time.monotonic(), deadline, "the card stayed")
+            time.sleep(0.1)
+        self.assertIsNone(self.session_file(answer["session_id"]))
+
+    def test_codex_placeholder_is_replaced_by_the_session_in_its_pane(self) -> None:
+        tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        code, answer = self.post({"agent": "codex", "project_dir": self.project, "prompt": "hi"})
+        self.assertEqual(code, 200, answer)
+        placeholder = answer["session_id"]
+        self.assertTrue(placeholder.startswith("launch-") and answer["placeholder"], answer)
+        self.assertEqual(self.recorded()["argv"], ["--", "hi"])
+        s = self.server.core.session(placeholder)
+        self.assertEqual((s["status"], s["agent"]), ("starting", "codex"))
+        # Codex reports under its own id, from the same pane (a hook event)
+        proc = self.run_hook({"hook_event_name": "SessionStart", "session_id": "codex-own-id",
+                              "cwd": self.project},
+                             {"TMUX": self.socket + ",1,0", "TMUX_PANE": s["tmux_pane"]},
+                             args=("--agent", "codex"))
+        self.assertEqual(proc.returncode, 0)
+        deadline = time.monotonic() + 10
+        while self.server.core.session(placeholder) is not None:
+            self.assertLess(time.monotonic(), deadline, "the placeholder stayed")
+            time.sleep(0.1)
+        ids = [x["session_id"] for x in self.get_json("/api/state")["sessions"]]
+        self.assertEqual(ids, ["codex-own-id"])
+
+
+if __name__ == "__main__":
+    unittest.main()
