@@ -1184,6 +1184,34 @@ class ChannelChat(DashboardTestCase):
         channel.close()  # the channel goes away: the composer says how it sends now
         expect(via).to_have_attribute("data-via", "pane", timeout=10000)
 
+    def test_a_permission_relayed_by_the_channel_is_denied_by_clicking(self):
+        from amc_server import store
+        from tests.test_channel import ChannelProcess
+        sid = self.feed("chat-and-prose-question", upto=2)
+        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
+            os.getpid(), self.server.url)).encode())
+        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
+        self.addCleanup(channel.close)
+        channel.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        channel.next()
+        self.open_dashboard()
+        channel.send({"jsonrpc": "2.0",
+                      "method": "notifications/claude/channel/permission_request",
+                      "params": {"request_id": "qwert", "tool_name": "Bash",
+                                 "description": "Delete the build directory",
+                                 "input_preview": "rm -rf build/"}})
+        card = self.card(sid)
+        self.expect(card).to_have_class(re.compile(r"\bst-needs_attention\b"), timeout=10000)
+        self.expect(self.tid("permission-detail", card)).to_contain_text("rm -rf build/")
+        with self.page.expect_request(lambda r: r.method == "POST"
+                                      and "/api/respond/" in r.url) as sent:
+            card.locator('button[data-testid="deny"]').click()
+        self.assertEqual(json.loads(sent.value.post_data)["text"], "2")  # Deny is option 2 here
+        verdict = channel.until(
+            lambda m: m.get("method") == "notifications/claude/channel/permission")
+        self.assertEqual(verdict["params"], {"request_id": "qwert", "behavior": "deny"})
+        self.expect(card).not_to_have_class(re.compile(r"\bst-needs_attention\b"), timeout=10000)
+
 
 if __name__ == "__main__":
     unittest.main()
