@@ -29,6 +29,8 @@ from . import paths as amc_paths
 from .core.events import parse_id
 
 NAME = "amc"
+READY_DELAY_S = 0.2
+READY_FALLBACK_S = 5.0
 PROTOCOL = "2025-11-25"
 VERSION = "1"
 MAX_LINE = 16 * 1024 * 1024
@@ -96,8 +98,12 @@ class AmcLink:
             return False
 
     def inbox(self, on_event: Callable[[str, Dict[str, Any]], None],
-              stop: threading.Event) -> None:
-        """Follow the inbox until `stop`; reconnect with backoff, resuming from the last id."""
+              stop: threading.Event, ready: Optional[threading.Event] = None) -> None:
+        """Follow the inbox until `stop` (once `ready`); reconnect with backoff, resuming from
+        the last id."""
+        while ready is not None and not ready.wait(0.5):
+            if stop.is_set():
+                return
         delay = 0.25
         while not stop.is_set():
             query = "?last_event_id=%s" % self.last_id if self.last_id else ""
@@ -151,6 +157,11 @@ class Channel:
         self.link = link
         self._write_lock = threading.Lock()
         self.stop = threading.Event()
+        # Claude Code drops channel notifications until it has our tools/list answer (measured
+        # with 2.1.329: a push < 10 ms after it can be lost), so the inbox opens, and the
+        # session shows `channel: true`, only READY_DELAY_S after that answer, or at the
+        # latest READY_FALLBACK_S after initialize for a client that never lists tools.
+        self.ready = threading.Event()
 
     def send(self, message: Dict[str, Any]) -> None:
         line = json.dumps(dict(message, jsonrpc="2.0"), ensure_ascii=False)
@@ -197,6 +208,7 @@ class Channel:
 
     def dispatch(self, method: str, params: Dict[str, Any], is_request: bool) -> Any:
         if method == "initialize":
+            _later(READY_FALLBACK_S, self.ready.set)
             return {"protocolVersion": PROTOCOL,
                     "capabilities": {"tools": {}, "experimental": {
                         "claude/channel": {}, "claude/channel/permission": {}}},
@@ -205,6 +217,7 @@ class Channel:
         if method == "ping":
             return {}
         if method == "tools/list":
+            _later(READY_DELAY_S, self.ready.set)
             return {"tools": [REPLY_TOOL]}
         if method == "tools/call":
             return self.call_tool(params)
@@ -252,6 +265,12 @@ class Channel:
             self.link.post("ack", {"delivery_id": str(data["delivery_id"])})
 
 
+def _later(delay: float, fn: Callable[[], None]) -> None:
+    timer = threading.Timer(delay, fn)
+    timer.daemon = True  # never keeps the process alive once Claude Code closes stdin
+    timer.start()
+
+
 class RpcError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
@@ -278,7 +297,7 @@ def main(stdin: Optional[IO[bytes]] = None, stdout: Optional[IO[str]] = None,
         log("no CLAUDE_CODE_SESSION_ID: serving MCP, but not connected to AMC")
     channel = Channel(stdout, link)
     if link is not None:
-        threading.Thread(target=link.inbox, args=(channel.from_amc, channel.stop),
+        threading.Thread(target=link.inbox, args=(channel.from_amc, channel.stop, channel.ready),
                          name="amc-inbox", daemon=True).start()
     while True:
         raw = stdin.readline(MAX_LINE)

@@ -10,6 +10,7 @@ whatever the input, the disk or the data dir looks like. `apply_event` is a pure
 """
 import json
 import os
+import re  # already loaded by json: costs the hook nothing
 import sys
 import time
 from typing import Any, Dict, List, Mapping, Optional
@@ -51,6 +52,16 @@ def prose_question(text: Any) -> str:
     if len(question) > MAX_QUESTION_CHARS:
         question = "\u2026" + question[-(MAX_QUESTION_CHARS - 1):]
     return question
+
+
+# A message from a Claude Code channel (AMC's, docs/channels.md) reaches UserPromptSubmit wrapped.
+_CHANNEL_TAG = re.compile(r"^\s*<channel\b[^>]*>\s*(.*?)\s*(?:</channel>\s*)?$", re.S)
+
+
+def prompt_text(prompt: str) -> str:
+    """Return what the user wrote: a channel message without its <channel ...> wrapper."""
+    m = _CHANNEL_TAG.match(prompt)
+    return m.group(1) if m else prompt
 
 
 def normalize_questions(tool_input: Any) -> List[Dict[str, Any]]:
@@ -129,7 +140,7 @@ def apply_event(session: Optional[Dict[str, Any]], payload: Dict[str, Any], env:
         _set_status(s, model.ACTIVE, stamp)
         _clear_attention(s)
         if isinstance(payload.get("prompt"), str):
-            s["last_message_preview"] = model.preview(payload["prompt"])
+            s["last_message_preview"] = model.preview(prompt_text(payload["prompt"]))
     elif name in ("PreToolUse", "PermissionRequest") and tool == QUESTION_TOOL:
         questions = normalize_questions(tool_input)
         s["pending_questions"] = questions

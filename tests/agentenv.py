@@ -4,7 +4,9 @@ Every e2e run gets a throwaway HOME holding `.claude.json`, `.claude/`, `.codex/
 dir, and an environment with nothing inherited that could leak into the real user's state (TMUX*,
 ZELLIJ*, CLAUDE*, CODEX*, AMC_*, ANTHROPIC_*, OPENAI_*, XDG_*). The agents' settings follow the
 project's notes on running the CLIs offline (REAL_AGENTS.md): onboarding done, API key approved,
-project trusted, traffic pointed at tests/fakemodel.py. tmux runs on a private socket
+project trusted, traffic pointed at tests/fakemodel.py; for Claude Code channels, the feature flags
+seeded (`channels=True`), an MCP config written and the development-channels warning accepted
+(`write_mcp_config`, `channel_argv`, `accept_channel_warning`). tmux runs on a private socket
 (`tmux -L amc-test-<unique> -f /dev/null`) whose server is killed in cleanup, so a failing test
 leaves no agent behind.
 """
@@ -26,6 +28,13 @@ CODEX_KEY = "fake-openai-key"
 DROP_PREFIXES = ("TMUX", "ZELLIJ", "CLAUDE", "CODEX", "AMC_", "ANTHROPIC_", "OPENAI_", "XDG_")
 DROP_NAMES = ("FAKE_OPENAI_KEY", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
               "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "NODE_OPTIONS")
+# Claude Code channels offline (REAL_AGENTS.md, "Claude Code Channels"; internal names of 2.1.329:
+# re-check them when the pin moves): the feature flags the CLI would fetch, seeded in its disk
+# cache, and the variable that lets it read that cache while telemetry is off.
+CHANNEL_FLAGS = {"tengu_harbor": True, "tengu_harbor_permissions": True}
+CHANNEL_ENV = {"CLAUDE_CODE_GB_DISK_CACHE_WHEN_TELEMETRY_OFF": "1"}
+# The dialog `--dangerously-load-development-channels` shows at start; Enter takes option 1.
+CHANNEL_WARNING = "I am using this for local development"
 
 
 def clean_env(base: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
@@ -68,14 +77,19 @@ class AgentHome:
         return path
 
     # -- Claude Code
-    def write_claude_json(self, trusted: Sequence[str], extra: Optional[Dict[str, Any]] = None
-                          ) -> Dict[str, Any]:
-        """Write `.claude.json`: onboarding done, fake API key approved, `trusted` dirs trusted."""
+    def write_claude_json(self, trusted: Sequence[str], extra: Optional[Dict[str, Any]] = None,
+                          channels: bool = False) -> Dict[str, Any]:
+        """Write `.claude.json`: onboarding done, fake API key approved, `trusted` dirs trusted.
+
+        `channels=True` also seeds the channel feature flags (run the CLI with CHANNEL_ENV too).
+        """
         config: Dict[str, Any] = {
             "hasCompletedOnboarding": True,
             "customApiKeyResponses": {"approved": [API_KEY[-20:]], "rejected": []},
             "projects": {os.path.realpath(p): {"hasTrustDialogAccepted": True} for p in trusted},
         }
+        if channels:
+            config["cachedGrowthBookFeatures"] = dict(CHANNEL_FLAGS)
         config.update(extra or {})
         text = json.dumps(config, indent=2)
         # with CLAUDE_CONFIG_DIR set, Claude Code reads the file from inside that dir instead
@@ -92,6 +106,14 @@ class AgentHome:
                 return json.load(f)
         except (OSError, ValueError):
             return {}
+
+    def write_mcp_config(self, servers: Mapping[str, Mapping[str, Any]],
+                         name: str = "mcp.json") -> str:
+        """Write `{"mcpServers": servers}` to `<root>/<name>` (for `claude --mcp-config`)."""
+        path = os.path.join(self.root, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"mcpServers": {k: dict(v) for k, v in servers.items()}}, f, indent=2)
+        return path
 
     # -- Codex
     def write_codex_config(self, model_url: str, trusted: Sequence[str],
@@ -134,9 +156,9 @@ class AgentHome:
         return path
 
     # -- environments
-    def env(self, model_url: str = "", extra: Optional[Mapping[str, str]] = None
-            ) -> Dict[str, str]:
-        """Return the environment for an agent (and AMC) in this sandbox."""
+    def env(self, model_url: str = "", extra: Optional[Mapping[str, str]] = None,
+            channels: bool = False) -> Dict[str, str]:
+        """Return the environment for an agent (and AMC) in this sandbox (+ CHANNEL_ENV)."""
         env = clean_env()
         env.update({
             "HOME": self.home,
@@ -155,6 +177,8 @@ class AgentHome:
         })
         if model_url:
             env["ANTHROPIC_BASE_URL"] = model_url
+        if channels:
+            env.update(CHANNEL_ENV)
         env.update(extra or {})
         return env
 
@@ -164,6 +188,38 @@ class AgentHome:
         env["CLAUDE_CONFIG_DIR"] = self.claude_dir
         env.update(extra or {})
         return env
+
+
+def stdio_server(command: str, args: Sequence[str] = (),
+                 env: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
+    """Return an MCP config entry for a stdio server (`type`, `command`, `args`, `env`)."""
+    entry: Dict[str, Any] = {"type": "stdio", "command": command, "args": list(args)}
+    if env:
+        entry["env"] = dict(env)
+    return entry
+
+
+def channel_argv(mcp_config: str, server: str = "amc",
+                 allowed_tools: Sequence[str] = ("mcp__amc__reply",)) -> List[str]:
+    """Return the Claude Code arguments that load `server` from `mcp_config` as a channel.
+
+    `--allowedTools` lets the model call the listed tools (the channel's reply) without a
+    permission prompt; its values end at the next option, so put other options after these.
+    """
+    argv = ["--mcp-config", mcp_config, "--dangerously-load-development-channels",
+            "server:" + server]
+    if allowed_tools:
+        argv += ["--allowedTools", *allowed_tools]
+    return argv
+
+
+def accept_channel_warning(tmux: "PrivateTmux", timeout: float = 30) -> str:
+    """Accept the development-channels warning (Enter) and wait for the ❯ prompt; return it."""
+    tmux.wait_for(CHANNEL_WARNING, timeout=timeout)
+    time.sleep(0.3)  # like any dialog it drops keys that arrive with its first paint
+    tmux.send_enter()
+    return tmux.wait_for(lambda screen: "\u276f" in screen and CHANNEL_WARNING not in screen,
+                         timeout=timeout)
 
 
 class PrivateTmux:

@@ -8,6 +8,9 @@ the first rule that returns a reply wins, so a test can put its own rules in fro
     Claude (Anthropic Messages, `POST /v1/messages[?beta=true]`, streamed as SSE):
       "ASK: <q>"        -> AskUserQuestion tool_use (header "Choice", options Alpha/Beta/Gamma)
       "BASH: <cmd>"     -> Bash tool_use
+      a channel message -> mcp__<source>__reply {"chat_id", "text": "CHANNEL-REPLY: <text>"}
+                           (`<channel source=... chat_id=...>` in the turn or in its mid-turn note;
+                           a message "BASH: <cmd>" gets a Bash tool_use instead)
       "PROSE? ..."      -> "I looked at the code.\\n\\nShould I continue with the migration?"
       a tool_result     -> "ANSWER-RECEIVED: <result text>" for AskUserQuestion, else "TOOL-DONE"
       anything else     -> "OK: <prompt>"

@@ -68,13 +68,21 @@ class ClaudeTurn:
         self.messages = messages
         self.tools = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
         # 2.1.329 appends a role "system" message (the environment) after the user's turn
-        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
-        last = users[-1] if users else {}
+        users = [i for i, m in enumerate(messages)
+                 if isinstance(m, dict) and m.get("role") == "user"]
+        last = messages[users[-1]] if users else {}
         blocks = _blocks(last.get("content"))
         self.tool_results = [b for b in blocks if b.get("type") == "tool_result"]
         texts = [b.get("text", "") for b in blocks if b.get("type") == "text"]
         prompts = [t for t in texts if t.strip() and not SYSTEM_REMINDER.match(t)]
         self.prompt = (prompts[-1] if prompts else (texts[-1] if texts else "")).strip()
+        self.texts = texts  # every text block of the newest user turn, reminders included
+        # role "system" messages after it: the environment, MCP instructions, and notes such as
+        # a channel message that arrived mid-turn ("A message arrived from <server> while...")
+        after = messages[users[-1] + 1:] if users else []
+        self.notes = [b.get("text", "") for m in after if isinstance(m, dict)
+                      and m.get("role") == "system" for b in _blocks(m.get("content"))
+                      if b.get("type") == "text"]
         self.system = _system_text(body.get("system"))
         fmt = (body.get("output_config") or {}).get("format") \
             if isinstance(body.get("output_config"), dict) else None
@@ -188,6 +196,47 @@ def claude_side_request(turn: ClaudeTurn) -> Optional[ClaudeReply]:
     return ClaudeReply.text("Fake session")
 
 
+# A channel message as the model sees it (Claude Code 2.1.329): a user turn
+# `<channel source="amc" chat_id="c1" user="u">\nTEXT\n</channel>` when idle; during a turn, a
+# role "system" note after the tool result, "A message arrived from amc while you were working:\n"
+# + the tag + a warning. The server's instructions (also a system note) may quote the tag, so
+# notes count only with that opening, and only a chat_id of identifier characters counts.
+CHANNEL_NOTE = "A message arrived from "
+CHANNEL_TAG = re.compile(r'<channel source="([^"]*)"([^>]*)>(.*?)</channel>', re.S)
+CHANNEL_ATTR = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"')
+CHANNEL_CHAT_ID = re.compile(r"^[A-Za-z0-9_.:-]+$")
+CHANNEL_REPLY_PREFIX = "CHANNEL-REPLY: "
+
+
+def channel_messages(turn: ClaudeTurn) -> List[Dict[str, str]]:
+    """Return the channel messages in the newest user turn: {source, <attributes>, text}."""
+    found = []
+    for text in turn.texts + [n for n in turn.notes if CHANNEL_NOTE in n]:
+        for m in CHANNEL_TAG.finditer(text):
+            attrs = dict(CHANNEL_ATTR.findall(m.group(2)))
+            if CHANNEL_CHAT_ID.match(attrs.get("chat_id", "")):
+                found.append(dict(attrs, source=m.group(1), text=m.group(3).strip()))
+    return found
+
+
+def claude_channel(turn: ClaudeTurn) -> Optional[ClaudeReply]:
+    """Answer the newest channel message with `mcp__<source>__reply` {"chat_id", "text"}.
+
+    "CHANNEL-REPLY: <text>" is the reply; a message "BASH: <cmd>" asks for a Bash call instead (to
+    reach a permission prompt from the channel). The reply call's own result then ends the turn
+    through claude_tool_result ("TOOL-DONE").
+    """
+    messages = channel_messages(turn)
+    if not messages:
+        return None
+    last = messages[-1]
+    if last["text"].startswith("BASH:"):
+        return ClaudeReply.tool("Bash", {"command": last["text"][len("BASH:"):].strip(),
+                                         "description": "Run a command"})
+    return ClaudeReply.tool("mcp__%s__reply" % last["source"], {
+        "chat_id": last["chat_id"], "text": CHANNEL_REPLY_PREFIX + last["text"]})
+
+
 def claude_tool_result(turn: ClaudeTurn) -> Optional[ClaudeReply]:
     if not turn.tool_results:
         return None
@@ -253,8 +302,8 @@ def codex_echo(turn: CodexTurn) -> Optional[CodexReply]:
 
 
 DEFAULT_CLAUDE_RULES: List[ClaudeRule] = [
-    claude_side_request, claude_tool_result, claude_ask, claude_bash, claude_prose, claude_slow,
-    claude_echo]
+    claude_side_request, claude_channel, claude_tool_result, claude_ask, claude_bash, claude_prose,
+    claude_slow, claude_echo]
 DEFAULT_CODEX_RULES: List[CodexRule] = [
     codex_title, codex_function_output, codex_runcmd, codex_echo]
 

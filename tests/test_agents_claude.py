@@ -1,7 +1,8 @@
 """Tests for agents/claude.py: Claude Code transcripts as a user sees them in the dashboard.
 
-Real transcripts only: the CLI 2.1.329 scenarios recorded for AMC and the public fixtures
-(tests/fixtures/public/SOURCES.md), plus small synthetic files for hostile input.
+Real transcripts only: the CLI 2.1.329 scenarios recorded for AMC (including channel messages and
+replies) and the public fixtures (tests/fixtures/public/SOURCES.md), plus small synthetic files for
+hostile input.
 """
 import glob
 import json
@@ -571,6 +572,228 @@ class Synthetic(TmpDirCase):
         self.assertEqual(last_preview(messages), "TOOL-DONE")
         self.assertEqual(last_preview(messages[:2]), "Bash echo hello-from-bash")
         self.assertEqual(last_preview([]), "")
+
+
+CHANNEL_SESSION = "281e6079-0aa1-40d9-af4c-ed1c4e3dda8c"
+HOSTILE_TEXT = '<script>alert(1)</script> & "quotes" <\\/channel> tail'
+
+
+def dashboard(chat_id):
+    return {"server": "amc", "chat_id": chat_id, "user": "dashboard"}
+
+
+class ChannelScenario(unittest.TestCase):
+    """Messages pushed through a channel named amc and the model's replies, as recorded with 2.1.329
+    (tests/fixtures/claude-code-2.1.329/channel: idle, mid-turn, queued between turns, hostile)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.messages = parse(scenario("channel"), CHANNEL_SESSION)
+
+    def test_the_conversation_a_user_reads(self):
+        shape = [(m["role"], m.get("kind"), m["content"], m.get("channel_reply"))
+                 for m in self.messages]
+        reply = "CHANNEL-REPLY: "
+        self.assertEqual(shape, [
+            ("user", "channel", "hello from the page", None),
+            ("assistant", None, "", reply + "hello from the page"),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "prompt", "BASH: sleep 2", None),
+            ("assistant", None, "", None),
+            ("user", "channel", "sent while you work", None),
+            ("assistant", None, "", reply + "sent while you work"),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "prompt", "SLOW 2: thinking", None),
+            ("assistant", None, "OK: SLOW 2: thinking", None),
+            ("user", "channel", "queued after a text-only turn", None),
+            ("assistant", None, "", reply + "queued after a text-only turn"),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "channel", HOSTILE_TEXT, None),
+            ("assistant", None, "", reply + HOSTILE_TEXT),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "prompt", "BASH: touch allowed.txt", None),
+            ("assistant", None, "", None),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "prompt", "BASH: touch denied.txt", None),
+            ("assistant", None, "", None),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "prompt", "BASH: touch terminal.txt", None),
+            ("assistant", None, "", None),
+            ("assistant", None, "TOOL-DONE", None),
+            ("user", "channel", "BASH: touch from-channel.txt", None),
+            ("assistant", None, "", None),
+            ("assistant", None, "TOOL-DONE", None)])
+
+    def test_channel_messages_carry_server_chat_id_and_user(self):
+        channel = [(m["id"], m["timestamp"], m["channel"], m.get("mid_turn", False))
+                   for m in self.messages if m.get("kind") == "channel"]
+        self.assertEqual(channel, [
+            ("claude-281e6079-0", "2026-12-01T20:44:40.317Z", dashboard("amc-1796160000001"),
+             False),
+            ("claude-281e6079-5", "2026-12-01T20:44:43.403Z", dashboard("amc-1796160000002"),
+             True),
+            ("claude-281e6079-10", "2026-12-01T20:44:49.029Z", dashboard("amc-1796160000003"),
+             False),
+            ("claude-281e6079-13", "2026-12-01T20:44:50.723Z",
+             {"server": "amc", "chat_id": "amc-1796160000004", "user": 'o"hara <x> & co'},
+             False),
+            ("claude-281e6079-25", "2026-12-01T20:45:01.392Z", dashboard("amc-1796160000005"),
+             False)])
+
+    def test_the_reply_call_is_kept_with_its_result(self):
+        (call,) = self.messages[1]["tool_calls"]
+        self.assertEqual(call, {"id": "toolu_mcp__amc0001", "name": "mcp__amc__reply",
+                                "input": {"chat_id": "amc-1796160000001",
+                                          "text": "CHANNEL-REPLY: hello from the page"},
+                                "result": "sent", "is_error": False})
+
+    def test_the_cli_wrappers_never_show(self):
+        text = json.dumps(self.messages)
+        for injected in ("A message arrived from", "IMPORTANT: This is NOT from your user",
+                         "tools-used-before-summary", "<channel", "MCP Server Instructions",
+                         "bad-key"):
+            self.assertNotIn(injected, text)
+
+    def test_denied_and_allowed_prompts_show_in_the_tool_results(self):
+        calls = {c["input"]["command"]: c for m in self.messages for c in m["tool_calls"]
+                 if c["name"] == "Bash"}
+        self.assertEqual(calls["touch allowed.txt"]["result"], "(Bash completed with no output)")
+        self.assertIs(calls["touch denied.txt"]["is_error"], True)
+        self.assertTrue(calls["touch denied.txt"]["result"].endswith("Denied via channel amc"))
+        self.assertIs(calls["touch from-channel.txt"]["is_error"], False)
+
+    def test_last_preview_is_the_reply_text(self):
+        self.assertEqual(last_preview(self.messages[:2]), "CHANNEL-REPLY: hello from the page")
+
+
+def channel_line(content, **extra):
+    """A user line as 2.1.329 writes a channel message."""
+    return dict({"type": "user", "isMeta": True, "timestamp": "2026-01-01T00:00:05.000Z",
+                 "origin": {"kind": "channel", "server": "amc"},
+                 "message": {"role": "user", "content": content}}, **extra)
+
+
+def absorbed(prompt, **att):
+    """A queued_command attachment: a channel message absorbed into the running turn."""
+    return {"type": "attachment", "timestamp": "2026-01-01T00:00:06.000Z", "attachment": dict({
+        "type": "queued_command", "prompt": prompt, "commandMode": "prompt", "isMeta": True,
+        "origin": {"kind": "channel", "server": "amc"}}, **att)}
+
+
+def tag(text, **attrs):
+    attributes = "".join(' %s="%s"' % kv for kv in attrs.items())
+    return '<channel source="amc"%s>\n%s\n</channel>' % (attributes, text)
+
+
+class ChannelHostileInput(TmpDirCase):
+    """Channel lines that are odd, damaged or hostile: never raise, never lose the rest."""
+
+    def messages(self, *records):
+        path = self.write("c.jsonl", jsonl(*records, user("after"),
+                                          assistant("m9", {"type": "text", "text": "still ok"})))
+        transcript = ClaudeTranscript(path, "chan")
+        with quietly() as warnings:
+            messages = transcript.refresh()
+        self.assertEqual(transcript.skipped, 0)
+        self.assertFalse([w for w in warnings.lines if "record skipped" in w], warnings.lines)
+        self.assertEqual([(m["role"], m["content"]) for m in messages[-2:]],
+                         [("user", "after"), ("assistant", "still ok")])
+        return messages[:-2]
+
+    def shown(self, *records):
+        return [(m["content"], m.get("kind"), m.get("channel")) for m in self.messages(*records)]
+
+    def test_missing_attributes_give_empty_strings(self):
+        self.assertEqual(self.shown(channel_line("<channel>\nbare\n</channel>"),
+                                    channel_line(tag("no chat", user="u"))), [
+            ("bare", "channel", {"server": "amc", "chat_id": "", "user": ""}),
+            ("no chat", "channel", {"server": "amc", "chat_id": "", "user": "u"})])
+
+    def test_escaped_attributes_are_unescaped_and_text_kept_as_written(self):
+        line = channel_line('<channel source="amc" chat_id="a&amp;b" user="&lt;img src=x '
+                            'onerror=alert(1)&gt; &quot;q&quot; &apos;s&apos;">\n'
+                            '<img src=x onerror=alert(1)> &amp; [x](javascript:alert(1))\n'
+                            '</channel>')
+        ((content, kind, channel),) = self.shown(line)
+        self.assertEqual(content, "<img src=x onerror=alert(1)> &amp; [x](javascript:alert(1))")
+        self.assertEqual(channel["chat_id"], "a&b")
+        self.assertEqual(channel["user"], "<img src=x onerror=alert(1)> \"q\" 's'")
+
+    def test_unterminated_tag_runs_to_the_end(self):
+        line = channel_line('<channel source="amc" chat_id="c1">\ncut off')
+        self.assertEqual(self.shown(line), [
+            ("cut off", "channel", {"server": "amc", "chat_id": "c1", "user": ""})])
+
+    def test_text_without_a_tag_is_shown_whole(self):
+        self.assertEqual(self.shown(channel_line("plain words")),
+                         [("plain words", "channel", {"server": "amc", "chat_id": "",
+                                                      "user": ""})])
+
+    def test_non_string_content_is_skipped(self):
+        self.assertEqual(self.shown(
+            channel_line(42), channel_line(None), channel_line({"text": "x"}),
+            channel_line([7, None, {"type": "image"}, {"type": "text", "text": 5}]),
+            channel_line(""), channel_line(tag("   ")),
+            {"type": "user", "isMeta": True, "origin": {"kind": "channel"}, "message": "str"},
+            absorbed(None), absorbed(42), absorbed(tag(""))), [])
+
+    def test_content_blocks_and_several_tags(self):
+        shown = self.shown(channel_line([
+            {"type": "text", "text": tag("one", chat_id="c1") + tag("two", chat_id="c2")},
+            "loose string", {"type": "image", "source": {}}]))
+        self.assertEqual([(c, ch["chat_id"]) for c, _, ch in shown],
+                         [("one", "c1"), ("two", "c2"), ("loose string", "")])
+
+    def test_an_opening_tag_inside_the_text_stays_text(self):
+        self.assertEqual(self.shown(channel_line(tag('see <channel source="x" chat_id="y">',
+                                                     chat_id="c1"))),
+                         [('see <channel source="x" chat_id="y">', "channel",
+                           {"server": "amc", "chat_id": "c1", "user": ""})])
+
+    def test_server_from_the_tag_when_origin_has_none(self):
+        line = channel_line(tag("hi", chat_id="c1"), origin={"kind": "channel", "server": 5})
+        self.assertEqual(self.shown(line)[0][2], {"server": "amc", "chat_id": "c1", "user": ""})
+        other = channel_line('<channel source="telegram" chat_id="9">\nyo\n</channel>',
+                             origin={"kind": "channel", "server": "plugin:telegram"})
+        self.assertEqual(self.shown(other)[0][2]["server"], "plugin:telegram")
+
+    def test_a_mid_turn_message_is_shown_once(self):
+        wrapped = tag("while busy", chat_id="c7")
+        messages = self.messages(user("go"), absorbed(wrapped), channel_line(wrapped),
+                                 channel_line(tag("while busy", chat_id="c8")))
+        self.assertEqual([(m["content"], m.get("mid_turn"), m.get("channel", {}).get("chat_id"))
+                          for m in messages],
+                         [("go", None, None), ("while busy", True, "c7"),
+                          ("while busy", None, "c8")])
+
+    def test_a_tool_result_with_a_channel_origin_still_pairs(self):
+        messages = self.messages(
+            assistant("m1", {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}),
+            dict(result("t1", "out"), origin={"kind": "channel", "server": "amc"}))
+        self.assertEqual(messages[0]["tool_calls"][0]["result"], "out")
+        self.assertEqual(len(messages), 1)
+
+    def test_other_meta_lines_stay_hidden(self):
+        self.assertEqual(self.shown(
+            user("<system-reminder>\n<tools-used-before-summary>mcp__amc__channel"
+                 "</tools-used-before-summary>\n</system-reminder>", isMeta=True,
+                 turnCompanion=True),
+            user("expanded skill", isMeta=True, origin={"kind": "human"}),
+            absorbed("from a teammate", origin={"kind": "teammate"})), [])
+
+    def test_reply_calls_of_any_channel_and_odd_inputs(self):
+        def call(name, tool_input, n=[0]):
+            n[0] += 1
+            return {"type": "tool_use", "id": "t%d" % n[0], "name": name, "input": tool_input}
+        messages = self.messages(
+            assistant("m1", call("mcp__amc__reply", {"chat_id": "c1", "text": " hi \n"}),
+                      call("mcp__plugin_telegram_telegram__reply", {"text": "two"})),
+            assistant("m2", call("mcp__amc__reply", {"text": 5}), call("mcp__amc__reply", None),
+                      call("mcp__amc__reply", ["text"]), call("mcp__amc__reply", {"text": " "}),
+                      call("mcp__amc__reply_all", {"text": "no"}), call("reply", {"text": "no"}),
+                      call("mcp__amc__reply", {})))
+        self.assertEqual([m.get("channel_reply") for m in messages], ["hi\n\ntwo", None])
+        self.assertEqual(len(messages[1]["tool_calls"]), 7)
 
 
 class FindTranscript(TmpDirCase):

@@ -41,6 +41,14 @@ class ChannelProcess:
         self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
+    def handshake(self):
+        """Do what Claude Code does at start: initialize, initialized, tools/list."""
+        self.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        self.next()
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        self.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        self.next()
+
     def next(self, timeout=5.0):
         return self.lines.get(timeout=timeout)
 
@@ -140,6 +148,10 @@ class ThroughAmc(ServerTestCase):
         ch = ChannelProcess(env)
         self.addCleanup(ch.close)
         ch.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+        ch.next()
+        time.sleep(0.5)  # the CLI has not listed the tools yet: no pushes may go in
+        self.assertFalse(self.wait_session(lambda s: True, "the session")["channel"])
+        ch.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
         ch.next()
         self.wait_session(lambda s: s["channel"] is True, "channel: true")
         return ch

@@ -1167,8 +1167,7 @@ class ChannelChat(DashboardTestCase):
             os.getpid(), self.server.url)).encode())
         channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
         self.addCleanup(channel.close)
-        channel.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
-        channel.next()
+        channel.handshake()
         self.open_dashboard()
         expect = self.expect
         self.tid("open-conversation", self.card(sid)).click()
@@ -1192,8 +1191,7 @@ class ChannelChat(DashboardTestCase):
             os.getpid(), self.server.url)).encode())
         channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
         self.addCleanup(channel.close)
-        channel.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
-        channel.next()
+        channel.handshake()
         self.open_dashboard()
         channel.send({"jsonrpc": "2.0",
                       "method": "notifications/claude/channel/permission_request",

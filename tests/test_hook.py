@@ -214,6 +214,16 @@ class StateMachine(unittest.TestCase):
     def apply(self, session, payload, env=None):
         return hook.apply_event(session, dict({"session_id": "s"}, **payload), env or {})
 
+    def test_a_channel_message_previews_as_what_the_user_wrote(self):
+        # the UserPromptSubmit payload Claude Code 2.1.329 sends for an AMC channel message
+        s = self.apply(None, {"hook_event_name": "UserPromptSubmit", "prompt":
+                              '<channel source="amc" chat_id="amc-1" user="dashboard">\n'
+                              'hello from the page\n</channel>'})
+        self.assertEqual(s["last_message_preview"], "hello from the page")
+        s = self.apply(None, {"hook_event_name": "UserPromptSubmit",
+                              "prompt": "<channelx> is not a channel tag"})
+        self.assertEqual(s["last_message_preview"], "<channelx> is not a channel tag")
+
     def test_stop_failure_needs_attention_with_error(self):
         s = self.apply(None, {"hook_event_name": "UserPromptSubmit", "prompt": "hi"})
         s = self.apply(s, {"hook_event_name": "StopFailure", "error": "rate_limit",

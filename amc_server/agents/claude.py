@@ -11,12 +11,19 @@ message id, pairs each result with its call by tool_use_id, and hides text the C
 (system reminders, command wrappers, compaction summaries, interrupt markers). The state for that
 lives on the Transcript, so a refresh() that brings only new lines continues where the last stopped.
 
+Channel messages (a Claude Code channel such as bin/amc-channel pushed them into the session) are
+user lines the CLI marks `isMeta`, so they would be hidden with the injected text; their `origin`
+says `{"kind": "channel", "server": ...}` and they are shown as user messages of kind "channel"
+with the text the tag wraps. A reply the model sends back through the channel's `reply` tool is
+kept as the tool call and also put on its assistant message as `channel_reply`.
+
 Sidechain records (a subagent's conversation, written inline in the parent file by 1.0.x) are
 skipped in a session transcript; in a subagent's own file (`agent-*.jsonl`, 2.0.x beside the
 session, 2.1.x under `<session>/subagents/`; recognised by its name, or by a first record that is a
 sidechain carrying an `agentId`) they are the conversation and are kept.
 """
 import glob
+import html
 import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
@@ -47,6 +54,16 @@ HIDDEN_PREFIXES = (
 INTERRUPT_PREFIX = "[Request interrupted by user"
 _REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|\Z)", re.S)
 _TAG = re.compile(r"<(command-name|command-args|bash-input)>(.*?)</\1>", re.S)
+# A channel message as 2.1.329 writes it: `<channel source="amc" chat_id="c1" user="u">\nTEXT\n
+# </channel>`; attribute values are XML-escaped, and a `</channel` inside TEXT is written as
+# `<\/channel`, so the first closing tag ends it. Sent while the model works, the same tag comes
+# in a queued_command attachment (the model sees it after "A message arrived from amc while you
+# were working:"), and no user line follows it.
+_CHANNEL_OPEN = re.compile(r'<channel((?:\s+[A-Za-z_][A-Za-z0-9_]*="[^"]*")*)\s*>')
+_CHANNEL_CLOSE = "</channel>"
+_ATTR = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"')
+# A channel's reply tool as the model calls it: `mcp__<server>__reply` (AMC's: mcp__amc__reply).
+_REPLY_TOOL = re.compile(r"^mcp__(.+)__reply$")
 
 
 class ClaudeTranscript(Transcript):
@@ -60,6 +77,7 @@ class ClaudeTranscript(Transcript):
         self._subagent = True if os.path.basename(self.path).startswith("agent-") else None
         self._calls: Dict[str, Dict[str, Any]] = {}   # tool_use id -> its call, for late results
         self._open: Dict[str, Dict[str, Any]] = {}    # API message id -> merge state, this turn
+        self._absorbed: set = set()  # channel messages shown from a mid-turn attachment
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         """Fold one transcript record into `self.messages`."""
@@ -126,6 +144,12 @@ class ClaudeTranscript(Transcript):
         msg["tool_calls"].append(call)
         if call_id:
             self._calls[call_id] = call
+        args = block.get("input")
+        text = args.get("text") if isinstance(args, dict) else None
+        if _REPLY_TOOL.match(call["name"]) and isinstance(text, str) and text.strip():
+            # the model's answer to a channel message: what the user reads in that chat
+            reply = msg.get("channel_reply")
+            msg["channel_reply"] = reply + "\n\n" + text.strip() if reply else text.strip()
 
     def _pair(self, block: Dict[str, Any]) -> None:
         call = self._calls.get(block.get("tool_use_id")) \
@@ -149,6 +173,10 @@ class ClaudeTranscript(Transcript):
         results = [b for b in blocks if b.get("type") == "tool_result"]
         for block in results:
             self._pair(block)
+        origin = record.get("origin")
+        if isinstance(origin, dict) and origin.get("kind") == "channel" and not results:
+            self._channel(blocks, record, origin, mid_turn=False)
+            return
         if results or "toolUseResult" in record or record.get("isMeta") is True \
                 or record.get("isCompactSummary") is True \
                 or record.get("isVisibleInTranscriptOnly") is True:
@@ -159,12 +187,43 @@ class ClaudeTranscript(Transcript):
         # A prompt typed while Claude was busy reaches the model as a queued_command attachment.
         att = record.get("attachment")
         if not isinstance(att, dict) or att.get("type") != "queued_command" \
-                or att.get("commandMode", "prompt") != "prompt" or att.get("isMeta") is True:
+                or att.get("commandMode", "prompt") != "prompt":
             return
         origin = att.get("origin")
+        if isinstance(origin, dict) and origin.get("kind") == "channel":
+            # a channel message the CLI absorbed into the running turn
+            self._channel(_blocks(att.get("prompt")), record, origin, mid_turn=True)
+            return
+        if att.get("isMeta") is True:
+            return
         if isinstance(origin, dict) and origin.get("kind") not in (None, "human"):
             return  # sent by a teammate or a task, not typed by the user
         self._prompt(_blocks(att.get("prompt")), record, "queued")
+
+    def _channel(self, blocks: List[Dict[str, Any]], record: Dict[str, Any],
+                 origin: Dict[str, Any], mid_turn: bool) -> None:
+        """Show each channel message in `blocks` as a user message of kind "channel"."""
+        server = origin.get("server") if isinstance(origin.get("server"), str) else ""
+        for block in blocks:
+            if block.get("type") != "text":
+                continue
+            for content, attrs in channel_messages(block.get("text")):
+                channel = {"server": server or attrs.get("source", ""),
+                           "chat_id": attrs.get("chat_id", ""), "user": attrs.get("user", "")}
+                key = (channel["server"], channel["chat_id"], content)
+                if not mid_turn and key in self._absorbed:
+                    self._absorbed.discard(key)  # already shown from its mid-turn attachment
+                    continue
+                if not content:
+                    continue
+                extra: Dict[str, Any] = {"kind": "channel", "channel": channel}
+                if mid_turn:
+                    extra["mid_turn"] = True  # it reached the model inside a running turn
+                    self._absorbed.add(key)
+                self.messages.append(make_message(self.next_id(), "user", content,
+                                                  _timestamp(record), **extra))
+        if not mid_turn:
+            self._open.clear()  # a new turn, as for a typed prompt
 
     def _prompt(self, blocks: List[Dict[str, Any]], record: Dict[str, Any], kind: str) -> None:
         parts, images = [], []
@@ -210,6 +269,33 @@ class ClaudeTranscript(Transcript):
         if text.startswith(HIDDEN_PREFIXES):
             return "", ""
         return text, ""
+
+
+def channel_messages(text: Any) -> List[Tuple[str, Dict[str, str]]]:
+    """Return the (text, attributes) of each `<channel ...>` message in `text`.
+
+    Text without a tag is one message without attributes; an unterminated tag runs to the end
+    (or to the next tag). Attribute values are unescaped; the text is kept as written.
+    """
+    if not isinstance(text, str):
+        return []
+    tags = list(_CHANNEL_OPEN.finditer(text))
+    if not tags:
+        return [(text.strip(), {})] if text.strip() else []
+    found: List[Tuple[str, Dict[str, str]]] = []
+    pos = 0
+    for i, tag in enumerate(tags):
+        if tag.start() < pos:
+            continue  # an opening tag the sender typed inside the previous message
+        close = text.find(_CHANNEL_CLOSE, tag.end())
+        if close == -1:
+            pos = tags[i + 1].start() if i + 1 < len(tags) else len(text)
+            body = text[tag.end():pos]
+        else:
+            body, pos = text[tag.end():close], close + len(_CHANNEL_CLOSE)
+        attrs = {k: html.unescape(v) for k, v in _ATTR.findall(tag.group(1))}
+        found.append((body.strip(), attrs))
+    return found
 
 
 def _blocks(content: Any) -> List[Dict[str, Any]]:
@@ -290,6 +376,8 @@ def last_preview(messages: List[Dict[str, Any]], limit: int = 200) -> str:
     for msg in reversed(messages):
         if msg.get("content"):
             return text_preview(msg["content"], limit)
+        if msg.get("channel_reply"):
+            return text_preview(msg["channel_reply"], limit)
         if msg.get("tool_calls"):
             call = msg["tool_calls"][-1]
             return text_preview(("%s %s" % (call["name"], tool_summary(call["input"]))).strip(),
