@@ -12,13 +12,15 @@ of each such session every WATCH_S while it is `starting` and feeds the core thr
   card;
 - a Codex placeholder (`launch-<uuid>`, Codex picks its own id) is removed once another Codex
   session in the same pane appears (its rollout or hooks), so the card is never doubled.
-What is followed lives in memory: after a server restart a launched session is an ordinary
-`starting` hook session (its pane is still answered, its dialog is no longer shown).
+What is followed lives in memory, so on start the server picks it up again (`resume`): every
+session whose hook file the launcher marked (`launched`) and that is still `starting` (younger than
+WATCH_TTL_S) is followed again, its dialog shown again. One whose pane is gone by then is let go
+(an ordinary `starting` card for housekeeping): AMC removes a card only when it saw the pane close.
 """
 import logging
 import threading
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from . import model, store, terminals
 from .delivery import screen_module
@@ -40,6 +42,7 @@ class Watcher:
         self.backends = backends
         self._lock = threading.Lock()
         self._watched: Dict[str, float] = {}             # sid -> when it was launched
+        self._resumed: Set[str] = set()                  # followed again, its pane not seen yet
         self._dialogs: Dict[str, Dict[str, Any]] = {}    # sid -> the dialog its screen shows
         self._thread: Optional[threading.Thread] = None
         core.enrichers.append(self.enrich)
@@ -50,10 +53,36 @@ class Watcher:
         self.core.flush()  # the card is in /api/state when the launch answers
         with self._lock:
             self._watched[sid] = time.monotonic()
+        self._start()
+
+    def _start(self) -> None:
+        with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="amc-launch",
                                                 daemon=True)
                 self._thread.start()
+
+    def resume(self) -> List[str]:
+        """Follow again the launched sessions still `starting` (after a restart); return their ids."""
+        now_wall, now = time.time(), time.monotonic()
+        resumed = []
+        for s in self.core.sessions():
+            launched = s.get("launched")
+            if not isinstance(launched, dict) or launched.get("by") != "amc" or \
+                    s.get("status") != model.STARTING:
+                continue
+            age = now_wall - model.parse_iso(s.get("started_at") or s.get("status_since"))
+            if not 0 <= age < WATCH_TTL_S:
+                continue
+            resumed.append(s["session_id"])
+            with self._lock:
+                self._watched.setdefault(s["session_id"], now - age)
+                self._resumed.add(s["session_id"])
+        if resumed:
+            log.info("following %d launched session(s) again: %s", len(resumed),
+                     ", ".join(resumed))
+            self._start()
+        return resumed
 
     def enrich(self, s: Dict[str, Any]) -> None:
         """Show a start dialog the pane shows as the card's attention."""
@@ -95,6 +124,7 @@ class Watcher:
     def _forget(self, sid: str) -> None:
         with self._lock:
             self._watched.pop(sid, None)
+            self._resumed.discard(sid)
             had = self._dialogs.pop(sid, None)
         if had is not None:
             self.core.touch(sid)
@@ -117,12 +147,18 @@ class Watcher:
         try:
             screen = backend.capture(s)
         except PaneGone:
-            if not s.get("pid"):
+            with self._lock:
+                resumed = sid in self._resumed
+            if resumed:
+                log.info("launched %s: its pane is gone (seen after a restart); let go", sid)
+            elif not s.get("pid"):
                 log.info("launched %s: its pane closed before the agent reported", sid)
                 self._remove(sid)
             return False
         except ApiError:
             return True
+        with self._lock:
+            self._resumed.discard(sid)  # its pane was there after the restart
         finder = getattr(screen_module(s["agent"]), "start_dialog", None)
         found = finder(screen) if finder is not None and screen else None
         with self._lock:

@@ -98,6 +98,13 @@ class AmcServer(ThreadingHTTPServer):
         except Exception:
             super().server_close()
             raise
+        # launched sessions still waiting on a start dialog are followed again (launch_watch.py)
+        from . import launch
+        delivery = self.app.delivery
+        try:
+            launch.for_core(self.core, delivery.env, delivery.backends).watcher.resume()
+        except Exception:  # never keeps the server from starting
+            log.exception("cannot follow the sessions AMC launched before this start")
 
     @property
     def url(self) -> str:

@@ -7,6 +7,10 @@ chose, the folder-trust dialog and the development-channels warning appear on it
 options and are answered from the page (`/api/respond`), then the hooks report under the same id
 (one card), the transcript is `<id>.jsonl` with the prompt, and the channel carries a message.
 Codex (0.169.0) starts with a prompt; its placeholder card gives way to the session Codex writes.
+In a git repository it has not been told to trust, Codex shows its folder-trust screen first: it
+is on the placeholder's card and answered from the page, then Codex runs the prompt (one card).
+A launched Claude Code still on its trust dialog when `amc serve` restarts shows the dialog again
+after the restart, and it is answered from the page.
 """
 import json
 import os
@@ -114,6 +118,64 @@ class NewSessionE2E(AgentTuiCase):
                 self.assertLess(time.monotonic(), deadline, "the model never got the message")
                 time.sleep(0.2)
         self.assertLess(time.monotonic() - started, 60)
+
+    def test_claude_trust_dialog_survives_a_restart_of_amc(self) -> None:
+        claude = tools.require("claude")
+        self.home.write_claude_json([])
+        with self.step("amc hooks install, amc serve"):
+            proc = run_amc(["hooks", "install"], self.amc_env)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.serve_with(claude, {})
+        self.launch({"agent": "claude", "prompt": PROMPT})
+        with self.step("the trust dialog shows on the card"):
+            self.wait(lambda s: (s.get("attention") or {}).get("kind") == "dialog",
+                      "the trust dialog")
+        with self.step("amc serve restarts; the dialog is on the card again"):
+            self.amc.stop()
+            self.serve()
+            s = self.wait(lambda s: s["status"] == "needs_attention" and
+                          (s.get("attention") or {}).get("kind") == "dialog",
+                          "the trust dialog after the restart")
+            self.assertEqual(s["attention"]["options"], ["No, exit", "Yes, I trust this folder"])
+            self.assertIn("Quick safety check", self.tmux.capture())  # still unanswered
+        with self.step("answered from the page after the restart: the hooks report, one card"):
+            self.answer_dialog("2", "Yes, I trust this folder")
+            s = self.wait(lambda s: s["status"] == "done" and s["last_event"] == "Stop",
+                          "the first prompt answered")
+            self.assertIn("OK: " + PROMPT, s["last_message_preview"])
+            self.assertEqual([x["session_id"] for x in self.sessions()], [self.session_id])
+
+    def test_codex_trust_screen_on_the_card_answered_from_the_page(self) -> None:
+        codex = tools.require("codex")
+        self.home.project(self.project_name, git=True)  # Codex asks for trust in a git repo only
+        self.home.write_codex_config(self.fake.url, [])
+        with self.step("amc serve"):
+            self.serve_with(codex, {"HTTPS_PROXY": "http://127.0.0.1:9",
+                                    "NO_PROXY": "127.0.0.1,localhost"})
+        answer = self.launch({"agent": "codex", "prompt": "hello codex from amc"})
+        placeholder = answer["session_id"]
+        with self.step("the trust screen shows on the placeholder's card"):
+            s = self.wait(lambda s: (s.get("attention") or {}).get("kind") == "dialog",
+                          "the trust screen")
+            self.assertEqual(s["status"], "needs_attention")
+            self.assertEqual(s["attention"]["options"],
+                             ["Trust and continue", "Back to Agent Command Center"])
+            self.assertEqual(s["attention"]["selected"], 1)
+            self.assertIn("Trust this folder?", s["attention"]["text"])
+            time.sleep(1.0)
+            self.assertIn("Trust this folder?", self.tmux.capture())  # AMC did not answer it
+        with self.step("answered from the page, Codex runs the prompt"):
+            self.answer_dialog("1", "Trust and continue")
+            self.tmux.wait_for("You said: hello codex from amc", timeout=30)
+        with self.step("its own session replaces the placeholder: one card"):
+            self.session_id = ""
+            s = self.amc.wait_session(
+                lambda s: s.get("project_dir") == self.project and
+                s["session_id"] != placeholder and s.get("tmux_pane") == self.tmux.pane,
+                "Codex's own session in the launched pane", timeout=STEP_TIMEOUT)
+            self.amc.wait_state(lambda st: [x["session_id"] for x in st["sessions"]
+                                            if x.get("project_dir") == self.project]
+                                == [s["session_id"]], "only Codex's own card")
 
     def test_codex_from_the_dashboard(self) -> None:
         codex = tools.require("codex")

@@ -19,7 +19,7 @@ import uuid
 from tests import tools
 from tests.helpers import ServerTestCase
 from amc_server import launch, terminals
-from amc_server.agents import claude_screen
+from amc_server.agents import claude_screen, codex_screen
 from amc_server.agents.answers import Answer
 from amc_server.launch_watch import Watcher
 from amc_server.terminals.base import Result
@@ -51,6 +51,20 @@ CHANNELS_SCREEN = """\
     2. Exit
 
   Enter to confirm \u00b7 Esc to cancel
+"""
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+with open(os.path.join(FIXTURES, "codex-0.169.0", "codex-0.169.0-tui-trust-screen.txt"),
+          encoding="utf-8") as _f:
+    CODEX_TRUST_SCREEN = _f.read()   # recorded from the real Codex 0.169.0 in tmux
+CODEX_APPROVAL_SCREEN = """\
+  Would you like to run the following command?
+
+  $ touch x
+
+\u203a 1. Yes, proceed (y)
+  2. No, and tell Codex what to do differently (esc)
+
+  Press enter to confirm or esc to cancel
 """
 RECORDER = """#!%s
 import json, os, sys, time
@@ -165,6 +179,53 @@ class StartDialogTest(unittest.TestCase):
             claude_screen.answer_plan(session, Answer("3"), 200, TRUST_SCREEN)
         with self.assertRaises(Exception):
             claude_screen.answer_plan(session, Answer("1"), 200, "no dialog here")
+
+
+class CodexStartDialogTest(unittest.TestCase):
+    def test_trust_screen_read_off_the_recorded_screen(self) -> None:
+        d = codex_screen.start_dialog(CODEX_TRUST_SCREEN)
+        self.assertEqual(d["options"], ["Trust and continue", "Back to Agent Command Center"])
+        self.assertEqual(d["selected"], 1)
+        self.assertTrue(d["text"].startswith("Folder access /home/dev/work/fresh-proj Trust this "
+                                             "folder?"), d)
+
+    def test_the_cursor_row_is_the_selected_option(self) -> None:
+        moved = CODEX_TRUST_SCREEN.replace("\u203a 1.", "  1.").replace("  2. Back", "\u203a 2. Back")
+        self.assertEqual(codex_screen.start_dialog(moved)["selected"], 2)
+
+    def test_the_composer_and_an_approval_prompt_are_no_start_dialog(self) -> None:
+        self.assertIsNone(codex_screen.start_dialog(CODEX_APPROVAL_SCREEN))
+        self.assertIsNone(codex_screen.start_dialog(
+            "\u203a Ask Codex to do anything\n\n  fake-model default \u00b7 /w\n"))
+        self.assertIsNone(codex_screen.start_dialog(""))
+
+    def test_answer_moves_the_cursor_then_enter(self) -> None:
+        session = {"status": "needs_attention", "attention": {"kind": "dialog", "text": "t"}}
+        plan = codex_screen.answer_plan(session, Answer("2"), 0, CODEX_TRUST_SCREEN)
+        self.assertEqual([s.value for s in plan if s.kind == "key"], ["Down", "Enter"])
+        plan = codex_screen.answer_plan(session, Answer("1"), 0, CODEX_TRUST_SCREEN)
+        self.assertEqual([s.value for s in plan if s.kind == "key"], ["Enter"])
+        self.assertFalse([s for s in plan if s.kind == "text"])  # a digit would choose at once
+        with self.assertRaises(Exception):
+            codex_screen.answer_plan(session, Answer("3"), 0, CODEX_TRUST_SCREEN)
+        with self.assertRaises(Exception):
+            codex_screen.answer_plan(session, Answer("1"), 0, "\u203a Ask Codex to do anything")
+
+    def test_the_dialog_closing_confirms_the_answer(self) -> None:
+        d = codex_screen.start_dialog(CODEX_TRUST_SCREEN)
+        session = {"status": "needs_attention", "attention": {"kind": "dialog", "text": d["text"]}}
+        self.assertEqual(codex_screen.screen_confirms(session, Answer("1"), CODEX_TRUST_SCREEN,
+                                                      CODEX_TRUST_SCREEN), "")
+        self.assertEqual(codex_screen.screen_confirms(session, Answer("1"), CODEX_TRUST_SCREEN,
+                                                      "\u203a hello"), "the dialog closed")
+
+
+SHOW_SCREEN = """#!%s
+import sys, time
+sys.stdout.write(open(sys.argv[0] + ".screen", encoding="utf-8").read())
+sys.stdout.flush()
+time.sleep(120)
+""" % sys.executable
 
 
 def _stub_bin(home: str, *names: str) -> str:
@@ -331,6 +392,55 @@ class LaunchEndpointTest(ServerTestCase):
             self.assertLess(time.monotonic(), deadline, "the card stayed")
             time.sleep(0.1)
         self.assertIsNone(self.session_file(answer["session_id"]))
+
+    def wait_card(self, sid, predicate, what, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.server.core.session(sid)
+            if s is not None and predicate(s):
+                return s
+            self.assertLess(time.monotonic(), deadline, "%s; the card: %s" % (what, s))
+            time.sleep(0.1)
+
+    def test_codex_trust_screen_shows_on_the_card_and_again_after_a_restart(self) -> None:
+        tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        codex = os.path.join(self.bindir, "codex")
+        with open(codex, "w") as f:
+            f.write(SHOW_SCREEN)
+        with open(codex + ".screen", "w", encoding="utf-8") as f:
+            f.write(CODEX_TRUST_SCREEN.strip("\n").replace("\n", "\r\n"))
+        code, answer = self.post({"agent": "codex", "project_dir": self.project})
+        self.assertEqual(code, 200, answer)
+        sid = answer["session_id"]
+        s = self.wait_card(sid, lambda s: (s.get("attention") or {}).get("kind") == "dialog",
+                           "the trust screen never showed on the card")
+        self.assertEqual((s["status"], s["attention"]["options"]),
+                         ("needs_attention", ["Trust and continue",
+                                              "Back to Agent Command Center"]))
+        # a restart: a new watcher knows nothing until it resumes from the hook files
+        self.install(self.launch_env)
+        self.server.core.touch(sid)  # merged again without the old watcher
+        self.wait_card(sid, lambda s: s["status"] == "starting", "the dialog stayed unwatched")
+        self.assertEqual(self.watcher.resume(), [sid])
+        self.wait_card(sid, lambda s: (s.get("attention") or {}).get("kind") == "dialog",
+                       "the trust screen did not show again after the restart")
+
+    def test_after_a_restart_a_launched_session_whose_pane_is_gone_is_let_go(self) -> None:
+        tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        code, answer = self.post({"agent": "claude", "project_dir": self.project})
+        self.assertEqual(code, 200, answer)
+        sid = answer["session_id"]
+        self.recorded()
+        self.install(self.launch_env)  # the restart; the pane closes while no one watches
+        self.kill_tmux(self.socket)
+        self.assertEqual(self.watcher.resume(), [sid])
+        deadline = time.monotonic() + 10
+        while sid in self.watcher._watched:
+            self.assertLess(time.monotonic(), deadline, "still followed")
+            time.sleep(0.1)
+        self.assertEqual(self.server.core.session(sid)["status"], "starting")  # card kept
 
     def test_codex_placeholder_is_replaced_by_the_session_in_its_pane(self) -> None:
         tools.require("tmux")

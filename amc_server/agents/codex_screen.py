@@ -17,10 +17,21 @@ the real 0.169.0 TUI in tmux (docs/answering-codex.md):
   at least MIN_ENTER_DELAY_MS. Several lines go in as one bracketed paste and become one prompt.
 - The dialog takes a digit sent in the same instant it is first drawn (heading, options and footer
   appear in one frame), so `dialog_ready` only waits for the footer.
+- At start, in a git repository it has no trust level for, Codex shows a folder-trust screen
+  before anything else (no hook fires, no rollout is written until it is answered):
+      Folder access
+      /home/dev/work/fresh-proj
+      Trust this folder? Codex can read, edit, and run files here, ...
+      › 1. Trust and continue
+        2. Back to Agent Command Center
+        enter continue · esc back
+  The cursor starts on 1; a digit chooses its option at once, Up/Down move the cursor and Enter
+  chooses. `start_dialog` reads it (the same shape as claude_screen's); the answer moves the cursor
+  and presses Enter, as for Claude Code's start dialogs.
 """
 import re
 from http import HTTPStatus
-from typing import Any, Dict, List, Mapping
+from typing import Any, Dict, List, Mapping, Optional
 
 from .. import keystrokes, model
 from .answers import Answer, Refused, check_range, option_numbers, prompt_plan
@@ -66,6 +77,48 @@ def permission_options(screen: str) -> List[str]:
     return [_SHORTCUT.sub("", found[n]) for n in sorted(found)]
 
 
+START_FOOTER = "enter continue"
+_CURSOR_OPTION = re.compile(r"^(\s*)\u203a\s+\d+\.\s+\S")
+
+
+def start_dialog(screen: str) -> Optional[Dict[str, Any]]:
+    """Return the start dialog on `screen` ({text, options, selected: 1-based}) or None.
+
+    A numbered list 1..N, one option behind the `›` cursor, above an "enter continue" footer; its
+    text is what the screen shows above the options.
+    """
+    lines = screen.splitlines()
+    footer = max((i for i, line in enumerate(lines)
+                  if line.strip().startswith(START_FOOTER)), default=-1)
+    cursor = max((i for i in range(footer) if _CURSOR_OPTION.match(lines[i])), default=-1)
+    if footer < 0 or cursor < 0:
+        return None
+    rows: Dict[int, int] = {}      # option number -> line
+    for i in range(footer - 1, -1, -1):
+        m = _OPTION.match(lines[i])
+        if m:
+            rows[int(m.group(1))] = i
+        elif rows and lines[i].strip():
+            break
+    numbers = sorted(rows)
+    if len(numbers) < 2 or numbers != list(range(1, len(numbers) + 1)) or \
+            cursor not in rows.values():
+        return None
+    options = [_OPTION.match(lines[rows[n]]).group(2) for n in numbers]
+    text = " ".join(" ".join(line.split()) for line in lines[:rows[1]] if line.strip())
+    selected = next(n for n in numbers if rows[n] == cursor)
+    return {"text": model.preview(text, 500), "options": options, "selected": selected}
+
+
+def screen_confirms(session: Mapping[str, Any], answer: Answer, before: str, screen: str) -> str:
+    """Return why `screen` shows a start dialog was answered ('' otherwise): it closed."""
+    attention = session.get("attention") or {}
+    if attention.get("kind") != model.ATTN_DIALOG:
+        return ""
+    now = start_dialog(screen)
+    return "the dialog closed" if now is None or now["text"] != attention.get("text") else ""
+
+
 def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
     """Tell whether the dialog the session waits on is fully drawn on `screen`."""
     if (session.get("attention") or {}).get("kind") == model.ATTN_PERMISSION:
@@ -80,6 +133,8 @@ def answer_plan(session: Mapping[str, Any], answer: Answer, enter_delay_ms: int,
     pending = session.get("status") == model.NEEDS_ATTENTION
     if pending and attention.get("kind") == model.ATTN_PERMISSION:
         return _permission_plan(attention, answer, screen)
+    if pending and attention.get("kind") == model.ATTN_DIALOG:
+        return _dialog_plan(attention, answer, screen)
     if session.get("status") == model.ACTIVE:
         raise Refused("%s is working on a turn; send this when it has finished (or type it in its "
                       "terminal to queue it)" % NAME)
@@ -97,3 +152,21 @@ def _permission_plan(attention: Mapping[str, Any], answer: Answer, screen: str) 
     if options:
         check_range(numbers, len(options), "approval prompt")
     return [keystrokes.text(str(numbers[0]))]
+
+
+def _dialog_plan(attention: Mapping[str, Any], answer: Answer, screen: str) -> keystrokes.Plan:
+    """Move the cursor of the start dialog on `screen` to the chosen option and press Enter."""
+    numbers = option_numbers(answer.text)
+    dialog = start_dialog(screen) if screen else None
+    if dialog is None:
+        raise Refused("%s's pane no longer shows the dialog %r; nothing was typed"
+                      % (NAME, str(attention.get("text") or "")[:80]))
+    if numbers is None or len(numbers) != 1:
+        raise Refused("this dialog takes one option number (1 to %d)" % len(dialog["options"]),
+                      HTTPStatus.BAD_REQUEST)
+    check_range(numbers, len(dialog["options"]), "dialog")
+    move = numbers[0] - dialog["selected"]
+    plan: keystrokes.Plan = []
+    for _ in range(abs(move)):
+        plan += [keystrokes.key("Down" if move > 0 else "Up"), keystrokes.pause(60)]
+    return plan + [keystrokes.pause(150), keystrokes.key("Enter")]
