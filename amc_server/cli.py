@@ -47,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     scope = chan.add_mutually_exclusive_group()
     scope.add_argument("--user", action="store_true", help="for every project (the default)")
     scope.add_argument("--project", metavar="DIR", help="for one project directory")
+    stream = sub.add_parser("stream", help="this machine's changes as newline-delimited JSON")
+    stream.add_argument("--since", default="", metavar="ID",
+                        help="resume after this event id (an older one gets a snapshot)")
     claude = sub.add_parser("claude", help="start Claude Code here with AMC's channel loaded")
     claude.add_argument("args", nargs=argparse.REMAINDER, help="passed on to claude")
     return p
@@ -74,6 +77,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return service.main(args.action, service.Host(dict(os.environ)))
     if args.command == "channel":
         return _channel(paths, args)
+    if args.command == "stream":
+        from . import stream_cli
+        return stream_cli.main(paths, args.since)
     if args.command == "claude":
         return _claude(paths, args.args)
     parser().print_help()
