@@ -1,5 +1,5 @@
-"""Command-line parsing for `amc`; every command delegates to launcher.py, hooks_config.py or
-service.py."""
+"""Command-line parsing for `amc`; every command delegates to launcher.py, hooks_config.py,
+service.py, stream_cli.py or remotes.py."""
 import argparse
 import os
 import sys
@@ -50,6 +50,11 @@ def parser() -> argparse.ArgumentParser:
     stream = sub.add_parser("stream", help="this machine's changes as newline-delimited JSON")
     stream.add_argument("--since", default="", metavar="ID",
                         help="resume after this event id (an older one gets a snapshot)")
+    remote = sub.add_parser("remote", help="machines reached over your ssh (docs/remote.md)")
+    remote.add_argument("action", choices=("add", "remove", "list", "status"))
+    remote.add_argument("name", nargs="?", metavar="NAME", help="add/remove: the remote's name")
+    remote.add_argument("target", nargs="?", metavar="TARGET",
+                        help="add: what ssh connects to (default NAME, e.g. a ~/.ssh/config Host)")
     claude = sub.add_parser("claude", help="start Claude Code here with AMC's channel loaded")
     claude.add_argument("args", nargs=argparse.REMAINDER, help="passed on to claude")
     return p
@@ -82,6 +87,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         return stream_cli.main(paths, args.since)
     if args.command == "claude":
         return _claude(paths, args.args)
+    if args.command == "remote":
+        from . import remotes
+        return remotes.main(paths, args.action, args.name, args.target)
     parser().print_help()
     return 2
 

@@ -9,7 +9,7 @@ skipping everything. The npm packages and Playwright go to one cache shared by e
 processes do not download 400 MB twice or see half-installed trees: npm and pip install into a
 scratch directory which is renamed into place only after the tool answers (`--version`, an import).
 
-tmux and Chromium come from the system (apt-get when missing and root/sudo allows). Chromium is
+tmux, Chromium and OpenSSH's sshd come from the system (apt-get when missing and root/sudo allows). Chromium is
 Debian's `chromium` package, not Playwright's download: its version follows Debian's security
 updates, which an exact pin could not install, and Playwright drives it by `executable_path`.
 """
@@ -36,7 +36,7 @@ NPM_TOOLS: Dict[str, NpmTool] = {
     "claude": NpmTool("@anthropic-ai/claude-code", "2.1.329", "claude-code", "claude", "2.1.329"),
     "codex": NpmTool("@openai/codex", "0.169.0", "codex", "codex", "0.169.0"),
 }
-TOOLS = ("tmux", "claude", "codex", "chromium", "playwright")
+TOOLS = ("tmux", "claude", "codex", "chromium", "playwright", "sshd")
 
 
 class PipTool(NamedTuple):
@@ -47,6 +47,7 @@ class PipTool(NamedTuple):
 
 PLAYWRIGHT = PipTool("playwright", "1.65.2", "playwright.sync_api")
 CHROMIUM_PATHS = ("/usr/bin/chromium",)  # Debian's package; Playwright is pointed at it
+SSHD_PATHS = ("/usr/sbin/sshd",)  # Debian's openssh-server; the remote tests run a private one
 
 
 class ToolMissing(AssertionError):
@@ -234,6 +235,11 @@ def chromium(install: bool = True) -> Optional[str]:
     return _apt_installed("chromium", "chromium", CHROMIUM_PATHS, install)
 
 
+def sshd(install: bool = True) -> Optional[str]:
+    """Return OpenSSH's server (/usr/sbin/sshd), installing openssh-server when missing."""
+    return _apt_installed("sshd", "openssh-server", SSHD_PATHS, install)
+
+
 def pip_dir(tool: PipTool = PLAYWRIGHT, env: Optional[Mapping[str, str]] = None) -> str:
     """Return the `pip install --target` directory of a pinned Python package."""
     return os.path.join(cache_dir(env), "pylib-%s-%s" % (tool.package, tool.version))
@@ -311,7 +317,7 @@ def playwright(install: bool = True) -> Optional[str]:
 
 FINDERS: Dict[str, Callable[..., Optional[str]]] = {
     "tmux": tmux, "claude": claude_bin, "codex": codex_bin, "chromium": chromium,
-    "playwright": playwright}
+    "playwright": playwright, "sshd": sshd}
 
 
 def require(name: str) -> str:
@@ -327,6 +333,9 @@ def require(name: str) -> str:
     elif name == "chromium":
         message += " (wanted Debian's chromium at %s; needs apt-get and root/sudo)" % (
             CHROMIUM_PATHS[0],)
+    elif name == "sshd":
+        message += " (wanted Debian's openssh-server at %s; needs apt-get and root/sudo)" % (
+            SSHD_PATHS[0],)
     elif name == "playwright":
         message += " (wanted %s==%s in %s; needs pip and PyPI)" % (
             PLAYWRIGHT.package, PLAYWRIGHT.version, pip_dir())

@@ -1,0 +1,185 @@
+"""A real OpenSSH server for tests: a private `sshd` on a free 127.0.0.1 port, with test users.
+
+`ssh` reads `~/.ssh/config` and `known_hosts` from the *passwd* home of the user running it, not
+from `$HOME`, so the client side is a real local user too (its home is the test HOME), and
+`run_amc()` runs `bin/amc` as that user. Made (as root) by `SshWorld.start()`, all under one temp dir:
+- a host key (ssh-keygen) and `sshd -D -e -f <config>` on a free port (log: `<tmp>/sshd.log`);
+- the client user, with `~/.ssh/id_ed25519` (authorized on the remotes), `~/.ssh/id_other`
+  (authorized nowhere), `~/.ssh/known_hosts` (the host key, or empty) and `~/.ssh/config`:
+  `Host m1` (good), `Host nopy` (a user whose PATH has no python3: sshd's `SetEnv PATH=`),
+  `Host badkey` (m1's user with the unauthorized key);
+- the remote users `remote` and `nopy` (useradd, unlocked with `usermod -p '*'` for UsePAM no).
+Everything, users included, is removed by `stop()`.
+"""
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+from typing import Dict, List, Optional
+
+from tests import tools
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+USER_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def require_root_sshd() -> str:
+    """Return sshd's path; skip (fail under CI=true) without it or without root and useradd."""
+    path = tools.require("sshd")
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        message = "the real-sshd tests need root and useradd (they make local test users)"
+        if tools.in_ci():
+            raise tools.ToolMissing(message + "; CI=true, so this is a failure, not a skip")
+        raise unittest.SkipTest(message)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run(argv: List[str]) -> str:
+    return subprocess.run(argv, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+
+
+class SshWorld:
+    """One sshd, one client user (the test HOME) and two remote users; see the module docstring."""
+
+    def __init__(self, known_host: bool = True) -> None:
+        self.known_host = known_host
+        self.tag = secrets.token_hex(3)
+        self.users: Dict[str, str] = {}  # role -> login name
+        self.proc: Optional[subprocess.Popen] = None
+        self.tmp = ""
+        self.port = 0
+
+    def home(self, role: str) -> str:
+        return os.path.join(self.tmp, role)
+
+    def _user(self, role: str) -> pwd.struct_passwd:
+        name = "amct%s%s" % (self.tag, role[:3])
+        os.makedirs(os.path.join(self.home(role), ".ssh"), mode=0o700)
+        _run(["useradd", "-M", "-d", self.home(role), "-s", "/bin/bash", name])
+        self.users[role] = name
+        _run(["usermod", "-p", "*", name])
+        return pwd.getpwnam(name)
+
+    def _chown(self, role: str) -> None:
+        entry = pwd.getpwnam(self.users[role])
+        for folder, dirs, files in os.walk(self.home(role)):
+            for item in [folder] + [os.path.join(folder, n) for n in dirs + files]:
+                os.chown(item, entry.pw_uid, entry.pw_gid)
+
+    def start(self, sshd: str) -> "SshWorld":
+        self.tmp = tempfile.mkdtemp(prefix="amc-sshd-")
+        os.chmod(self.tmp, 0o755)
+        try:
+            self._start(sshd)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, sshd: str) -> None:
+        host_key = os.path.join(self.tmp, "host_ed25519")
+        _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", host_key])
+        for role in ("client", "remote", "nopy"):
+            self._user(role)
+        ssh_dir = os.path.join(self.home("client"), ".ssh")
+        for key in ("id_ed25519", "id_other"):
+            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                  os.path.join(ssh_dir, key)])
+        with open(os.path.join(ssh_dir, "id_ed25519.pub")) as f:
+            authorized = f.read()
+        for role in ("remote", "nopy"):
+            with open(os.path.join(self.home(role), ".ssh", "authorized_keys"), "w") as f:
+                f.write(authorized)
+            self._chown(role)
+        self.port = free_port()
+        with open(host_key + ".pub") as f:
+            host_pub = " ".join(f.read().split()[:2])
+        with open(os.path.join(ssh_dir, "known_hosts"), "w") as f:
+            f.write("[127.0.0.1]:%d %s\n" % (self.port, host_pub) if self.known_host else "")
+        hosts = (("m1", "remote", "id_ed25519"), ("nopy", "nopy", "id_ed25519"),
+                 ("badkey", "remote", "id_other"))
+        with open(os.path.join(ssh_dir, "config"), "w") as f:
+            for alias, role, key in hosts:
+                f.write("Host %s\n  HostName 127.0.0.1\n  Port %d\n  User %s\n"
+                        "  IdentityFile ~/.ssh/%s\n  IdentitiesOnly yes\n\n"
+                        % (alias, self.port, self.users[role], key))
+        self._chown("client")
+        config = os.path.join(self.tmp, "sshd_config")
+        with open(config, "w") as f:
+            f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\n"
+                    "AuthorizedKeysFile .ssh/authorized_keys\nPasswordAuthentication no\n"
+                    "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+                    "AllowUsers %s %s\n"
+                    # a machine without python3 on the PATH of non-interactive shells
+                    "Match User %s\n  SetEnv PATH=/usr/sbin:/sbin\n"
+                    % (self.port, host_key, os.path.join(self.tmp, "sshd.pid"),
+                       self.users["remote"], self.users["nopy"], self.users["nopy"]))
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
+        log = open(os.path.join(self.tmp, "sshd.log"), "wb")
+        self.proc = subprocess.Popen([sshd, "-D", "-e", "-f", config], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log)
+        log.close()
+        self._wait_listening()
+
+    def _wait_listening(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sshd exited %s: %s" % (self.proc.returncode, self.log()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    if s.recv(64).startswith(b"SSH-"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("sshd did not listen on %d: %s" % (self.port, self.log()))
+
+    def log(self) -> str:
+        try:
+            with open(os.path.join(self.tmp, "sshd.log"), encoding="utf-8",
+                      errors="replace") as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def run_amc(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run `bin/amc ARGS` as the client user (HOME = its home; data dir under it)."""
+        entry = pwd.getpwnam(self.users["client"])
+        python = shutil.which("python3", path=USER_PATH)
+        env = {"HOME": entry.pw_dir, "PATH": USER_PATH, "LANG": "C.UTF-8",
+               "USER": entry.pw_name, "LOGNAME": entry.pw_name}
+        return subprocess.run([python, os.path.join(ROOT, "bin", "amc")] + list(args),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout, env=env,
+                              cwd=entry.pw_dir, user=entry.pw_uid, group=entry.pw_gid,
+                              extra_groups=[], universal_newlines=True)
+
+    def data_file(self, name: str) -> str:
+        return os.path.join(self.home("client"), ".local", "share", "amc", name)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for name in self.users.values():
+            subprocess.run(["userdel", name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        self.users.clear()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
