@@ -16,6 +16,7 @@ class Paths(NamedTuple):
     log_file: str
     token_file: str
     dismissed_file: str    # ids dismissed by the user (bounded, first in first out)
+    remotes_file: str      # machines reached over ssh (amc remote add)
     claude_dir: str        # CLAUDE_CONFIG_DIR
     claude_projects: str   # transcripts: projects/<encoded cwd>/<session>.jsonl
     claude_sessions: str   # live-session registry: sessions/<pid>.json
@@ -63,6 +64,7 @@ def get_paths(env: Optional[Mapping[str, str]] = None) -> Paths:
         log_file=os.path.join(data, "server.log"),
         token_file=os.path.join(data, "token"),
         dismissed_file=os.path.join(data, "dismissed.json"),
+        remotes_file=os.path.join(data, "remotes.json"),
         claude_dir=claude,
         claude_projects=os.path.join(claude, "projects"),
         claude_sessions=os.path.join(claude, "sessions"),

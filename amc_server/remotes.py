@@ -159,8 +159,8 @@ def explain(result: Result, target: str) -> Probe:
 
 
 def remotes_file(paths: Paths) -> str:
-    """Return `<data dir>/remotes.json`."""
-    return os.path.join(paths.data, "remotes.json")
+    """Return `<data dir>/remotes.json` (paths.py owns it)."""
+    return paths.remotes_file
 
 
 def load(paths: Paths) -> List[Remote]:
