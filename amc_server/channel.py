@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable, Dict, IO, Optional
 
-from . import paths as amc_paths
+from . import paths as amc_paths, sse
 from .core.events import parse_id
 
 NAME = "amc"
@@ -120,33 +120,22 @@ class AmcLink:
 
     def _read(self, stream: IO[bytes], on_event: Callable[[str, Dict[str, Any]], None],
               stop: threading.Event) -> None:
-        event, data, event_id = "message", [], ""
+        parser = sse.Parser()
         for raw in stream:
             if stop.is_set():
                 return
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if not line:
-                if data:
-                    try:
-                        payload = json.loads("\n".join(data))
-                    except ValueError:
-                        payload = None
-                    if isinstance(payload, dict):
-                        on_event(event, payload)
-                    if parse_id(event_id)[1] >= 0:
-                        self.last_id = event_id
-                event, data, event_id = "message", [], ""
-            elif line.startswith(":"):
+            done = parser.feed(raw.decode("utf-8", "replace"))
+            if done is None:
                 continue
-            else:
-                field, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
-                if field == "event":
-                    event = value
-                elif field == "data":
-                    data.append(value)
-                elif field == "id":
-                    event_id = value
+            event, event_id, data = done
+            try:
+                payload = json.loads(data)
+            except ValueError:
+                payload = None
+            if isinstance(payload, dict):
+                on_event(event, payload)
+            if parse_id(event_id)[1] >= 0:
+                self.last_id = event_id
 
 
 class Channel:

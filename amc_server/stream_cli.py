@@ -18,7 +18,7 @@ import threading
 import urllib.request
 from typing import IO, Any, Optional
 
-from . import model, store
+from . import model, sse, store
 from .launcher import answers, read_pid_file
 from .paths import Paths
 
@@ -77,7 +77,7 @@ def from_server(url: str, token: str, since: str, out: Out) -> int:
             pass
         lines.put(None)
     threading.Thread(target=read, name="amc-stream-read", daemon=True).start()
-    last, event, data, event_id = since, "message", [], ""
+    last, parser = since, sse.Parser()
     while not out.closed:
         try:
             text = lines.get(timeout=HEARTBEAT_S)
@@ -86,20 +86,11 @@ def from_server(url: str, token: str, since: str, out: Out) -> int:
             continue
         if text is None:
             return 1  # the server went away: the caller (ssh, the hub) reconnects with --since
-        if not text:
-            if data:
-                out.write(line(event_id, event, "\n".join(data)))
-                last = event_id or last
-            event, data, event_id = "message", [], ""
-        elif not text.startswith(":"):
-            field, _, value = text.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "event":
-                event = value
-            elif field == "data":
-                data.append(value)
-            elif field == "id":
-                event_id = value
+        done = parser.feed(text)
+        if done is not None:
+            event, event_id, data = done
+            out.write(line(event_id, event, data))
+            last = event_id or last
     return 0
 
 

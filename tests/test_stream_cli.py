@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 
 from tests.helpers import AMC, IsolatedTestCase, ServerTestCase
 from tests.sse import SSEClient, session_event
@@ -41,6 +42,16 @@ class StreamProcess:
 
 def prompt(sid, text="hi"):
     return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text}
+
+
+class SseParser(unittest.TestCase):
+    def test_events_comments_and_data_lines_as_the_server_writes_them(self):
+        from amc_server import sse
+        p = sse.Parser()
+        lines = ["retry: 2000", "", ": keep-alive", "", "id: e1-5", "event: session",
+                 'data: {"a":', "data: 1}", "", "event: empty", "", "data:no-space\r\n", "\n"]
+        got = [e for e in (p.feed(line) for line in lines) if e is not None]
+        self.assertEqual(got, [("session", "e1-5", '{"a":\n1}'), ("message", "", "no-space")])
 
 
 class WithoutServer(IsolatedTestCase):

@@ -8,7 +8,7 @@ after a pause so the TUI has taken the text before it is submitted).
 """
 import re
 from http import HTTPStatus
-from typing import List, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
 from .. import keystrokes
 from ..errors import ApiError
@@ -55,6 +55,29 @@ def prompt_plan(text: str, enter_delay_ms: int) -> keystrokes.Plan:
     if not text.strip():
         raise Refused("there is nothing to send: the text is empty", HTTPStatus.BAD_REQUEST)
     return [typed(text), keystrokes.pause(enter_delay_ms), keystrokes.key("Enter")]
+
+
+def dialog_plan(name: str, dialog: Optional[Dict[str, Any]], attention: Mapping[str, Any],
+                answer: Answer) -> keystrokes.Plan:
+    """Return the plan that moves a start dialog's cursor to the chosen option and presses Enter.
+
+    `dialog` is what the agent module read off the screen (`{text, options, selected}`), None
+    when the screen no longer shows it. Start dialogs (folder trust, the development-channels
+    warning) take no digits in either TUI we know, only the cursor.
+    """
+    numbers = option_numbers(answer.text)
+    if dialog is None:
+        raise Refused("%s's pane no longer shows the dialog %r; nothing was typed"
+                      % (name, str(attention.get("text") or "")[:80]))
+    if numbers is None or len(numbers) != 1:
+        raise Refused("this dialog takes one option number (1 to %d)" % len(dialog["options"]),
+                      HTTPStatus.BAD_REQUEST)
+    check_range(numbers, len(dialog["options"]), "dialog")
+    move = numbers[0] - dialog["selected"]
+    plan: keystrokes.Plan = []
+    for _ in range(abs(move)):
+        plan += [keystrokes.key("Down" if move > 0 else "Up"), keystrokes.pause(60)]
+    return plan + [keystrokes.pause(150), keystrokes.key("Enter")]
 
 
 def strip_control(text: str) -> str:

@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, Optional
 
 from .. import keystrokes, model
-from .answers import Answer, Refused, check_range, option_numbers, prompt_plan, typed
+from .answers import Answer, Refused, dialog_plan, check_range, option_numbers, prompt_plan, typed
 
 FREE_TEXT_FOCUS_MS = 150   # after pressing "Type something", before typing into it
 REVIEW_DRAW_MS = 500       # after the last answer, before "Submit answers" on the review screen
@@ -96,20 +96,7 @@ def start_dialog(screen: str) -> Optional[Dict[str, Any]]:
 
 def _dialog_plan(attention: Mapping[str, Any], answer: Answer, screen: str) -> keystrokes.Plan:
     """Move the cursor of the start dialog on `screen` to the chosen option and press Enter."""
-    numbers = option_numbers(answer.text)
-    dialog = start_dialog(screen) if screen else None
-    if dialog is None:
-        raise Refused("%s's pane no longer shows the dialog %r; nothing was typed"
-                      % (NAME, str(attention.get("text") or "")[:80]))
-    if numbers is None or len(numbers) != 1:
-        raise Refused("this dialog takes one option number (1 to %d)" % len(dialog["options"]),
-                      HTTPStatus.BAD_REQUEST)
-    check_range(numbers, len(dialog["options"]), "dialog")
-    move = numbers[0] - dialog["selected"]
-    plan: keystrokes.Plan = []
-    for _ in range(abs(move)):
-        plan += [keystrokes.key("Down" if move > 0 else "Up"), keystrokes.pause(60)]
-    return plan + [keystrokes.pause(150), keystrokes.key("Enter")]
+    return dialog_plan(NAME, start_dialog(screen) if screen else None, attention, answer)
 
 
 def dialog_ready(session: Mapping[str, Any], screen: str) -> bool:
