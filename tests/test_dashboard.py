@@ -489,6 +489,18 @@ class Keyboard(Fleet):
 
 class Lifecycle(DashboardTestCase):
     dialog = Conversation.dialog
+
+    def session_with_channel(self):
+        """Return a hook session and bin/amc-channel connected for it, as Claude Code runs it."""
+        from amc_server import store
+        from tests.test_channel import ChannelProcess
+        sid = self.feed("chat-and-prose-question", upto=2)
+        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
+            os.getpid(), self.server.url)).encode())
+        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
+        self.addCleanup(channel.close)
+        channel.handshake()
+        return sid, channel
     message = Conversation.message
 
     def test_empty_state_shows_the_install_command_and_hook_status(self):
@@ -591,6 +603,18 @@ class LiveConversation(DashboardTestCase):
     """An open conversation follows its transcript as it grows, without losing the reader's place."""
 
     dialog = Conversation.dialog
+
+    def session_with_channel(self):
+        """Return a hook session and bin/amc-channel connected for it, as Claude Code runs it."""
+        from amc_server import store
+        from tests.test_channel import ChannelProcess
+        sid = self.feed("chat-and-prose-question", upto=2)
+        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
+            os.getpid(), self.server.url)).encode())
+        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
+        self.addCleanup(channel.close)
+        channel.handshake()
+        return sid, channel
     message = Conversation.message
 
     SCROLLER = """d => { const all = [d, ...d.querySelectorAll('*')];
@@ -681,6 +705,18 @@ class AttentionAlerts(DashboardTestCase):
 
 class LongConversation(DashboardTestCase):
     dialog = Conversation.dialog
+
+    def session_with_channel(self):
+        """Return a hook session and bin/amc-channel connected for it, as Claude Code runs it."""
+        from amc_server import store
+        from tests.test_channel import ChannelProcess
+        sid = self.feed("chat-and-prose-question", upto=2)
+        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
+            os.getpid(), self.server.url)).encode())
+        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
+        self.addCleanup(channel.close)
+        channel.handshake()
+        return sid, channel
     message = Conversation.message
 
     def test_most_recent_part_first_then_load_earlier(self):
@@ -709,6 +745,18 @@ class Streaming(DashboardTestCase):
     """The page follows the server over /api/stream, and polls only when the stream fails."""
 
     dialog = Conversation.dialog
+
+    def session_with_channel(self):
+        """Return a hook session and bin/amc-channel connected for it, as Claude Code runs it."""
+        from amc_server import store
+        from tests.test_channel import ChannelProcess
+        sid = self.feed("chat-and-prose-question", upto=2)
+        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
+            os.getpid(), self.server.url)).encode())
+        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
+        self.addCleanup(channel.close)
+        channel.handshake()
+        return sid, channel
     message = Conversation.message
     append_turn = LiveConversation.append_turn
 
@@ -1159,7 +1207,8 @@ class ChannelChat(DashboardTestCase):
 
     dialog = Conversation.dialog
 
-    def test_composer_sends_through_the_channel_and_says_so(self):
+    def session_with_channel(self):
+        """Return a hook session and bin/amc-channel connected for it, as Claude Code runs it."""
         from amc_server import store
         from tests.test_channel import ChannelProcess
         sid = self.feed("chat-and-prose-question", upto=2)
@@ -1168,6 +1217,10 @@ class ChannelChat(DashboardTestCase):
         channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
         self.addCleanup(channel.close)
         channel.handshake()
+        return sid, channel
+
+    def test_composer_sends_through_the_channel_and_says_so(self):
+        sid, channel = self.session_with_channel()
         self.open_dashboard()
         expect = self.expect
         self.tid("open-conversation", self.card(sid)).click()
@@ -1184,14 +1237,7 @@ class ChannelChat(DashboardTestCase):
         expect(via).to_have_attribute("data-via", "pane", timeout=10000)
 
     def test_a_permission_relayed_by_the_channel_is_denied_by_clicking(self):
-        from amc_server import store
-        from tests.test_channel import ChannelProcess
-        sid = self.feed("chat-and-prose-question", upto=2)
-        store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (
-            os.getpid(), self.server.url)).encode())
-        channel = ChannelProcess(dict(self.env, CLAUDE_CODE_SESSION_ID=sid))
-        self.addCleanup(channel.close)
-        channel.handshake()
+        sid, channel = self.session_with_channel()
         self.open_dashboard()
         channel.send({"jsonrpc": "2.0",
                       "method": "notifications/claude/channel/permission_request",

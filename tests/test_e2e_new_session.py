@@ -168,14 +168,19 @@ class NewSessionE2E(AgentTuiCase):
             self.answer_dialog("1", "Trust and continue")
             self.tmux.wait_for("You said: hello codex from amc", timeout=30)
         with self.step("its own session replaces the placeholder: one card"):
-            self.session_id = ""
-            s = self.amc.wait_session(
-                lambda s: s.get("project_dir") == self.project and
-                s["session_id"] != placeholder and s.get("tmux_pane") == self.tmux.pane,
-                "Codex's own session in the launched pane", timeout=STEP_TIMEOUT)
-            self.amc.wait_state(lambda st: [x["session_id"] for x in st["sessions"]
-                                            if x.get("project_dir") == self.project]
-                                == [s["session_id"]], "only Codex's own card")
+            s = self.codex_joins(placeholder)
+
+    def codex_joins(self, placeholder: str) -> Dict[str, Any]:
+        """Wait until Codex's own session in the launched pane is the project's only card."""
+        self.session_id = ""
+        s = self.amc.wait_session(
+            lambda s: s.get("project_dir") == self.project and
+            s["session_id"] != placeholder and s.get("tmux_pane") == self.tmux.pane,
+            "Codex's own session in the launched pane", timeout=STEP_TIMEOUT)
+        self.amc.wait_state(lambda st: [x["session_id"] for x in st["sessions"]
+                                        if x.get("project_dir") == self.project]
+                            == [s["session_id"]], "only Codex's own card")
+        return s
 
     def test_codex_from_the_dashboard(self) -> None:
         codex = tools.require("codex")
@@ -189,12 +194,5 @@ class NewSessionE2E(AgentTuiCase):
         with self.step("Codex answers the prompt in the launched pane"):
             self.tmux.wait_for("You said: hello codex from amc", timeout=30)
         with self.step("its own session replaces the placeholder: one card"):
-            self.session_id = ""
-            s = self.amc.wait_session(
-                lambda s: s.get("project_dir") == self.project and
-                s["session_id"] != placeholder and s.get("tmux_pane") == self.tmux.pane,
-                "Codex's own session in the launched pane", timeout=STEP_TIMEOUT)
-            self.amc.wait_state(lambda st: [x["session_id"] for x in st["sessions"]
-                                            if x.get("project_dir") == self.project]
-                                == [s["session_id"]], "only Codex's own card")
+            s = self.codex_joins(placeholder)
             self.assertEqual(s["agent"], "codex")
