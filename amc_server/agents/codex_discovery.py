@@ -8,6 +8,7 @@ hooks this is how Codex sessions appear.
 """
 import os
 import re
+import time
 from typing import Any, Dict, Iterator, List, Optional
 
 from .. import model
@@ -33,10 +34,10 @@ def _mtime(path: str) -> float:
         return 0.0
 
 
-def _session_id(name: str) -> str:
-    """Return the session id in a rollout file name (empty when it is not a rollout)."""
+def rollout_id(name: str) -> str:
+    """Return the session id in a rollout file name ('' when it is not a rollout of a valid id)."""
     m = _NAME.match(name)
-    return m.group(1) if m else ""
+    return m.group(1) if m and valid_id(m.group(1)) else ""
 
 
 def _subdirs(path: str) -> List[str]:
@@ -49,6 +50,28 @@ def _all_days(root: str) -> Iterator[str]:
     for year in _subdirs(root):
         for month in _subdirs(year):
             yield from _subdirs(month)
+
+
+def date_dirs(root: str, now: float, window_s: Optional[float] = None) -> List[str]:
+    """Return the date directories under `root` (years, months, days), newest first.
+
+    With `window_s`, only the day directories that can hold a rollout written in the last
+    `window_s` seconds, plus every year and month. Codex names day dirs by local creation date,
+    so that is the window's days and yesterday (a session crossing midnight), or any day dir with
+    a fresh mtime (clock or time zone skew); years of history are never walked.
+    """
+    out: List[str] = []
+    cutoff = now - (window_s or 0)
+    oldest = time.strftime("%Y/%m/%d", time.localtime(min(cutoff, now - 86400)))
+    for year in _subdirs(root):
+        out.append(year)
+        for month in _subdirs(year):
+            out.append(month)
+            for day in _subdirs(month):
+                if window_s is None or os.path.relpath(day, root) >= oldest or \
+                        _mtime(day) >= cutoff:
+                    out.append(day)
+    return out
 
 
 def find_rollout(paths: Paths, session_id: str) -> Optional[str]:

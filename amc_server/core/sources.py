@@ -10,20 +10,18 @@ differs from what was read last time.
 """
 import logging
 import os
-import re
 import time
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import model, store
 from ..agents import claude_registry
 from ..agents.codex import CodexTranscript, to_session as rollout_session
+from ..agents.codex_discovery import date_dirs, rollout_id
 from ..paths import Paths, valid_id
 
 log = logging.getLogger("amc.core")
 
 CODEX_ACTIVE_WINDOW_S = 600
-_ROLLOUT = re.compile(r"^rollout-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-(.+)\.jsonl$")
-_DATED = re.compile(r"^\d{2,4}$")
 
 Sig = Tuple[int, int, int]
 
@@ -42,12 +40,6 @@ def _ls(path: str) -> List[str]:
         return os.listdir(path)
     except OSError:
         return []
-
-
-def rollout_id(name: str) -> str:
-    """Return the session id in a rollout file name ('' when it is not a rollout)."""
-    m = _ROLLOUT.match(name)
-    return m.group(1) if m and valid_id(m.group(1)) else ""
 
 
 class Sources:
@@ -220,27 +212,10 @@ class Sources:
                 if os.path.isdir(os.path.join(self.paths.claude_projects, n))]
 
     def codex_dirs(self, now: Optional[float] = None, recent: bool = False) -> List[str]:
-        """Return the Codex date directories (years, months, days), newest first.
-
-        With `recent`, only the day directories that can hold a rollout written in the active
-        window, plus every year and month. Codex names day dirs by local creation date, so that
-        is the window's days and yesterday (a session crossing midnight), or any day dir with a
-        fresh mtime (clock or time zone skew); years of history are never walked.
-        """
-        now = time.time() if now is None else now
-        root = self.paths.codex_sessions
-        out: List[str] = []
-        cutoff = now - self.window_s
-        oldest = time.strftime("%Y/%m/%d", time.localtime(min(cutoff, now - 86400)))
-        for year in _dated(root):
-            out.append(year)
-            for month in _dated(year):
-                out.append(month)
-                for day in _dated(month):
-                    if not recent or os.path.relpath(day, root) >= oldest or \
-                            _mtime(day) >= cutoff:
-                        out.append(day)
-        return out
+        """Return the Codex date directories, newest first; with `recent`, only the day dirs
+        that can hold a rollout of the active window (agents/codex_discovery.date_dirs)."""
+        return date_dirs(self.paths.codex_sessions, time.time() if now is None else now,
+                         self.window_s if recent else None)
 
     def index_rollouts(self) -> None:
         """Learn the path of every rollout (by session id) without reading any of them."""
@@ -289,17 +264,6 @@ class Sources:
 def _updated(entry: Dict[str, Any]) -> float:
     value = entry.get("updatedAt")
     return float(value) if isinstance(value, (int, float)) else 0.0
-
-
-def _dated(path: str) -> List[str]:
-    return [os.path.join(path, n) for n in sorted(_ls(path), reverse=True) if _DATED.match(n)]
-
-
-def _mtime(path: str) -> float:
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return 0.0
 
 
 def hook_session(data: Dict[str, Any]) -> Dict[str, Any]:
