@@ -1,5 +1,5 @@
 """Command-line parsing for `amc`; every command delegates to launcher.py, hooks_config.py,
-service.py, stream_cli.py or remotes.py."""
+service.py, stream_cli.py or remote/ (cli.py, answer.py)."""
 import argparse
 import os
 import sys
@@ -55,6 +55,12 @@ def parser() -> argparse.ArgumentParser:
     remote.add_argument("name", nargs="?", metavar="NAME", help="add/remove: the remote's name")
     remote.add_argument("target", nargs="?", metavar="TARGET",
                         help="add: what ssh connects to (default NAME, e.g. a ~/.ssh/config Host)")
+    remote.add_argument("--install-hooks", action="store_true",
+                        help="add: also send AMC there and install its Claude Code hooks")
+    remote.add_argument("--codex", action="store_true",
+                        help="add --install-hooks: also its Codex hooks")
+    sub.add_parser("request", help="answer one API request read from stdin as JSON (what "
+                   "another machine's AMC runs here over ssh; docs/remote.md)")
     claude = sub.add_parser("claude", help="start Claude Code here with AMC's channel loaded")
     claude.add_argument("args", nargs=argparse.REMAINDER, help="passed on to claude")
     return p
@@ -88,8 +94,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "claude":
         return _claude(paths, args.args)
     if args.command == "remote":
-        from . import remotes
-        return remotes.main(paths, args.action, args.name, args.target)
+        from .remote import cli as remote_cli
+        return remote_cli.main(paths, args.action, args.name, args.target,
+                               install_hooks=args.install_hooks, codex=args.codex)
+    if args.command == "request":
+        from .remote import answer
+        return answer.main(paths)
     parser().print_help()
     return 2
 

@@ -37,13 +37,16 @@ WAIT_ANSWER_TIMEOUT_S = int(hook_answers.DEFAULT_WAIT_S) + 10
 
 
 def hook_argv() -> List[str]:
-    """Return how agents run the hook: `python3 -S <clone>/bin/amc-hook`, else the console script.
+    """Return how agents run the hook: `python3 -S <clone>/bin/amc-hook`, `python3 -S
+    <cache>/amc/amc.pyz hook` from the zipapp on a remote, else the console script.
 
     `-S` skips `site`: the hook needs only the standard library, and a Python whose site-packages
     hold `.pth` files pays tens of milliseconds for them on every agent event otherwise.
     """
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin",
-                        HOOK_NAME)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isfile(root):  # the zipapp (remote/zipapp.py), as run: `<cache>/amc/amc.pyz`
+        return ["python3", "-S", root, "hook"]
+    here = os.path.join(root, "bin", HOOK_NAME)
     if os.path.isfile(here):
         return ["python3", "-S", os.path.realpath(here)]
     return [shutil.which(HOOK_NAME) or HOOK_NAME]
@@ -62,7 +65,8 @@ def _is_amc(entry: Any) -> bool:
     except ValueError:
         return False
     # `<path>/amc-hook ...` (older installs, the console script) or `python3 -S <path>/amc-hook`
-    return any(os.path.basename(w) == HOOK_NAME for w in words[:3])
+    return any(os.path.basename(w) == HOOK_NAME for w in words[:3]) or \
+        (len(words) >= 4 and words[2].endswith(".pyz") and words[3] == "hook")
 
 
 def _load(path: str) -> Tuple[Dict[str, Any], bool]:

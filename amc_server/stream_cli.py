@@ -10,13 +10,16 @@ reads over the user's own `ssh` (issue: several machines), so it needs nothing b
   from an older id gets a fresh `snapshot`, as `/api/stream` does after a restart.
 A `heartbeat` line (`{"event": "heartbeat", "id": <last id>, "time"}`) follows every 5 s
 without events, and the command exits 0 when its stdout is closed.
+Lines `{"follow": [session ids]}` on stdin (the hub sends them: remote/feed.py) set the sessions
+whose conversations it follows, as `?follow=` does on `/api/stream`: `messages` events for them
+follow. Anything else on stdin is ignored; stdin closing changes nothing.
 """
 import json
 import queue
 import sys
 import threading
 import urllib.request
-from typing import IO, Any, Optional
+from typing import IO, Any, Callable, Dict, List, Optional, Set
 
 from . import model, sse, store
 from .launcher import answers, read_pid_file
@@ -61,40 +64,102 @@ def heartbeat(last_id: str) -> bytes:
     return line(last_id, "heartbeat", {"time": model.now_iso()})
 
 
-def from_server(url: str, token: str, since: str, out: Out) -> int:
-    """Follow a running server's /api/stream, as NDJSON."""
-    query = "?last_event_id=%s" % since if since else ""
-    req = urllib.request.Request(url.rstrip("/") + "/api/stream" + query,
-                                 headers={"X-AMC-Token": token, "Accept": "text/event-stream"})
-    lines: "queue.Queue[Optional[str]]" = queue.Queue()
+MAX_FOLLOW = 32
+
+
+def read_follows(stdin: Optional[IO[bytes]], on_follow: Callable[[Set[str]], None]) -> None:
+    """Read `{"follow": [ids]}` lines from `stdin` on a thread; call `on_follow` with each set."""
+    if stdin is None:
+        return
+    from .paths import valid_id
 
     def read() -> None:
         try:
-            with _OPENER.open(req, timeout=60) as r:
-                for raw in r:
-                    lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
-        except OSError:
+            for raw in iter(lambda: stdin.readline(1 << 16), b""):
+                try:
+                    ids = json.loads(raw).get("follow")
+                except (ValueError, AttributeError):
+                    continue
+                if isinstance(ids, list):
+                    on_follow(set([i for i in ids if valid_id(i)][:MAX_FOLLOW]))
+        except (OSError, ValueError):
             pass
-        lines.put(None)
-    threading.Thread(target=read, name="amc-stream-read", daemon=True).start()
-    last, parser = since, sse.Parser()
+    threading.Thread(target=read, name="amc-stream-control", daemon=True).start()
+
+
+def from_server(url: str, token: str, since: str, out: Out,
+                stdin: Optional[IO[bytes]] = None) -> int:
+    """Follow a running server's /api/stream, as NDJSON (again from the last id when the
+    follow set changes)."""
+    from urllib.parse import urlencode
+    lines: "queue.Queue[Any]" = queue.Queue()
+    state: Dict[str, Any] = {"last": since, "follow": set(), "response": None, "gen": 0}
+    lock = threading.Lock()
+
+    def read(gen: int, follow: List[str], last: str) -> None:
+        query = urlencode([("follow", f) for f in follow] +
+                          ([("last_event_id", last)] if last else []))
+        req = urllib.request.Request(
+            url.rstrip("/") + "/api/stream" + ("?" + query if query else ""),
+            headers={"X-AMC-Token": token, "Accept": "text/event-stream"})
+        try:
+            with _OPENER.open(req, timeout=60) as r:
+                with lock:
+                    state["response"] = r if gen == state["gen"] else None
+                if gen == state["gen"]:
+                    for raw in r:
+                        lines.put((gen, raw.decode("utf-8", "replace").rstrip("\r\n")))
+        except (OSError, ValueError, AttributeError):
+            pass
+        lines.put((gen, None))
+
+    def start() -> None:
+        threading.Thread(target=read, args=(state["gen"], sorted(state["follow"]),
+                                            state["last"]), name="amc-stream-read",
+                         daemon=True).start()
+    read_follows(stdin, lambda ids: lines.put(("follow", ids)))
+    start()
+    parser = sse.Parser()
     while not out.closed:
         try:
-            text = lines.get(timeout=HEARTBEAT_S)
+            gen, text = lines.get(timeout=HEARTBEAT_S)
         except queue.Empty:
-            out.write(heartbeat(last))
+            out.write(heartbeat(state["last"]))
             continue
+        if gen == "follow":
+            if text != state["follow"]:
+                with lock:
+                    state["follow"], state["gen"] = text, state["gen"] + 1
+                    response, state["response"] = state["response"], None
+                if response is not None:
+                    _close(response)
+                parser = sse.Parser()
+                start()  # resumes from the last id: nothing missed, nothing twice
+            continue
+        if gen != state["gen"]:
+            continue  # what a replaced reader still had
         if text is None:
             return 1  # the server went away: the caller (ssh, the hub) reconnects with --since
         done = parser.feed(text)
         if done is not None:
             event, event_id, data = done
             out.write(line(event_id, event, data))
-            last = event_id or last
+            state["last"] = event_id or state["last"]
     return 0
 
 
-def from_core(paths: Paths, since: str, out: Out) -> int:
+def _close(response: Any) -> None:
+    try:
+        response.fp.raw._sock.shutdown(2)  # wake the reader blocked in recv
+    except Exception:
+        pass
+    try:
+        response.close()
+    except Exception:
+        pass
+
+
+def from_core(paths: Paths, since: str, out: Out, stdin: Optional[IO[bytes]] = None) -> int:
     """Run the live core here and stream its events, as NDJSON."""
     from .core.live import Core
     try:
@@ -106,6 +171,15 @@ def from_core(paths: Paths, since: str, out: Out) -> int:
     try:
         sub, first = core.subscribe(since)
         last = since
+        followed: Set[str] = set()
+
+        def on_follow(ids: Set[str]) -> None:
+            nonlocal followed
+            core.conversations.follow(ids - followed)
+            core.conversations.unfollow(followed - ids)
+            followed = ids
+            sub.follow = set(ids)
+        read_follows(stdin, on_follow)
         for event in first:
             out.write(line(event.id, event.type, event.data))
             last = event.id
@@ -122,9 +196,11 @@ def from_core(paths: Paths, since: str, out: Out) -> int:
     return 0
 
 
-def main(paths: Paths, since: str = "", stdout: Optional[IO[bytes]] = None) -> int:
+def main(paths: Paths, since: str = "", stdout: Optional[IO[bytes]] = None,
+         stdin: Optional[IO[bytes]] = None) -> int:
     """Stream this machine's changes until stdout closes."""
     out = Out(stdout if stdout is not None else sys.stdout.buffer)
+    stdin = stdin if stdin is not None else sys.stdin.buffer
     running = read_pid_file(paths)
     if running is not None and running.url and answers(running.url):
         try:
@@ -132,5 +208,5 @@ def main(paths: Paths, since: str = "", stdout: Optional[IO[bytes]] = None) -> i
                 token = f.read().strip()
         except OSError:
             token = ""
-        return from_server(running.url, token, since, out)
-    return from_core(paths, since, out)
+        return from_server(running.url, token, since, out, stdin)
+    return from_core(paths, since, out, stdin)

@@ -8,8 +8,11 @@ from `$HOME`, so the client side is a real local user too (its home is the test 
   (authorized nowhere), `~/.ssh/known_hosts` (the host key, or empty) and `~/.ssh/config`:
   `Host m1` (good), `Host nopy` (a user whose PATH has no python3: sshd's `SetEnv PATH=`),
   `Host badkey` (m1's user with the unauthorized key);
-- the remote users `remote` and `nopy` (useradd, unlocked with `usermod -p '*'` for UsePAM no).
-Everything, users included, is removed by `stop()`.
+- the remote users `remote` (Host `m1`), `remote2` (Host `m2`: a second machine) and `nopy`
+  (useradd, unlocked with `usermod -p '*'` for UsePAM no).
+`kill_sshd()` stops the listener and every process of the remote users (their connections and
+what runs in them), as a machine that goes down; `start_sshd()` brings it back on the same port
+with the same host key. Everything, users included, is removed by `stop()`.
 """
 import os
 import pwd
@@ -26,6 +29,8 @@ from tests import tools
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 USER_PATH = "/usr/local/bin:/usr/bin:/bin"
+ROLE_CODES = {"client": "c", "remote": "r", "remote2": "s", "nopy": "n"}
+REMOTES = ("remote", "remote2")
 
 
 def require_root_sshd() -> str:
@@ -65,7 +70,7 @@ class SshWorld:
         return os.path.join(self.tmp, role)
 
     def _user(self, role: str) -> pwd.struct_passwd:
-        name = "amct%s%s" % (self.tag, role[:3])
+        name = "amct%s%s" % (self.tag, ROLE_CODES[role])
         os.makedirs(os.path.join(self.home(role), ".ssh"), mode=0o700)
         _run(["useradd", "-M", "-d", self.home(role), "-s", "/bin/bash", name])
         self.users[role] = name
@@ -91,7 +96,7 @@ class SshWorld:
     def _start(self, sshd: str) -> None:
         host_key = os.path.join(self.tmp, "host_ed25519")
         _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", host_key])
-        for role in ("client", "remote", "nopy"):
+        for role in ROLE_CODES:
             self._user(role)
         ssh_dir = os.path.join(self.home("client"), ".ssh")
         for key in ("id_ed25519", "id_other"):
@@ -99,7 +104,7 @@ class SshWorld:
                   os.path.join(ssh_dir, key)])
         with open(os.path.join(ssh_dir, "id_ed25519.pub")) as f:
             authorized = f.read()
-        for role in ("remote", "nopy"):
+        for role in REMOTES + ("nopy",):
             with open(os.path.join(self.home(role), ".ssh", "authorized_keys"), "w") as f:
                 f.write(authorized)
             self._chown(role)
@@ -108,30 +113,44 @@ class SshWorld:
             host_pub = " ".join(f.read().split()[:2])
         with open(os.path.join(ssh_dir, "known_hosts"), "w") as f:
             f.write("[127.0.0.1]:%d %s\n" % (self.port, host_pub) if self.known_host else "")
-        hosts = (("m1", "remote", "id_ed25519"), ("nopy", "nopy", "id_ed25519"),
-                 ("badkey", "remote", "id_other"))
+        hosts = (("m1", "remote", "id_ed25519"), ("m2", "remote2", "id_ed25519"),
+                 ("nopy", "nopy", "id_ed25519"), ("badkey", "remote", "id_other"))
         with open(os.path.join(ssh_dir, "config"), "w") as f:
             for alias, role, key in hosts:
                 f.write("Host %s\n  HostName 127.0.0.1\n  Port %d\n  User %s\n"
                         "  IdentityFile ~/.ssh/%s\n  IdentitiesOnly yes\n\n"
                         % (alias, self.port, self.users[role], key))
         self._chown("client")
-        config = os.path.join(self.tmp, "sshd_config")
+        self.config = config = os.path.join(self.tmp, "sshd_config")
         with open(config, "w") as f:
             f.write("Port %d\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\n"
                     "AuthorizedKeysFile .ssh/authorized_keys\nPasswordAuthentication no\n"
                     "KbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-                    "AllowUsers %s %s\n"
+                    "AllowUsers %s %s %s\n"
                     # a machine without python3 on the PATH of non-interactive shells
                     "Match User %s\n  SetEnv PATH=/usr/sbin:/sbin\n"
                     % (self.port, host_key, os.path.join(self.tmp, "sshd.pid"),
-                       self.users["remote"], self.users["nopy"], self.users["nopy"]))
+                       self.users["remote"], self.users["remote2"], self.users["nopy"],
+                       self.users["nopy"]))
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        log = open(os.path.join(self.tmp, "sshd.log"), "wb")
-        self.proc = subprocess.Popen([sshd, "-D", "-e", "-f", config], stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=log)
+        self.sshd = sshd
+        self.start_sshd()
+
+    def start_sshd(self) -> None:
+        log = open(os.path.join(self.tmp, "sshd.log"), "ab")
+        self.proc = subprocess.Popen([self.sshd, "-D", "-e", "-f", self.config],
+                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
         self._wait_listening()
+
+    def kill_sshd(self) -> None:
+        """The machines go down: the listener, each connection and the users' processes."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for role in REMOTES:
+            subprocess.run(["pkill", "-KILL", "-u", self.users[role]],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def _wait_listening(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -170,6 +189,9 @@ class SshWorld:
         return os.path.join(self.home("client"), ".local", "share", "amc", name)
 
     def stop(self) -> None:
+        for name in self.users.values():  # userdel refuses a user with processes
+            subprocess.run(["pkill", "-KILL", "-u", name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

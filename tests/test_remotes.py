@@ -9,7 +9,7 @@ from unittest import mock
 from tests.helpers import IsolatedTestCase
 from tests.sshd import SshWorld, require_root_sshd
 
-from amc_server import remotes
+from amc_server.remote import cli as remotes, config, ssh
 from amc_server.terminals.base import Result
 
 SSH = "/usr/bin/ssh"
@@ -33,45 +33,45 @@ OK = Result(0, "amc-python 3 11 2\n", "")
 
 class Argv(unittest.TestCase):
     def test_probe_argv_is_exact(self):
-        self.assertEqual(remotes.probe_argv(SSH, "m1"), [
+        self.assertEqual(ssh.probe_argv(SSH, "m1"), [
             SSH, "-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10",
             "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=2",
             "-o", "ControlMaster=no", "-o", "ControlPath=none", "m1", "--",
             "python3", "-c", "'import sys; print(\"amc-python\", *sys.version_info[:3])'"])
 
     def test_argv_never_weakens_host_key_checking(self):
-        text = " ".join(remotes.probe_argv(SSH, "user@host"))
+        text = " ".join(ssh.probe_argv(SSH, "user@host"))
         for weak in ("StrictHostKeyChecking", "UserKnownHostsFile", "/dev/null"):
             self.assertNotIn(weak, text)
 
     def test_names_and_targets_starting_with_dash_are_refused(self):
         for bad in ("-x", "-oProxyCommand=touch /tmp/pwned"):
-            with self.assertRaisesRegex(remotes.RemoteError, "start with '-'"):
-                remotes.check_name(bad)
-            with self.assertRaisesRegex(remotes.RemoteError, "start with '-'"):
-                remotes.probe_argv(SSH, bad)
+            with self.assertRaisesRegex(ssh.RemoteError, "start with '-'"):
+                ssh.check_name(bad)
+            with self.assertRaisesRegex(ssh.RemoteError, "start with '-'"):
+                ssh.probe_argv(SSH, bad)
 
     def test_names_are_simple_identifiers(self):
         for good in ("m1", "dev-box", "gpu_2", "host.example"):
-            remotes.check_name(good)
+            ssh.check_name(good)
         for bad in ("", ".hidden", "a b", "a/b", "x;y", "é", "a" * 65):
-            with self.assertRaises(remotes.RemoteError, msg=bad):
-                remotes.check_name(bad)
+            with self.assertRaises(ssh.RemoteError, msg=bad):
+                ssh.check_name(bad)
 
     def test_targets_are_one_word(self):
-        remotes.check_target("alice@10.0.0.2")
+        ssh.check_target("alice@10.0.0.2")
         for bad in ("a b", "host\nx", ""):
-            with self.assertRaises(remotes.RemoteError, msg=bad):
-                remotes.check_target(bad)
+            with self.assertRaises(ssh.RemoteError, msg=bad):
+                ssh.check_target(bad)
 
     def test_probe_code_survives_the_remote_shell_as_one_word(self):
         for c in "'\\$!`":
-            self.assertNotIn(c, remotes.PROBE_CODE)
+            self.assertNotIn(c, ssh.PROBE_CODE)
 
 
 class Explain(unittest.TestCase):
     def words(self, code, out="", err=""):
-        return remotes.explain(Result(code, out, err), "m1")
+        return ssh.explain(Result(code, out, err), "m1")
 
     def test_each_failure_in_words(self):
         cases = [
@@ -98,7 +98,7 @@ class Explain(unittest.TestCase):
 
     def test_ok_with_a_banner_before_the_answer(self):
         probe = self.words(0, "Welcome!\namc-python 3 9 0\n")
-        self.assertEqual(probe, remotes.Probe(True, "Python 3.9.0", "3.9.0"))
+        self.assertEqual(probe, ssh.Probe(True, "Python 3.9.0", "3.9.0"))
 
 
 class Store(IsolatedTestCase):
@@ -114,29 +114,31 @@ class Store(IsolatedTestCase):
     def test_add_stores_only_on_success(self):
         r, rec = self.make({"m1": OK, "old": Result(0, "amc-python 3 6 9\n", "")})
         self.assertEqual(self.main(r, "add", "old")[0], 1)
-        self.assertFalse(os.path.exists(remotes.remotes_file(self.paths)))
+        self.assertEqual(config.load(self.paths), [])  # not stored, only kept as failed
+        self.assertEqual([(f.name, f.error) for f in config.read(self.paths)[1]],
+                         [("old", "python3 there is too old: 3.6.9 (AMC needs 3.9 or newer)")])
         code, out, _ = self.main(r, "add", "box", "m1")
         self.assertEqual(code, 0)
         self.assertIn("added box (ssh m1): Python 3.11.2", out)
-        with open(remotes.remotes_file(self.paths)) as f:
+        with open(self.paths.remotes_file) as f:
             doc = json.load(f)
         self.assertEqual(doc["version"], 1)
         self.assertEqual([(x["name"], x["target"]) for x in doc["remotes"]], [("box", "m1")])
-        self.assertEqual(rec.calls[-1], (remotes.probe_argv(r.ssh(), "m1"),
-                                         remotes.PROBE_TIMEOUT_S))
+        self.assertEqual(rec.calls[-1], (ssh.probe_argv(r.ssh(), "m1"),
+                                         ssh.PROBE_TIMEOUT_S))
 
     def test_tolerant_read(self):
-        path = remotes.remotes_file(self.paths)
+        path = self.paths.remotes_file
         os.makedirs(os.path.dirname(path), exist_ok=True)
         for text in ("", "[1,2]", "{not json", '{"remotes": 5}'):
             with open(path, "w") as f:
                 f.write(text)
-            self.assertEqual(remotes.load(self.paths), [])
+            self.assertEqual(config.load(self.paths), [])
         with open(path, "w") as f:
             json.dump({"version": 9, "remotes": [7, {"name": "-x", "target": "a"},
                        {"name": "ok", "target": "-oX"}, {"name": "good", "target": "h"},
                        {"name": "good", "target": "dup"}], "future": True}, f)
-        self.assertEqual([(x.name, x.target) for x in remotes.load(self.paths)],
+        self.assertEqual([(x.name, x.target) for x in config.load(self.paths)],
                          [("good", "h")])
 
     def test_status_in_parallel_and_exit_code(self):
@@ -147,9 +149,9 @@ class Store(IsolatedTestCase):
             return {"a": slow, "b": Result(255, "", "Permission denied (publickey).")}[
                 argv[argv.index("--") - 1]]
         r = remotes.Remotes(self.paths, dict(self.env, PATH="/usr/bin:/bin"), runner)
-        with remotes._Locked(self.paths):
-            remotes._save(self.paths, [remotes.Remote("a", "a"), remotes.Remote("b", "b")] +
-                          [remotes.Remote("c%d" % i, "a") for i in range(6)])
+        for remote in [config.Remote("a", "a"), config.Remote("b", "b")] + \
+                [config.Remote("c%d" % i, "a") for i in range(6)]:
+            config.put(self.paths, remote)
         started = time.monotonic()
         code, out, _ = self.main(r, "status")
         self.assertLess(time.monotonic() - started, 1.5)  # 8 probes of 0.3 s, not in series
@@ -167,7 +169,7 @@ class Store(IsolatedTestCase):
     def test_missing_ssh_is_said(self):
         r = remotes.Remotes(self.paths, {"PATH": "/nonexistent", "HOME": self.home},
                             Recorder({}))
-        with mock.patch.object(remotes, "find_binary", return_value=None):
+        with mock.patch.object(ssh, "find_binary", return_value=None):
             code, _, err = self.main(r, "add", "m1")
         self.assertEqual(code, 1)
         self.assertIn("ssh (OpenSSH's client) is not installed", err)
@@ -191,6 +193,10 @@ class RealSshd(unittest.TestCase):
                 return [(x["name"], x["target"]) for x in json.load(f)["remotes"]]
         except FileNotFoundError:
             return None
+
+    def failed(self, w):
+        with open(w.data_file("remotes.json")) as f:
+            return json.load(f).get("failed", [])
 
     def test_add_list_status_remove(self):
         w = self.world()
@@ -234,14 +240,21 @@ class RealSshd(unittest.TestCase):
             proc = w.run_amc("remote", "add", *args)
             self.assertNotEqual(proc.returncode, 0, args)
             self.assertIn(words, proc.stderr, args)
-        self.assertIsNone(self.stored(w))
+        self.assertFalse(self.stored(w))
+        # the adds that reached ssh are kept as failed, with their reason, for the page
+        self.assertEqual({(f["name"], f["error"].split(" (")[0]) for f in self.failed(w)},
+                         {("badkey", "authentication refused"), ("nopy", "no python3 there")})
+        listed = w.run_amc("remote", "list").stdout
+        self.assertIn("badkey\tbadkey\tnot added: authentication refused", listed)
+        self.assertEqual(w.run_amc("remote", "remove", "badkey").returncode, 0)
+        self.assertEqual([f["name"] for f in self.failed(w)], ["nopy"])
 
     def test_unknown_host_key_is_refused_in_words(self):
         w = self.world(known_host=False)
         proc = w.run_amc("remote", "add", "m1")
         self.assertEqual(proc.returncode, 1)
         self.assertIn("unknown host key", proc.stderr)
-        self.assertIsNone(self.stored(w))
+        self.assertFalse(self.stored(w))
         with open(os.path.join(w.home("client"), ".ssh", "known_hosts")) as f:
             self.assertEqual(f.read(), "")  # AMC never accepted the key
 

@@ -50,7 +50,7 @@ class Events(StreamTestCase):
         self.assertEqual([s["session_id"] for s in snap["data"]["sessions"]], ["s-1"])
         state = self.get_json("/api/state")
         self.assertEqual(snap["data"]["sessions"], state["sessions"])
-        self.assertEqual(set(snap["data"]), {"sessions", "server_time", "setup"})
+        self.assertEqual(set(snap["data"]), {"sessions", "server_time", "setup", "machines"})
 
     def test_a_hook_event_arrives_as_the_full_changed_session(self):
         client = self.stream()

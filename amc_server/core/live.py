@@ -31,6 +31,7 @@ from ..paths import Paths
 from . import doorbell, merge as merging, watch
 from . import channels as channel_prompts
 from .channels import Channels
+from .machines import MachineTable
 from .conversations import Conversations
 from .setup import data_dir_problem, read_setup
 from .events import Event, EventLog, Subscription
@@ -83,6 +84,8 @@ class Core:
         self.stats = collections.Counter()
         self.conversations = Conversations(self)
         self.channels = Channels()
+        self.machines = MachineTable()                   # other machines' sessions (the hub)
+        self._machines_json = "[]"
 
     # -- life -------------------------------------------------------------------------------
 
@@ -159,7 +162,9 @@ class Core:
                 order = sorted(self._sessions, key=self._keys.__getitem__)
                 self._body = b",".join([self._frags[s] for s in order])
             event_id, sessions, setup = self.log.last_id, self._body, self._setup_json
-        tail = '],"server_time":%s,"setup":%s}' % (json.dumps(model.now_iso()), setup)
+            machines = self._machines_json
+        tail = '],"server_time":%s,"setup":%s,"machines":%s}' % (
+            json.dumps(model.now_iso()), setup, machines)
         return event_id, [b'{"sessions":[', sessions, tail.encode("utf-8")]
 
     def state(self) -> Tuple[str, List[bytes]]:
@@ -267,6 +272,7 @@ class Core:
 
     def _drain(self, items: List[Any]) -> None:
         flushes = []
+        remote: List[tuple] = []
         paths: Dict[str, None] = {}
         sids: Set[str] = set()
         for item in items:
@@ -275,6 +281,8 @@ class Core:
                     flushes.append(item[1])
                 elif item[0] == "session":
                     sids.add(item[1])
+                elif item[0] in ("remote", "machine", "machines"):
+                    remote.append(item)
             elif isinstance(item, str):
                 paths[item] = None
         try:
@@ -291,6 +299,9 @@ class Core:
                 if transcripts:
                     for listener in self.transcript_listeners:
                         listener(transcripts)
+            if remote:
+                with self._lock:
+                    self._from_machines(remote)
         finally:
             for done in flushes:
                 done.set()
@@ -357,31 +368,67 @@ class Core:
         """Re-merge `sids`; publish a `session` or `removed` event for each that changed."""
         published = False
         for sid in sids:
+            if self.machines.owns(sid):
+                continue  # another machine's session (or a local id that claims to be one)
             s = merging.merge(sid, self.src, self.dismissed, self.panes.lookup)
             if s is not None:
+                s["machine"] = ""
                 channel_prompts.apply(s, self.channels)
                 for enrich in self.enrichers:
                     try:
                         enrich(s)
                     except Exception:
                         log.exception("enriching %s failed", sid)
-            if s is None:
-                if sid in self._frags:
-                    del self._frags[sid], self._sessions[sid], self._keys[sid]
-                    self.version = self.log.publish("removed",
-                                                    json.dumps({"session_id": sid})).seq
-                    published = True
-                continue
-            frag = json.dumps(s, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            if self._frags.get(sid) == frag:
-                continue
-            self._sessions[sid] = s
-            self._frags[sid] = frag
-            self._keys[sid] = merging.sort_key(s)
-            self.version = self.log.publish("session", frag).seq
-            published = True
+            published = self._put(sid, s) or published
         if published:
             self._body = None
+
+    def _put(self, sid: str, s: Optional[Dict[str, Any]]) -> bool:
+        """Publish `session` (or `removed`, for None) when it differs from what is shown."""
+        if s is None:
+            if sid not in self._frags:
+                return False
+            del self._frags[sid], self._sessions[sid], self._keys[sid]
+            self.version = self.log.publish("removed", json.dumps({"session_id": sid})).seq
+            return True
+        frag = json.dumps(s, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if self._frags.get(sid) == frag:
+            return False
+        self._sessions[sid] = s
+        self._frags[sid] = frag
+        self._keys[sid] = merging.sort_key(s)
+        self.version = self.log.publish("session", frag).seq
+        return True
+
+    def _from_machines(self, items: List[tuple]) -> None:
+        """Apply what the hub's feeds said (remote/feed.py): remote events, machine states."""
+        now = time.time()
+        changes: List[Any] = []
+        infos_changed = False
+        for item in items:
+            if item[0] == "remote":
+                _, name, event, data = item
+                changes += self.machines.receive(name, event, data, now)
+            elif item[0] == "machine":
+                _, name, state, error = item
+                changed, stale = self.machines.set_state(name, state, error, now if state ==
+                                                         "online" else None)
+                infos_changed |= changed
+                changes += stale
+            else:
+                changes += self.machines.configure(item[1])
+                infos_changed = True
+        published = False
+        for sid, s in changes:
+            published = self._put(sid, s) or published
+        if published:
+            self._body = None
+        machines = json.dumps(self.machines.infos(), ensure_ascii=False)
+        if infos_changed and machines != self._machines_json:
+            self._machines_json = machines
+            self.version = self.log.publish("machine", '{"machines":%s}' % machines).seq
+        elif not infos_changed:
+            self._machines_json = machines  # counts and last_seen, shown on the next read
 
     def _probe_pids(self) -> Set[str]:
         affected: Set[str] = set()

@@ -8,7 +8,7 @@ import tempfile
 
 from tests.helpers import IsolatedTestCase, ROOT
 
-from amc_server import zipapp_build
+from amc_server.remote import zipapp as zipapp_build
 
 
 class Zipapp(IsolatedTestCase):

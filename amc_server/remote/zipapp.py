@@ -13,15 +13,19 @@ import os
 import zipfile
 from typing import List, Tuple
 
-from . import store
+from .. import store
 
 VERSION = "0.1.0"  # pyproject.toml's version
-PACKAGE = os.path.dirname(os.path.abspath(__file__))
-MAIN = b'''"""AMC (zipapp): `python3 amc-<version>-<hash>.pyz COMMAND ...` is `amc COMMAND ...`."""
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAIN = b'''"""AMC (zipapp): `python3 amc-<version>-<hash>.pyz COMMAND ...` is `amc COMMAND ...`;
+`python3 -S amc.pyz hook ...` is bin/amc-hook (imports only what the hook needs)."""
 import sys
 
-from amc_server.cli import main
-
+if sys.argv[1:2] == ["hook"]:
+    del sys.argv[1]
+    from amc_server.hook import main
+else:
+    from amc_server.cli import main
 sys.exit(main())
 '''
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -73,3 +77,14 @@ def build(out_dir: str, package: str = PACKAGE) -> str:
         store.ensure_dir(out_dir)
         store.write_bytes_atomic(path, archive(files), 0o755)
     return path
+
+
+_CURRENT: List[Tuple[str, bytes]] = []
+
+
+def current() -> Tuple[str, bytes]:
+    """Return (name, bytes) of the zipapp of the running code, built once per process."""
+    if not _CURRENT:
+        files = sources()
+        _CURRENT.append((name(files), archive(files)))
+    return _CURRENT[0]

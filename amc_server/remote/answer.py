@@ -1,0 +1,121 @@
+"""`amc request`: answer one API request read from stdin; what the hub runs on a remote over ssh.
+
+Place in the flow (several machines): the hub's call (remote/hub.py) -> ssh -> this command ->
+the same endpoint functions the server runs (api.py) -> one line of JSON on stdout:
+`{"status": <HTTP status>, "body": {...}}`. The request is `{"method", "path", "query", "body"}`
+on stdin, so nothing the user typed is ever on the ssh command line. Only the endpoints that act
+on one session (and starting one) are answered (ALLOWED); streams and the channel's endpoints are
+not, they belong to the machine's own server.
+- When an AMC server runs on this machine (its pid file names it), the request goes to it over
+  loopback HTTP with this user's token: its answer, its delivery, its start-dialog watcher.
+- Otherwise the endpoint runs here, on a core read once (no watcher, no doorbell: the `amc
+  stream` process of the hub owns those), and the process exits after answering.
+"""
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from http import HTTPStatus
+from typing import IO, Any, Dict, Optional, Tuple
+
+from ..paths import Paths
+
+MAX_REQUEST = 16 << 20
+ALLOWED = ("get_events", "get_conversation", "get_part", "post_dismiss", "post_respond",
+           "post_sessions", "get_state")
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _error(status: HTTPStatus, message: str) -> Tuple[int, Dict[str, Any]]:
+    return int(status), {"ok": False, "error": message}
+
+
+def parse(raw: bytes) -> Dict[str, Any]:
+    """Return the request read from stdin, or raise ValueError saying what is wrong."""
+    if len(raw) > MAX_REQUEST:
+        raise ValueError("request over %d bytes" % MAX_REQUEST)
+    req = json.loads(raw)
+    if not isinstance(req, dict) or req.get("method") not in ("GET", "POST") or \
+            not isinstance(req.get("path"), str) or not req["path"].startswith("/api/"):
+        raise ValueError("a request is {method: GET|POST, path: /api/..., query, body}")
+    query = req.get("query") or {}
+    if not isinstance(query, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in query.items()):
+        raise ValueError("query must map strings to strings")
+    req["query"] = query
+    return req
+
+
+def answer_here(paths: Paths, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+    """Run the endpoint in this process, on a core read once."""
+    from .. import api
+    from ..core.live import Core
+    from ..delivery import Delivery
+    from ..errors import ApiError
+    try:
+        func, params = api.resolve(req["method"], req["path"])
+    except ApiError as e:
+        return _error(e.status, e.message)
+    if func.__name__ not in ALLOWED:
+        return _error(HTTPStatus.BAD_REQUEST, "%s is not answered for other machines"
+                      % req["path"])
+    core = Core(paths)
+    core.rescan()
+    app = api.App(core, Delivery(core))
+    try:
+        status, answer = func(app, api.Request(req["method"], req["path"], req["query"],
+                                               req.get("body"), params))
+    except ApiError as e:
+        return _error(e.status, e.message)
+    if isinstance(answer, api.Body):
+        answer = json.loads(b"".join(answer.data))
+    return int(status), answer
+
+
+def answer_server(url: str, token: str, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
+    """Hand the request to this machine's running server."""
+    query = urllib.parse.urlencode(req["query"])
+    full = url.rstrip("/") + urllib.parse.quote(req["path"]) + ("?" + query if query else "")
+    data = json.dumps(req.get("body")).encode() if req["method"] == "POST" else None
+    headers = {"X-AMC-Token": token, "Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(full, data=data, headers=headers, method=req["method"])
+    try:
+        with _OPENER.open(request, timeout=120) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read())
+        except ValueError:
+            return _error(HTTPStatus.BAD_GATEWAY, "this machine's AMC answered %d" % e.code)
+    except (OSError, ValueError) as e:
+        return _error(HTTPStatus.BAD_GATEWAY, "this machine's AMC server did not answer: %s" % e)
+
+
+def main(paths: Paths, stdin: Optional[IO[bytes]] = None,
+         stdout: Optional[IO[bytes]] = None) -> int:
+    """Read one request from stdin, print its answer as one JSON line; exit 0 when answered."""
+    from ..launcher import answers, read_pid_file
+    stdin = stdin if stdin is not None else sys.stdin.buffer
+    stdout = stdout if stdout is not None else sys.stdout.buffer
+    try:
+        req = parse(stdin.read(MAX_REQUEST + 1))
+    except ValueError as e:
+        status, body = _error(HTTPStatus.BAD_REQUEST, "amc request: %s" % e)
+    else:
+        running = read_pid_file(paths)
+        if running is not None and running.url and answers(running.url):
+            try:
+                with open(paths.token_file, encoding="ascii") as f:
+                    token = f.read().strip()
+            except OSError:
+                token = ""
+            status, body = answer_server(running.url, token, req)
+        else:
+            status, body = answer_here(paths, req)
+    stdout.write(json.dumps({"status": status, "body": body}, ensure_ascii=False).encode()
+                 + b"\n")
+    stdout.flush()
+    return 0
