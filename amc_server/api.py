@@ -44,10 +44,12 @@ Answer = Tuple[HTTPStatus, Union[Dict[str, Any], Body, Stream]]
 
 
 class App(NamedTuple):
-    """What endpoints work with: the live core, the answer delivery, the request guard."""
+    """What endpoints work with: the live core, the answer delivery, the request guard, and the
+    hub that reaches other machines."""
     core: Core
     delivery: Delivery
     guard: Any = None          # security.Guard: the token check of the channel endpoints
+    hub: Any = None            # remote/hub.py's Hub; None in `amc request` on a remote
 
 
 class Request(NamedTuple):
@@ -92,13 +94,19 @@ def get_stream(app: "App", req: Request) -> Answer:
     app.core.flush()
     sub, first = app.core.subscribe(last, follow)
     conversations = app.core.conversations
-    if follow:
-        conversations.follow(follow)
+    remote = {s for s in follow if app.hub is not None and app.hub.owns(s)}
+    local = follow - remote
+    if local:
+        conversations.follow(local)
+    if remote:
+        app.hub.follow(remote, +1)  # the machine's own stream sends their messages
 
     def on_close() -> None:
         sub.close()
-        if follow:
-            conversations.unfollow(follow)
+        if local:
+            conversations.unfollow(local)
+        if remote:
+            app.hub.follow(remote, -1)
     return HTTPStatus.OK, Stream(first, sub, on_close)
 
 
@@ -168,6 +176,15 @@ def post_sessions(app: "App", req: Request) -> Answer:
     return HTTPStatus.OK, launcher.start(req.body)
 
 
+def post_machines(app: "App", req: Request) -> Answer:
+    """POST /api/machines {"name", "target"?}: `amc remote add` from the page."""
+    fields = _text_fields(req.body, "name", "target", limit=300)
+    if app.hub is None:
+        raise BadRequest("this AMC does not follow other machines")
+    return HTTPStatus.OK, {"ok": True, "machine": app.hub.add(fields["name"],
+                                                             fields["target"] or None)}
+
+
 # -- AMC's Claude Code channel (bin/amc-channel; docs/channels.md) --------------------------
 
 def _channel_caller(app: "App", req: Request) -> str:
@@ -231,6 +248,24 @@ def post_channel_reply(app: "App", req: Request) -> Answer:
     return HTTPStatus.OK, {"ok": True}
 
 
+# -- logging in to a server reached from the network (docs/security.md) ------------------------
+
+def _with_headers(status: HTTPStatus, answer: Dict[str, Any], headers: Dict[str, str]) -> Answer:
+    import json  # the JSON answer needs its Set-Cookie / Retry-After header: a Body
+    return status, Body([json.dumps(answer).encode("utf-8")], headers)
+
+
+def post_login(app: "App", req: Request) -> Answer:
+    """POST /api/login {"token"}: the right token sets the session cookie; 403 wrong, 429 wait."""
+    return _with_headers(*app.guard.login(req.body, req.headers))
+
+
+def post_logout(app: "App", req: Request) -> Answer:
+    """POST /api/logout: remove the session cookie."""
+    return _with_headers(HTTPStatus.OK, {"ok": True},
+                         {"Set-Cookie": app.guard.logout_cookie(req.headers)})
+
+
 def _int(value: Optional[str], default: int, low: int, high: int) -> int:
     if value is None or value == "":
         return default
@@ -238,6 +273,42 @@ def _int(value: Optional[str], default: int, low: int, high: int) -> int:
         return max(low, min(high, int(value)))
     except ValueError:
         raise BadRequest("expected an integer, got %r" % value) from None
+
+
+# -- sessions on other machines (remote/hub.py; docs/remote.md) -----------------------------
+
+FORWARDED = (get_events, get_conversation, get_part, post_dismiss, post_respond, post_sessions)
+SLOW = (post_respond, post_sessions)
+
+
+def call(app: "App", func: "Endpoint", req: Request) -> Answer:
+    """Answer `req` with `func`, or hand it to the machine whose session it names over ssh.
+
+    `<machine>:<id>` in the path (or `"machine"` in a POST /api/sessions body) is another
+    machine's; its answer is that machine's, with its errors kept in the one error shape.
+    """
+    hub = app.hub
+    if hub is None:
+        return func(app, req)
+    sid = req.params.get("session_id", "")
+    path, body, machine = req.path, req.body, ""
+    if sid and hub.owns(sid):
+        if func not in FORWARDED:
+            raise BadRequest("%s is only for this machine's sessions" % req.path)
+        machine, rid = sid.split(":", 1)
+        head, _, _ = path.partition(sid)
+        path = head + rid + path[len(head) + len(sid):]
+    elif func is post_sessions and isinstance(body, dict) and body.get("machine"):
+        machine = str(body["machine"])
+        body = {k: v for k, v in body.items() if k != "machine"}
+    if not machine:
+        return func(app, req)
+    status, answer = hub.call(machine, req.method, path, dict(req.query), body,
+                              slow=func in SLOW)
+    if status >= 400:
+        raise ApiError(str(answer.get("error") or "machine %s answered %d" % (machine, status)),
+                       status)
+    return status, answer
 
 
 Endpoint = Callable[[App, Request], Answer]
@@ -251,10 +322,13 @@ ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("POST", re.compile(r"^/api/dismiss/%s$" % ID), post_dismiss),
     ("POST", re.compile(r"^/api/respond/%s$" % ID), post_respond),
     ("POST", re.compile(r"^/api/sessions$"), post_sessions),
+    ("POST", re.compile(r"^/api/machines$"), post_machines),
     ("GET", re.compile(r"^/api/channel/%s/inbox$" % ID), get_channel_inbox),
     ("POST", re.compile(r"^/api/channel/%s/permission$" % ID), post_channel_permission),
     ("POST", re.compile(r"^/api/channel/%s/ack$" % ID), post_channel_ack),
     ("POST", re.compile(r"^/api/channel/%s/reply$" % ID), post_channel_reply),
+    ("POST", re.compile(r"^/api/login$"), post_login),
+    ("POST", re.compile(r"^/api/logout$"), post_logout),
 ]
 
 

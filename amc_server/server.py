@@ -2,7 +2,8 @@
 
 We use `http.server` to stay dependency-free (AMC must run from a fresh clone with no install
 step). A `ThreadingHTTPServer` with daemon threads serves the API (api.py's ROUTES table) and the
-static dashboard. Every request first passes security.Guard; every error leaves as the one JSON
+static dashboard (on a non-loopback bind, its login page until the browser holds the session
+cookie). Every request first passes security.Guard; every error leaves as the one JSON
 shape; a client that disconnects mid-answer is ignored. Housekeeping (lifecycle.clean) runs on a
 background thread about once a minute. The live core (core/live.py) starts with the server and
 stops with it; `/api/stream` is written here too: one thread per client, waiting on its bounded
@@ -28,7 +29,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, lifecycle, memory, security
-from .errors import ApiError, BadRequest, Forbidden, NotFound, PayloadTooLarge
+from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from .core.events import Event
 from .core.live import Core
 from .paths import Paths
@@ -46,6 +47,7 @@ def _dashboard_dir() -> str:
 
 DASHBOARD_DIR = _dashboard_dir()
 TOKEN_PLACEHOLDER = b"{{AMC_TOKEN}}"
+LOGIN_PAGE = "login.html"    # what GET / serves on a non-loopback bind without a session
 CLEAN_INTERVAL_S = 60
 KEEPALIVE_S = 15.0
 RETRY_MS = 2000
@@ -90,7 +92,9 @@ class AmcServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.paths = paths
         self.core = Core(paths, force_stat=force_stat)
-        self.app = api.App(self.core, Delivery(self.core), guard)
+        from .remote.hub import Hub
+        self.hub = Hub(self.core, paths)
+        self.app = api.App(self.core, Delivery(self.core), guard, self.hub)
         self.guard = guard
         self.dashboard_dir = dashboard_dir
         try:
@@ -98,6 +102,7 @@ class AmcServer(ThreadingHTTPServer):
         except Exception:
             super().server_close()
             raise
+        self.hub.start()  # other machines in remotes.json (remote/hub.py)
         # launched sessions still waiting on a start dialog are followed again (launch_watch.py)
         from . import launch
         delivery = self.app.delivery
@@ -137,6 +142,8 @@ class AmcServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         self._stop.set()
+        if getattr(self, "hub", None) is not None:
+            self.hub.stop()
         if getattr(self, "core", None) is not None:
             self.core.stop()
         super().server_close()
@@ -189,8 +196,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._peer_checked = True
             parts = urlsplit(self.path)
             path = unquote(parts.path)
-            self.server.guard.check(method, path, self.headers,
-                                    dict(parse_qsl(parts.query)).get("token"))
+            # The login's rate limit is per client address; a client's own header is dropped.
+            del self.headers[security.CLIENT_HEADER]
+            self.headers[security.CLIENT_HEADER] = str(self.client_address[0])
+            self.server.guard.check(method, path, self.headers)
             if path.startswith("/api/"):
                 func, params = api.resolve(method, path)
                 body = self._read_body() if method == "POST" else None
@@ -198,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
                 multi: Dict[str, list] = {}
                 for key, value in pairs:
                     multi.setdefault(key, []).append(value)
-                status, answer = func(self.server.app, api.Request(
+                status, answer = api.call(self.server.app, func, api.Request(
                     method, path, dict(pairs), body, params, self.headers, multi))
                 if isinstance(answer, api.Stream):
                     self._stream(answer, head=method == "HEAD")
@@ -208,10 +217,14 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     self._send_json(status, answer, head=method == "HEAD")
             elif method in ("GET", "HEAD"):
-                self._send_static(path, dict(parse_qsl(parts.query)), head=method == "HEAD")
+                self._send_static(path, head=method == "HEAD")
             else:
                 raise api.MethodNotAllowed("%s is not allowed on %s" % (method, path))
         except ApiError as e:
+            if method not in ("GET", "HEAD"):
+                # Refused before its body was read (the guard, 404, 405): the unread bytes would
+                # be taken for the next request on this keep-alive connection. End it instead.
+                self.close_connection = True
             self._send_json(e.status, {"ok": False, "error": e.message}, head=method == "HEAD")
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client went away; nothing to answer
@@ -243,22 +256,25 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError as e:
             raise BadRequest("body is not valid JSON: %s" % e) from None
 
-    def _send_static(self, path: str, query: Dict[str, str], head: bool) -> None:
+    def _send_static(self, path: str, head: bool) -> None:
         if path in ("", "/"):
             path = "/index.html"
         root = os.path.realpath(self.server.dashboard_dir)
         full = os.path.realpath(os.path.join(root, path.lstrip("/")))
+        guard = self.server.guard
+        if full == os.path.join(root, "index.html") and guard.login_required and \
+                not guard.reader_ok(self.headers):
+            # Reachable from the network and not logged in: the page that carries the token is
+            # only for the session cookie; everyone else gets the login form (no token in it).
+            full = os.path.join(root, LOGIN_PAGE)
         if not full.startswith(root + os.sep) or not os.path.isfile(full):
             raise NotFound("no such file: %s" % path)
         with open(full, "rb") as f:
             data = f.read()
         headers = {}
         if full == os.path.join(root, "index.html"):
-            if self.server.guard.token_for_reads and not self.server.guard.token_ok(
-                    query.get("token")):
-                raise Forbidden("this AMC server is reachable from the network: open the URL "
-                                "with ?token=<contents of the token file>")
-            data = data.replace(TOKEN_PLACEHOLDER, self.server.guard.token.encode("ascii"))
+            data = data.replace(TOKEN_PLACEHOLDER, guard.token.encode("ascii"))
+        if full.endswith(".html"):
             headers["Content-Security-Policy"] = csp_for_page(data)
         ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/javascript", "application/json"):
@@ -379,6 +395,6 @@ def make_server(paths: Paths, host: str = "127.0.0.1", port: int = 7400,
     token = security.load_token(paths.token_file)
     allowed = list(allowed_hosts or [])
     if not security.is_loopback(host) and host not in ("", "0.0.0.0", "::"):
-        allowed.append(host)
-    guard = security.Guard(token, allowed, token_for_reads=not security.is_loopback(host))
+        allowed.append("[%s]" % host.strip("[]") if ":" in host else host)  # Host has [v6]
+    guard = security.Guard(token, allowed, login_required=not security.is_loopback(host))
     return AmcServer((host, port), paths, guard, dashboard_dir, force_stat)

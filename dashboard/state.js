@@ -1,7 +1,7 @@
 /**
  * Pure functions over the server's state: grouping, filtering, counting, the words on a card,
- * durations and sizes, and how the stream's events change the state and a conversation (applied
- * by lib/stream.js and the conversation panel). No DOM, no fetch, no Preact: everything here is a
+ * machines (a hub's remotes), durations and sizes, and how the stream's events change the state
+ * and a conversation (applied by lib/stream.js and the conversation panel). No DOM, no fetch, no Preact: everything here is a
  * function of its arguments, so the components stay thin and the rules live in one place.
  */
 
@@ -40,7 +40,7 @@ export function projectsOf(sessions) {
 
 /** Return the texts the free-text filter searches: project, preview, reason and question texts. */
 function haystack(s) {
-  const parts = [s.project, s.project_dir, s.last_message_preview];
+  const parts = [s.project, s.project_dir, s.last_message_preview, s.machine];
   if (s.attention) parts.push(s.attention.text, s.attention.summary, s.attention.tool);
   for (const q of s.pending_questions || []) {
     parts.push(q.question, q.header, ...(q.options || []).map((o) => o.label));
@@ -48,15 +48,101 @@ function haystack(s) {
   return parts.filter(Boolean).join("\n").toLowerCase();
 }
 
-/** Keep the sessions of `project` ("" = all) whose texts contain every word of `text`. */
-export function filterSessions(sessions, { project = "", text = "" } = {}) {
+/**
+ * Keep the sessions of `project` ("" = all) on `machine` (null = all, "" = this machine, else a
+ * remote's name) whose texts contain every word of `text`.
+ */
+export function filterSessions(sessions, { project = "", text = "", machine = null } = {}) {
   const words = text.toLowerCase().split(/\s+/).filter(Boolean);
   return sessions.filter((s) => {
     if (project && s.project !== project) return false;
+    if (machine != null && machineOf(s) !== machine) return false;
     if (!words.length) return true;
     const hay = haystack(s);
     return words.every((w) => hay.includes(w));
   });
+}
+
+// -- machines: a hub's remotes (docs/remote.md); sessions of other machines carry `machine` -------
+
+/** Return the machine a session runs on: "" for this one, else the remote's name. */
+export const machineOf = (s) => (s && typeof s.machine === "string" ? s.machine : "");
+
+/**
+ * Return a session's own id, without the `<machine>:` a hub puts before a remote session's id (the
+ * id to copy or to resume with on that machine; every /api path takes the whole session_id).
+ */
+export function localId(s) {
+  const id = String((s && s.session_id) || "");
+  const m = machineOf(s);
+  return m && id.startsWith(m + ":") ? id.slice(m.length + 1) : id;
+}
+
+const MACHINE_STATES = { online: "Online", reconnecting: "Reconnecting…", offline: "Offline" };
+
+/** Return the words of a machine's state: "Online", "Reconnecting…", "Offline". */
+export const machineStateLabel = (state) => MACHINE_STATES[state] || "Offline";
+
+/** Return the well-formed machines of a list: objects with a string name, once each; unknown states are offline. */
+export function normalizeMachines(list) {
+  const out = new Map();
+  for (const m of Array.isArray(list) ? list : []) {
+    if (!m || typeof m !== "object" || typeof m.name !== "string" || !m.name || out.has(m.name)) continue;
+    out.set(m.name, { ...m, target: typeof m.target === "string" && m.target ? m.target : m.name,
+      state: Object.hasOwn(MACHINE_STATES, m.state) ? m.state : "offline",
+      last_seen: typeof m.last_seen === "string" && m.last_seen ? m.last_seen : null,
+      error: typeof m.error === "string" ? m.error : "" });
+  }
+  return [...out.values()];
+}
+
+/** A `machine` event's `machines` (the whole list, on every change): replace the list (same state when equal). */
+export function applyMachines(state, machines) {
+  if (!state) return state;
+  const next = normalizeMachines(machines);
+  if (JSON.stringify(next) === JSON.stringify(state.machines || [])) return state;
+  return { ...state, machines: next };
+}
+
+/** Tell whether the page shows machines at all: remotes configured (or failed adds), or remote sessions. */
+export const hasRemotes = (machines, sessions) => (machines || []).length > 0
+  || (sessions || []).some((s) => machineOf(s) !== "");
+
+/** Return the remotes' names for the machine filter: the server's list in its order, then others seen on sessions. */
+export function machineNames(machines, sessions) {
+  const names = (machines || []).map((m) => m.name);
+  const extra = new Set((sessions || []).map(machineOf).filter((n) => n && !names.includes(n)));
+  return names.concat([...extra].sort());
+}
+
+/**
+ * Return {stale, lastSeen} for a session's card: a remote session is stale while its machine is
+ * listed and not online (at once, on the `machine` event), else when the server says `stale`;
+ * last seen is the session's `last_seen`, else its machine's. `byName`: {name: machine}.
+ */
+export function staleness(s, byName) {
+  const name = machineOf(s);
+  if (!name) return { stale: false, lastSeen: null };
+  const m = (byName && byName[name]) || null;
+  const stale = m && m.state !== "online" ? true : !!s.stale;
+  return { stale, lastSeen: s.last_seen || (m && m.last_seen) || null };
+}
+
+/** Format how long ago something was: "just now", "40 s ago", "2 min ago", "3 h ago", "2 d ago" ("" when unknown). */
+export function formatAgo(ms) {
+  if (!Number.isFinite(ms)) return "";
+  const s = Math.floor(Math.max(0, ms) / 1000);
+  if (s < 10) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 172800) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** Return "last seen 2 min ago" for an ISO time on the server's clock at `serverNow` ("never seen" when null). */
+export function lastSeenText(iso, serverNow) {
+  const t = parseTime(iso);
+  return Number.isFinite(t) ? `last seen ${formatAgo(serverNow - t)}` : "never seen";
 }
 
 /** Count sessions per status: {needs_attention, active, starting, done}. */
@@ -263,7 +349,8 @@ export function sortSessions(sessions) {
 /** A `snapshot` event (or a polled /api/state body): the whole state, sorted. */
 export function applySnapshot(state, data) {
   const d = data && typeof data === "object" ? data : {};
-  return { ...d, sessions: sortSessions(d.sessions), setup: d.setup || (state && state.setup) || {} };
+  return { ...d, sessions: sortSessions(d.sessions), setup: d.setup || (state && state.setup) || {},
+    machines: normalizeMachines(d.machines) };
 }
 
 /** A `session` event: insert or replace that session by id, keeping the server's order. */

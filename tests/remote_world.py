@@ -21,6 +21,7 @@ from tests.sshd import ROOT, USER_PATH, SshWorld, free_port, require_root_sshd  
 HOOK = os.path.join(ROOT, "bin", "amc-hook")
 AMC = os.path.join(ROOT, "bin", "amc")
 ROLES = {"m1": "remote", "m2": "remote2"}
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "claude-code-2.1.329")
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -70,6 +71,30 @@ class RemoteWorld:
         done = self.run_as(ROLES[machine], ["python3", "-S", HOOK],
                            json.dumps(payload).encode())
         assert done.returncode == 0, done.stderr
+
+    def feed(self, machine: str, scenario: str, session_id: str, upto: Optional[int] = None,
+             project: str = "demo-proj", pane: str = "") -> str:
+        """Replay a recorded Claude Code scenario on `machine`: its transcript where that
+        machine's Claude keeps it, its hook payloads through that machine's hook. Return the
+        transcript's path there."""
+        role = ROLES[machine]
+        folder = os.path.join(self.home(role), ".claude", "projects", "-home-dev-work-" + project)
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, session_id + ".jsonl")
+        shutil.copy(os.path.join(FIXTURES, scenario, "transcript.jsonl"), path)
+        self.chown(role)
+        with open(os.path.join(FIXTURES, scenario, "hooks.jsonl")) as f:
+            payloads = [json.loads(line)["payload"] for line in f if line.strip()]
+        extra = {"TMUX": "/tmp/tmux-0/default,1,0", "TMUX_PANE": pane} if pane else {}
+        for p in payloads[:upto]:
+            p = dict(p, session_id=session_id, transcript_path=path,
+                     cwd="/home/dev/work/" + project)
+            done = self.run_as(role, ["python3", "-S", HOOK], json.dumps(p).encode(), **extra)
+            assert done.returncode == 0, done.stderr
+        return path
+
+    def chown(self, role: str) -> None:
+        self.ssh._chown(role)
 
     # -- the hub --------------------------------------------------------------------------------
 
@@ -146,10 +171,11 @@ class RemoteWorld:
                     what or pred, self.hub_log(), self.ssh.log()))
             time.sleep(0.05)
 
-    def hub_log(self) -> str:
+    def hub_log(self, tail: int = 4000) -> str:
+        """Return the end of the hub's log (all of it with `tail=0`)."""
         try:
             with open(os.path.join(self.ssh.tmp, "hub.log"), errors="replace") as f:
-                return f.read()[-4000:]
+                return f.read()[-tail:]
         except OSError:
             return ""
 
@@ -158,10 +184,11 @@ class RemoteWorld:
         self.ssh.stop()
 
 
-def start_world(case: Any) -> RemoteWorld:
-    """Start a world for a unittest case (cleaned up with it): m1 and m2 added, the hub up."""
+def start_world(add_cleanup: Callable[..., None]) -> RemoteWorld:
+    """Start a world (stopped through `add_cleanup`, a test's or a class's): m1 and m2 added,
+    the hub up."""
     world = RemoteWorld(require_root_sshd()).start()
-    case.addCleanup(world.stop)
+    add_cleanup(world.stop)
     world.add("m1", "m2")
     world.start_hub()
     return world

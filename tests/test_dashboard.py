@@ -943,20 +943,28 @@ class Streaming(DashboardTestCase):
         self.append_turn(path, 2)  # followed now: it comes as a messages event
         expect(self.message("assistant", "LIVE-REPLY-2")).to_have_count(1)
 
-    def test_a_server_reachable_from_the_network_gets_the_token_on_every_read(self):
+    def test_a_server_reachable_from_the_network_streams_on_the_login_cookie(self):
+        """Bound to 0.0.0.0 even 127.0.0.1 gets the login form; then the stream and every read
+        ride on the session cookie: no token in any URL or read (tests/test_login.py has more)."""
+        self.allow_console_error(NETWORK_ERROR)  # the 401 of the read before logging in
         sid = self.feed("bash-tool", upto=5)
-        _, port = self.serve_process(host="0.0.0.0")  # every /api/ request needs the token
+        _, port = self.serve_process(host="0.0.0.0")
         with open(self.paths.token_file) as f:
             token = f.read().strip()
-        self.page.goto("http://127.0.0.1:%d/?token=%s" % (port, token))
+        self.assertEqual(self.context.request.get(
+            "http://127.0.0.1:%d/api/state" % port).status, 401)
+        self.page.goto("http://127.0.0.1:%d/" % port)
+        self.page.get_by_label("Token").fill(token)
+        self.page.get_by_role("button", name="Log in").click()
         expect = self.expect
         expect(self.card(sid)).to_be_visible()
         expect(self.connection()).to_have_attribute("data-state", "live")
-        self.assertIn("token=" + token, self.streams()[0].url)
         self.tid("open-conversation", self.card(sid)).click()
         expect(self.message("assistant", "TOOL-DONE")).to_have_count(1)
-        for request in self.gets("/api/conversation/"):
-            self.assertEqual(request.headers.get("x-amc-token"), token)
+        self.assertTrue(any("follow=" + sid in r.url for r in self.streams()))
+        self.assertEqual([r.url for r in self.requests if "token" in r.url], [])
+        for request in self.gets("/api/"):
+            self.assertIsNone(request.headers.get("x-amc-token"), request.url)
         self.assertEqual(self.polls(), [])
 
     def test_big_parts_load_on_demand(self):

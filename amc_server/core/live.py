@@ -401,25 +401,30 @@ class Core:
         return True
 
     def _from_machines(self, items: List[tuple]) -> None:
-        """Apply what the hub's feeds said (remote/feed.py): remote events, machine states."""
+        """Apply what the hub's feeds said (remote/feed.py): remote events, machine states.
+
+        A session changed twice in one batch (a stream back online: its snapshot, then
+        "not stale") is published once, as it ends up.
+        """
         now = time.time()
-        changes: List[Any] = []
+        changes: Dict[str, Any] = {}
         infos_changed = False
         for item in items:
             if item[0] == "remote":
-                _, name, event, data = item
-                changes += self.machines.receive(name, event, data, now)
-            elif item[0] == "machine":
+                _, name, event, data, state = item
+                changes.update(self.machines.receive(name, event, data, now))
+                item = ("machine", name, state, "") if state else None
+            if item is not None and item[0] == "machine":
                 _, name, state, error = item
                 changed, stale = self.machines.set_state(name, state, error, now if state ==
                                                          "online" else None)
                 infos_changed |= changed
-                changes += stale
-            else:
-                changes += self.machines.configure(item[1])
+                changes.update(stale)
+            elif item is not None and item[0] == "machines":
+                changes.update(self.machines.configure(item[1]))
                 infos_changed = True
         published = False
-        for sid, s in changes:
+        for sid, s in changes.items():
             published = self._put(sid, s) or published
         if published:
             self._body = None

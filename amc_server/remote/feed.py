@@ -5,7 +5,8 @@ Place in the flow (several machines): a Feed thread per machine in remotes.json 
 hands every valid line to the hub's core (`("remote", name, event, data)`), which merges it
 (core/machines.py). Liveness without loss:
 - the remote sends a heartbeat at least every 5 s; nothing heard for OFFLINE_S (the hub's
-  ticker looks every second) is `offline`, a dropped stream being retried is `reconnecting`;
+  ticker looks twice a second) or a reconnect that fails is `offline`, a stream that dropped and
+  is being retried is `reconnecting`;
 - a reconnect waits 1 s doubling to 30 s, with jitter, and resumes with `--since <last id>`: the
   remote replays what was missed, or (another epoch, a gap) sends a snapshot, which replaces what
   the hub had for that machine, so nothing is lost and nothing is shown twice;
@@ -28,7 +29,7 @@ from .ssh import last_line, ssh_argv, ssh_failure
 
 log = logging.getLogger("amc.remote")
 
-OFFLINE_S = 10.0
+OFFLINE_S = 8.0          # > the 5 s heartbeat; plus the hub's 0.5 s tick, within 10 s
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 30.0
 MAX_LINE = 32 << 20
@@ -74,6 +75,8 @@ class Feed:
         self.failures = 0
         self.lines = 0
         self.installs = 0
+        self._connected = False     # the last attempt got a line through
+        self._published = ("", "")  # the state and error the core was last told
         self._follow: Set[str] = set()
         self._proc: Optional[subprocess.Popen] = None
         self._lock = threading.Lock()
@@ -124,10 +127,10 @@ class Feed:
             if retry_now:
                 continue
             self.failures += 1
-            if time.monotonic() - self.heard < OFFLINE_S:
-                self._set("reconnecting", self.error)
+            if self._connected and time.monotonic() - self.heard < OFFLINE_S:
+                self._set("reconnecting", self.error)  # the stream dropped: trying again
             else:
-                self._set("offline", self.error)
+                self._set("offline", self.error)       # could not connect (or long silent)
             self._stop.wait(backoff(self.failures))
 
     def _once(self) -> bool:
@@ -144,6 +147,7 @@ class Feed:
             self._kill()
         errors = _Tail(proc.stderr)
         need = False
+        self._connected = False
         for raw in read_lines(proc.stdout):
             if raw is None:
                 self.hub.rejected(self.name, "a line over %d MB" % (MAX_LINE >> 20))
@@ -186,22 +190,26 @@ class Feed:
             self.hub.rejected(self.name, "a line that is not an event")
             return
         self.heard = time.monotonic()
+        self._connected = True
         self.lines += 1
-        if self.state != "online":
+        online = ""
+        if self.state != "online":  # told with this line's event: one change, not two
             self.failures = 0
-            self.error = ""
-            self._set("online", "")
+            self.state, self.error, self._published = "online", "", ("online", "")
+            online = "online"
         event = item["event"]
         if EVENT_ID.match(item["id"]):
             self.last_id = item["id"]
         if event == "messages":
             self.hub.messages(self.name, item.get("data"))
-        elif event not in ("machine", "activity"):
-            self.hub.core.apply(("remote", self.name, event, item.get("data")))
+        if event in ("messages", "machine", "activity"):
+            event = "heartbeat-less"  # not the core's; still carries the state change
+        self.hub.core.apply(("remote", self.name, event, item.get("data"), online))
 
     def _set(self, state: str, error: str) -> None:
-        if (state, error) != (self.state, self.error) or state != self.state:
-            self.state, self.error = state, error
+        self.state, self.error = state, error
+        if (state, error) != self._published:
+            self._published = (state, error)
             self.hub.core.apply(("machine", self.name, state, error))
 
     def _send_follow(self) -> None:

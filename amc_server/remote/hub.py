@@ -30,7 +30,7 @@ from .ssh import RemoteError, find_ssh, last_line, ssh_argv, ssh_failure
 
 log = logging.getLogger("amc.remote")
 
-TICK_S = 1.0
+TICK_S = 0.5
 CALL_TIMEOUT_S = 30.0
 SLOW_CALL_TIMEOUT_S = 90.0      # respond waits for the agent to take the answer; start, dialogs
 MAX_ANSWER = 256 << 20
@@ -121,7 +121,7 @@ class Hub:
         return error
 
     def rejected(self, name: str, what: str) -> None:
-        self.core.apply(("remote", name, "rejected", what))
+        self.core.apply(("remote", name, "rejected", what, ""))
 
     def messages(self, name: str, data: Any) -> None:
         """Publish a followed remote conversation's delta under its hub id."""

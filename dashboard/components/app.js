@@ -1,16 +1,19 @@
 /**
  * The dashboard's root: owns the server state (fed by lib/stream.js), the filters, the open
  * conversation, dismissals, alert opt-ins and the global keyboard shortcuts (j/k, /, Esc; Enter
- * and digits are handled by the focused card). Everything it derives comes from state.js.
+ * and digits are handled by the focused card). Everything it derives comes from state.js. With
+ * remotes (a hub) it shows the machine strip and provides MachinesContext to the cards and the
+ * filter bar.
  */
-import { html, useCallback, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
+import { html, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../lib/preact.js";
 import { watchServer } from "../lib/stream.js";
 import { useDismissals } from "../lib/dismissals.js";
 import {
   beep, loadPrefs, notificationPermission, notify, requestNotifications, savePrefs, unlockAudio,
 } from "../lib/alerts.js";
 import {
-  clockSkew, countByStatus, filterSessions, newlyNeedingAttention, pageTitle, projectsOf, reasonText,
+  clockSkew, countByStatus, filterSessions, hasRemotes, machineNames, machineOf, newlyNeedingAttention,
+  pageTitle, projectsOf, reasonText,
 } from "../state.js";
 import { TopBar } from "./top-bar.js";
 import { ConnectionBanner } from "./connection-banner.js";
@@ -19,6 +22,9 @@ import { Overview } from "./overview.js";
 import { UndoToast } from "./undo-toast.js";
 import { Conversation } from "./conversation.js";
 import { NewSessionForm } from "./new-session-form.js";
+import { MachineStrip } from "./machine-strip.js";
+import { AddMachine } from "./add-machine.js";
+import { MachinesContext } from "./machine-context.js";
 
 const CARD = 'article[data-testid="session-card"]';
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
@@ -34,6 +40,21 @@ function moveFocus(dir) {
   cards[next].scrollIntoView({ block: "nearest" });
 }
 
+const NO_FILTERS = { project: "", text: "", machine: null }; // machine: null = all, "" = this one
+
+/**
+ * Return MachinesContext's value; the same object until something a card or the filter shows
+ * changes (the machine filter's names, a state, the last seen of a machine that is not online).
+ */
+function useMachinesValue(machines, sessions) {
+  const remotes = hasRemotes(machines, sessions);
+  const names = remotes ? machineNames(machines, sessions) : [];
+  const byName = Object.fromEntries(machines.map((m) => [m.name,
+    { state: m.state, last_seen: m.state === "online" ? null : m.last_seen }]));
+  const key = JSON.stringify([remotes, names, byName]);
+  return useMemo(() => ({ remotes, names, byName }), [key]);
+}
+
 function focusCard(id) {
   const card = [...document.querySelectorAll(CARD)].find((c) => c.dataset.sessionId === id);
   if (card) card.focus();
@@ -44,7 +65,7 @@ export function App() {
   const [skew, setSkew] = useState(0);
   const [conn, setConn] = useState({ status: "connecting", error: "" });
   const [stream, setStream] = useState(null); // {follow, unfollow}: for the conversation panel
-  const [filters, setFilters] = useState({ project: "", text: "" });
+  const [filters, setFilters] = useState(NO_FILTERS);
   const [open, setOpen] = useState(null); // {id, session}: the conversation shown, with its last known record
   const [prefs, setPrefs] = useState(loadPrefs);
   const [permission, setPermission] = useState(notificationPermission);
@@ -59,6 +80,7 @@ export function App() {
   const serverTime = useRef(null);
   const [creating, setCreating] = useState(false); // the "New session" dialog is open
   const [started, setStarted] = useState(""); // id of the session just started: focus its card
+  const [added, setAdded] = useState(""); // name of the machine just added: focus it in the strip
 
   useEffect(() => {
     const watcher = watchServer({
@@ -79,7 +101,8 @@ export function App() {
     const fresh = newlyNeedingAttention(prevSessions.current, sessions);
     prevSessions.current = sessions;
     if (fresh.length && prefsRef.current.notify) {
-      fresh.forEach((s) => notify(`${s.project || "A session"} needs attention`, reasonText(s), s.session_id));
+      fresh.forEach((s) => notify(`${s.project || "A session"}${machineOf(s) ? ` on ${machineOf(s)}` : ""} needs attention`,
+        reasonText(s), s.session_id));
     }
     if (fresh.length && prefsRef.current.sound) beep();
     setServer({ ...state, sessions });
@@ -90,7 +113,10 @@ export function App() {
   }, [server]);
 
   const all = server ? server.sessions.filter((s) => !dismissals.hidden.has(s.session_id)) : [];
-  const shown = filterSessions(all, filters);
+  const machines = (server && server.machines) || [];
+  const machinesValue = useMachinesValue(machines, all);
+  // The machine filter only applies while it is shown (the remotes may all be removed).
+  const shown = filterSessions(all, machinesValue.remotes ? filters : { ...filters, machine: null });
   const counts = countByStatus(all);
   const waiting = counts.needs_attention || 0;
 
@@ -180,30 +206,43 @@ export function App() {
       setStarted("");
     }
   });
-  const knownDirs = [...new Set(all.map((s) => s.project_dir).filter(Boolean))].sort();
+  useEffect(() => {
+    const item = added && document.querySelector(`[data-testid="machine"][data-machine="${CSS.escape(added)}"] button`);
+    if (item) {
+      item.focus();
+      setAdded("");
+    }
+  });
+  const pickMachine = (name) => setFilters((f) => ({ ...f, machine: f.machine === name ? null : name }));
+  // Sessions start on this machine: suggest only its directories.
+  const knownDirs = [...new Set(all.filter((s) => !machineOf(s)).map((s) => s.project_dir).filter(Boolean))].sort();
   const onStarted = (id) => {
     setCreating(false);
     setStarted(id);
   };
 
   const openSession = open && (all.find((s) => s.session_id === open.id) || open.session);
-  return html`<div class="app">
+  return html`<${MachinesContext.Provider} value=${machinesValue}><div class="app">
     <div class="page" inert=${!!open || creating}>
       <${TopBar} counts=${counts} status=${conn.status} projects=${projectsOf(all)} filters=${filters}
         onFilters=${setFilters} textRef=${textRef} prefs=${prefs} permission=${permission} onToggle=${onToggle}
         onNewSession=${() => setCreating(true)} />
       <${ConnectionBanner} status=${conn.status} error=${conn.error} />
       ${server && html`<${SetupBanner} setup=${server.setup} />`}
+      ${machines.length > 0 && html`<${MachineStrip} machines=${machines} skew=${skew}
+          picked=${machinesValue.remotes ? filters.machine : null} onPick=${pickMachine} onAdded=${setAdded} />`}
       <main class="main">
         ${server ? html`<${Overview} all=${all} shown=${shown} setup=${server.setup} skew=${skew}
             onOpen=${openConversation} onDismiss=${dismissals.request} errors=${dismissals.errors}
-            onClearFilters=${() => setFilters({ project: "", text: "" })} />`
+            onClearFilters=${() => setFilters(NO_FILTERS)} />`
           : html`<p class="muted boot">${conn.error ? "Cannot reach the AMC server yet." : "Connecting to AMC…"}</p>`}
       </main>
+      ${server && !machines.length && html`<footer class="page-foot">
+        <${AddMachine} onAdded=${setAdded} label="Add a machine over SSH" /></footer>`}
     </div>
     <${UndoToast} toast=${dismissals.toast} onUndo=${dismissals.undo} />
     ${openSession && html`<${Conversation} key=${open.id} sessionId=${open.id} session=${openSession}
         stream=${stream} onClose=${close} />`}
     ${creating && html`<${NewSessionForm} dirs=${knownDirs} onClose=${() => setCreating(false)} onStarted=${onStarted} />`}
-  </div>`;
+  </div></${MachinesContext.Provider}>`;
 }

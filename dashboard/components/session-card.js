@@ -1,16 +1,19 @@
 /**
- * One session on the overview: project, agent, status (label and colour), time in status, last
- * message, pane, and, while it needs attention, the reason and the controls to answer it.
+ * One session on the overview: project, agent, machine (when there are remotes), status (label
+ * and colour), time in status, last message, pane, and, while it needs attention, the reason and
+ * the controls to answer it. A remote session whose machine is not online is dimmed and says
+ * "stale · last seen 2 min ago" (it may have moved on; answering it fails in words until its
+ * machine is back).
  *
  * The card owns its answering state: which of several questions have been answered from here
  * (answers go to the first unanswered one), the options picked for a multiSelect question, and the
  * one request in flight (buttons disabled meanwhile; a failure is shown in the card, role=alert).
  */
-import { html, memo, useState } from "../lib/preact.js";
+import { html, memo, useContext, useState } from "../lib/preact.js";
 import { useAction } from "../lib/hooks.js";
 import { respond } from "../lib/api.js";
 import {
-  agentLabel, clean, denyOption, paneLabel, questionsKey, reasonText, statusLabel,
+  agentLabel, clean, denyOption, machineOf, paneLabel, questionsKey, reasonText, staleness, statusLabel,
 } from "../state.js";
 import { StatusAge } from "./status-age.js";
 import { QuestionBlock } from "./question-block.js";
@@ -18,12 +21,17 @@ import { PermissionPrompt } from "./permission-prompt.js";
 import { ProseReply } from "./prose-reply.js";
 import { StartDialog } from "./start-dialog.js";
 import { ActionError } from "./action-error.js";
+import { MachineBadge } from "./machine-badge.js";
+import { LastSeen } from "./last-seen.js";
+import { MachinesContext } from "./machine-context.js";
 
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
 /** Props: session, skew, onOpen(session), onDismiss(session), externalError (e.g. a failed dismiss). */
 export const SessionCard = memo(function SessionCard({ session: s, skew, onOpen, onDismiss, externalError }) {
   const action = useAction();
+  const { byName } = useContext(MachinesContext);
+  const { stale, lastSeen } = staleness(s, byName);
   const key = questionsKey(s);
   const [answers, setAnswers] = useState({ key, done: 0, picked: [] });
   const mine = answers.key === key ? answers : { key, done: 0, picked: [] };
@@ -69,14 +77,19 @@ export const SessionCard = memo(function SessionCard({ session: s, skew, onOpen,
   const preview = clean(s.last_message_preview, 400);
   const titleId = `card-${s.session_id}`;
   return html`<article class=${`card st-${s.status}`} data-testid="session-card" data-session-id=${s.session_id}
+      data-machine=${machineOf(s)} data-stale=${stale ? "true" : undefined}
       tabindex="0" aria-labelledby=${titleId} onKeyDown=${onKeyDown}>
     <header class="card-head">
       <h3 class="project" id=${titleId} data-testid="project" title=${clean(s.project_dir) || undefined}>${clean(s.project, 200) || "(unknown project)"}</h3>
       <span class="agent" data-testid="agent">${agentLabel(s.agent)}</span>
+      <${MachineBadge} session=${s} />
       <span class="spacer"></span>
-      <span class="status-pill" data-testid="status">${statusLabel(s.status)}</span>
-      <${StatusAge} session=${s} skew=${skew} />
+      <span class="card-state">
+        <span class="status-pill" data-testid="status">${statusLabel(s.status)}</span>
+        <${StatusAge} session=${s} skew=${skew} />
+      </span>
     </header>
+    ${stale && html`<p class="stale-note"><${LastSeen} iso=${lastSeen} skew=${skew} prefix="stale · " testid="stale-note" /></p>`}
     ${attention && html`<p class="reason" data-testid="reason">${reasonText(s)}</p>`}
     <p class=${`preview${preview ? "" : " muted"}`} data-testid="preview">${preview || "No messages yet"}</p>
     ${questions.map((q, i) => html`<${QuestionBlock} key=${`${key}-${i}`} q=${q} index=${i} total=${questions.length}

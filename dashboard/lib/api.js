@@ -3,10 +3,12 @@
  * one EventSource).
  *
  * Every POST carries the page's token as `X-AMC-Token` (the server refuses state-changing requests
- * without it), and so does every read when the page was opened with `?token=` (a server reachable
- * from the network wants it on every /api/ request). Failures never pass silently: a network failure, a non-2xx answer or the server's
- * `{"ok": false, "error": "..."}` all become a thrown ApiError whose message is the server's own
- * words when it gave any, so components can show it to the user as is.
+ * without it). Reads carry no token: on a server reachable from the network they ride on the
+ * HttpOnly session cookie of its login page (`credentials: "same-origin"`), and a read answered
+ * 401 (the cookie is gone or stale) loads "/" again, which is then the login page. No token ever
+ * goes into a URL (docs/security.md). Failures never pass silently: a network failure, a non-2xx
+ * answer or the server's `{"ok": false, "error": "..."}` all become a thrown ApiError whose
+ * message is the server's own words when it gave any, so components can show it to the user as is.
  */
 
 /** An API failure; `message` is for a person, `status` is the HTTP status (0: no answer at all). */
@@ -25,18 +27,10 @@ export function pageToken() {
   return value.startsWith("{{") ? "" : value;
 }
 
-/**
- * Tell whether reads need the token too: a server bound to a non-loopback address serves the page
- * only as /?token=<token>, and then wants the token on every /api/ request (docs/security.md).
- */
-export function readsNeedToken() {
-  return new URLSearchParams(window.location.search).has("token");
-}
-
-/** Return the headers every request carries: JSON, and the token where the server wants it. */
+/** Return the headers every request carries: JSON, and the token on state-changing requests. */
 function baseHeaders(method) {
   const headers = { Accept: "application/json" };
-  if ((method !== "GET" && method !== "HEAD") || readsNeedToken()) headers["X-AMC-Token"] = pageToken();
+  if (method !== "GET" && method !== "HEAD") headers["X-AMC-Token"] = pageToken();
   return headers;
 }
 
@@ -60,6 +54,8 @@ async function decode(res) {
     data = null; // not JSON: fall through to the status line
   }
   if (!res.ok || !data || typeof data !== "object" || data.ok === false) {
+    // 401 is "log in" (a server reachable from the network): "/" is now its login page.
+    if (res.status === 401) window.location.assign("/");
     const said = data && typeof data.error === "string" && data.error;
     throw new ApiError(said || `The server answered ${res.status} ${res.statusText}`.trim(), res.status);
   }

@@ -22,11 +22,11 @@
  * been missed (`onGap`: a snapshot after a reconnect, a follow the server starts reading only now,
  * a changed conversation_mtime_ns while polling) so they fetch `?after=` their last message.
  */
-import { CHANGED_EVENT, fetchState, pageToken, readsNeedToken } from "./api.js";
-import { applyRemoved, applySession, applySetup, applySnapshot, changedConversations } from "../state.js";
+import { CHANGED_EVENT, fetchState } from "./api.js";
+import { applyMachines, applyRemoved, applySession, applySetup, applySnapshot, changedConversations } from "../state.js";
 
 export const STREAM_PATH = "/api/stream";
-const EVENTS = ["snapshot", "session", "removed", "setup", "messages"];
+const EVENTS = ["snapshot", "session", "removed", "setup", "machine", "messages"];
 const FAILURES_TO_POLL = 2;
 const REOPEN_MS = 2000;        // when the browser gave up on a stream itself (as the server's retry:)
 const ESTABLISH_MS = 10000;    // a connection that has not opened (or, fresh, not delivered) by then failed
@@ -36,14 +36,13 @@ const REQUEST_TIMEOUT_MS = 10000;
 const CLOSED = 2;              // EventSource.CLOSED
 
 /**
- * Return the stream's URL for a follow set and, when resuming, the last event id seen; `token`
- * only where reads need it (EventSource cannot send the X-AMC-Token header).
+ * Return the stream's URL for a follow set and, when resuming, the last event id seen. Never a
+ * token: where reads need one, EventSource sends the login's same-origin session cookie.
  */
-export function streamUrl(follows, lastEventId, token = "") {
+export function streamUrl(follows, lastEventId) {
   const query = new URLSearchParams();
   for (const id of follows) query.append("follow", id);
   if (lastEventId) query.set("last_event_id", lastEventId);
-  if (token) query.set("token", token);
   const q = query.toString();
   return q ? `${STREAM_PATH}?${q}` : STREAM_PATH;
 }
@@ -57,7 +56,6 @@ export function streamUrl(follows, lastEventId, token = "") {
  */
 export function watchServer({ onState, onConnection, interval = 2000, maxDelay = 30000,
                               EventSourceImpl = typeof EventSource === "function" ? EventSource : null }) {
-  const token = readsNeedToken() ? pageToken() : "";
   let stopped = false;
   let state = null;
   let lastId = "";             // id of the last event seen (for reopening without a gap)
@@ -102,7 +100,7 @@ export function watchServer({ onState, onConnection, interval = 2000, maxDelay =
     closeStream();
     const follows = new Set(listeners.keys());
     const resumed = resume && !!lastId;
-    const es = new EventSourceImpl(streamUrl(follows, resumed ? lastId : "", token));
+    const es = new EventSourceImpl(streamUrl(follows, resumed ? lastId : ""));
     const conn = { es, follows, resumed, probe: polling, got: false, timer: null };
     source = conn;
     es.onopen = () => source === conn && onOpen(conn);
@@ -194,6 +192,8 @@ export function watchServer({ onState, onConnection, interval = 2000, maxDelay =
       publish(applyRemoved(state, data));
     } else if (type === "setup") {
       publish(applySetup(state, data));
+    } else if (type === "machine") {
+      publish(applyMachines(state, data && data.machines));
     } else if (type === "messages" && data && data.session_id) {
       each([data.session_id], (l) => l.onMessages && l.onMessages(data));
     }
