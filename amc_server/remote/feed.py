@@ -39,9 +39,10 @@ EVENTS = ("snapshot", "session", "removed", "setup", "messages", "heartbeat", "m
 
 
 def backoff(failures: int, rand: Callable[[], float] = random.random) -> float:
-    """Return the wait before reconnect attempt `failures` (1, 2, 4 ... 30 s, +-20 % jitter)."""
-    base = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * (2 ** max(0, failures - 1)))
-    return base * (0.8 + 0.4 * rand())
+    """Return the wait before reconnect attempt `failures`: 1, 2, 4 ... s with +-20 % jitter
+    (so machines that went away together do not come back in step), at most 30 s."""
+    base = BACKOFF_FIRST_S * (2 ** min(max(0, failures - 1), 8))
+    return min(BACKOFF_MAX_S, base * (0.8 + 0.4 * rand()))
 
 
 def read_lines(stream: Any, limit: int = MAX_LINE):
