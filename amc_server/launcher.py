@@ -39,13 +39,36 @@ def read_pid_file(paths: Paths) -> Optional[Running]:
     return Running(pid, url) if pid_alive(pid) else None
 
 
-def answers(url: str, timeout: float = 1.0) -> bool:
-    """Tell whether an AMC server answers GET /api/state at `url`."""
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
+
+
+def read_token(paths: Paths) -> str:
+    """Return the server token of this data dir ("" when there is none yet)."""
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/api/state", timeout=timeout) as r:
+        with open(paths.token_file, encoding="ascii") as f:
+            return f.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def answers(url: str, token: str = "", timeout: float = 1.0) -> bool:
+    """Tell whether an AMC server answers GET /api/state at `url` (with the token: a server on
+    a non-loopback address wants it on every read)."""
+    req = urllib.request.Request(url.rstrip("/") + "/api/state",
+                                 headers={"X-AMC-Token": token} if token else {})
+    try:
+        with _OPENER.open(req, timeout=timeout) as r:
             return r.status == 200
     except Exception:
         return False
+
+
+def running_server(paths: Paths) -> Optional[Running]:
+    """Return this data dir's server when one runs and answers, else None."""
+    running = read_pid_file(paths)
+    if running is not None and running.url and answers(running.url, read_token(paths)):
+        return running
+    return None
 
 
 def serve(paths: Paths, host: str, port: int, allowed_hosts: list) -> int:
@@ -110,7 +133,7 @@ def start(paths: Paths, port: int, env: Mapping[str, str], open_browser: bool) -
                   % (child.returncode, paths.log_file, _tail(paths.log_file)), file=sys.stderr)
             return 1
         running = read_pid_file(paths)
-        if running and running.pid == child.pid and answers(running.url):
+        if running and running.pid == child.pid and answers(running.url, read_token(paths)):
             print("AMC running at %s (pid %d)" % (running.url, running.pid))
             if open_browser:
                 _open_browser(running.url, env)

@@ -22,7 +22,7 @@ import urllib.request
 from typing import IO, Any, Callable, Dict, List, Optional, Set
 
 from . import model, sse, store
-from .launcher import answers, read_pid_file
+from .launcher import read_token, running_server
 from .paths import Paths
 
 HEARTBEAT_S = 5.0
@@ -201,12 +201,7 @@ def main(paths: Paths, since: str = "", stdout: Optional[IO[bytes]] = None,
     """Stream this machine's changes until stdout closes."""
     out = Out(stdout if stdout is not None else sys.stdout.buffer)
     stdin = stdin if stdin is not None else sys.stdin.buffer
-    running = read_pid_file(paths)
-    if running is not None and running.url and answers(running.url):
-        try:
-            with open(paths.token_file, encoding="ascii") as f:
-                token = f.read().strip()
-        except OSError:
-            token = ""
-        return from_server(running.url, token, since, out, stdin)
+    running = running_server(paths)
+    if running is not None:
+        return from_server(running.url, read_token(paths), since, out, stdin)
     return from_core(paths, since, out, stdin)

@@ -46,23 +46,65 @@ def readable_copy_of(path: str, case) -> str:
     return os.path.join(mount, os.path.relpath(os.path.realpath(path), package))
 
 
-class RemoteClaudeFromTheHubsPage(DashboardTestCase):
-    def test_an_option_clicked_at_the_hub_lands_in_the_remote_claude(self):
-        tmux_bin = tools.require("tmux")
-        claude = readable_copy_of(tools.require("claude"), self)
-        w = start_world(self.addCleanup)
-        fake = FakeModel().start()
-        self.addCleanup(fake.stop)
+class RemoteClaude(DashboardTestCase):
+    def setUp(self):
+        super().setUp()
+        self.tmux_bin = tools.require("tmux")
+        self.claude = readable_copy_of(tools.require("claude"), self)
+        self.w = w = start_world(self.addCleanup)
+        self.fake = FakeModel().start()
+        self.addCleanup(self.fake.stop)
         done = w.ssh.run_amc("remote", "add", "m1", "--install-hooks")
         self.assertEqual(done.returncode, 0, done.stderr)
         home = w.home("remote")
-        project = os.path.join(home, "work", "remote-proj")
-        os.makedirs(project)
+        self.project = os.path.join(home, "work", "remote-proj")
+        os.makedirs(self.project)
         with open(os.path.join(home, ".claude.json"), "w") as f:
             json.dump({"hasCompletedOnboarding": True,
                        "customApiKeyResponses": {"approved": [API_KEY[-20:]], "rejected": []},
-                       "projects": {project: {"hasTrustDialogAccepted": True}}}, f)
+                       "projects": {self.project: {"hasTrustDialogAccepted": True}}}, f)
         w.chown("remote")
+
+    def test_a_session_started_from_the_hub_runs_on_the_machine(self):
+        w, home = self.w, self.w.home("remote")
+        # m1's Claude Code, as its user has it: on ~/.local/bin, its model set in its settings
+        os.makedirs(os.path.join(home, ".local", "bin"), exist_ok=True)
+        os.symlink(self.claude, os.path.join(home, ".local", "bin", "claude"))
+        settings_file = os.path.join(home, ".claude", "settings.json")
+        with open(settings_file) as f:
+            settings = json.load(f)
+        settings["env"] = {"ANTHROPIC_BASE_URL": self.fake.url, "ANTHROPIC_API_KEY": API_KEY,
+                           "DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1",
+                           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+        with open(settings_file, "w") as f:
+            json.dump(settings, f)
+        w.chown("remote")
+        status, answer = w.request("POST", "/api/sessions", {
+            "agent": "claude", "project_dir": self.project, "machine": "m1",
+            "prompt": "hello from the hub"})
+        self.assertEqual(status, 200, answer)
+        sid = answer["session_id"]
+        self.assertTrue(sid.startswith("m1:"), sid)
+        self.assertIn("tmux pane", answer["where"])
+        s = w.wait(lambda: (lambda s: s if s and s["status"] in ("active", "done") and
+                            "hello from the hub" in json.dumps(s) else None)(
+            w.sessions().get(sid)), 60, "the started session running on m1")
+        self.assertEqual((s["machine"], s["project_dir"]), ("m1", self.project))
+        tmux = UserTmux(self.tmux_bin, *self.ids(), w.env("remote"))
+        panes = tmux.argv("list-panes", "-a", "-F", "#{pane_current_command}")
+        panes[panes.index("-L") + 1] = "amc"  # AMC's own tmux server on m1
+        listed = subprocess.run(panes, capture_output=True, text=True, env=w.env("remote"))
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("claude", listed.stdout)  # its pane in m1's own tmux, as m1's user
+        self.assertTrue(s["tmux_pane"].startswith("%"))
+
+    def ids(self):
+        entry = pwd.getpwnam(self.w.ssh.users["remote"])
+        return entry.pw_uid, entry.pw_gid
+
+    def test_an_option_clicked_at_the_hub_lands_in_the_remote_claude(self):
+        w, claude, tmux_bin, project, fake = self.w, self.claude, self.tmux_bin, self.project, \
+            self.fake
         w.feed("m2", "chat-and-prose-question", M2_SID, upto=5, project="beta-proj")
 
         env = clean_env(w.env("remote"))
@@ -70,8 +112,7 @@ class RemoteClaudeFromTheHubsPage(DashboardTestCase):
                     "DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1",
                     "DISABLE_ERROR_REPORTING": "1",
                     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
-        entry = pwd.getpwnam(w.ssh.users["remote"])
-        tmux = UserTmux(tmux_bin, entry.pw_uid, entry.pw_gid, env)
+        tmux = UserTmux(tmux_bin, *self.ids(), env)
         self.addCleanup(tmux.kill)
         tmux.new_session([claude, "--permission-mode", "default"], project, env)
         tmux.wait_for("\u276f", timeout=45)

@@ -17,8 +17,10 @@ from amc_server import store
 class StreamProcess:
     def __init__(self, env, *args):
         self.proc = subprocess.Popen([sys.executable, AMC, "stream", *args], env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
         self.lines: "queue.Queue[dict]" = queue.Queue()
+        self.seen = []
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
@@ -29,10 +31,26 @@ class StreamProcess:
         deadline = time.monotonic() + timeout
         while True:
             event = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            self.seen.append(event)
             if pred(event):
                 return event
 
+    def events_so_far(self):
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return list(self.seen)
+
+    def follow(self, *ids):
+        """Tell the stream on its stdin which conversations to follow (as the hub does)."""
+        self.proc.stdin.write(json.dumps({"follow": list(ids)}).encode() + b"\n")
+        self.proc.stdin.flush()
+
     def close(self):
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
@@ -42,6 +60,47 @@ class StreamProcess:
 
 def prompt(sid, text="hi"):
     return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text}
+
+
+def user_line(text, n):
+    return json.dumps({"type": "user", "uuid": "00000000-0000-4000-8000-%012d" % n,
+                       "parentUuid": None, "timestamp": "2026-12-01T10:00:%02d.000Z" % n,
+                       "message": {"role": "user", "content": text}}) + "\n"
+
+
+class FollowOnStdin:
+    """The follow set on stdin: `messages` events for those sessions, and only for them."""
+
+    def transcript(self, sid):
+        folder = os.path.join(self.paths.claude_projects, "-tmp-proj")
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, sid + ".jsonl")
+        with open(path, "w") as f:
+            f.write(user_line("first", 1))
+        self.run_hook(dict(prompt(sid, "first"), transcript_path=path, cwd="/tmp/proj"))
+        return path
+
+    def test_the_follow_set_on_stdin_streams_those_conversations(self):
+        path = self.transcript("followed")
+        other = self.transcript("not-followed")
+        s = StreamProcess(self.env)
+        self.addCleanup(s.close)
+        s.until(lambda e: e["event"] == "snapshot")
+        s.follow("followed", "../bad id")
+        time.sleep(1.0)
+        for p, text in ((other, "elsewhere"), (path, "appended")):
+            with open(p, "a") as f:
+                f.write(user_line(text, 2))
+        got = s.until(lambda e: e["event"] == "messages" and "appended" in json.dumps(e), 10)
+        self.assertEqual(got["data"]["session_id"], "followed")
+        s.follow()  # nothing followed any more
+        time.sleep(1.0)
+        with open(path, "a") as f:
+            f.write(user_line("after unfollow", 3))
+        self.run_hook(prompt("marker"))
+        s.until(lambda e: e["event"] == "session" and e["data"]["session_id"] == "marker", 10)
+        seen = [json.dumps(e) for e in s.events_so_far()]
+        self.assertFalse(any("elsewhere" in e or "after unfollow" in e for e in seen))
 
 
 class SseParser(unittest.TestCase):
@@ -54,7 +113,7 @@ class SseParser(unittest.TestCase):
         self.assertEqual(got, [("session", "e1-5", '{"a":\n1}'), ("message", "", "no-space")])
 
 
-class WithoutServer(IsolatedTestCase):
+class WithoutServer(FollowOnStdin, IsolatedTestCase):
     def test_runs_the_core_itself_with_snapshot_events_and_heartbeats(self):
         self.run_hook(prompt("before"))
         s = StreamProcess(self.env)
@@ -78,7 +137,7 @@ class WithoutServer(IsolatedTestCase):
         self.assertEqual(proc.wait(10), 0)
 
 
-class WithServer(ServerTestCase):
+class WithServer(FollowOnStdin, ServerTestCase):
     def setUp(self):
         super().setUp()
         store.write_bytes_atomic(self.paths.pid_file, ("%d\n%s\n" % (

@@ -354,6 +354,8 @@ class Core:
                 affected |= self.src.changed(path, now)  # registry files are rewritten in place
             affected |= self.src.expire(now)
             affected |= self._probe_pids()
+            if self.dismissed.reload_if_changed():  # dismissed by `amc request` (a hub)
+                affected |= {s for s in self._sessions if not self.machines.owns(s)}
             # panes found later (a Codex process scan; only the live ones have a rollout here)
             affected |= {sid for sid in self.src.rollout_sessions
                          if sid in self._sessions and not self._sessions[sid].get("tmux_pane")
@@ -401,28 +403,8 @@ class Core:
         return True
 
     def _from_machines(self, items: List[tuple]) -> None:
-        """Apply what the hub's feeds said (remote/feed.py): remote events, machine states.
-
-        A session changed twice in one batch (a stream back online: its snapshot, then
-        "not stale") is published once, as it ends up.
-        """
-        now = time.time()
-        changes: Dict[str, Any] = {}
-        infos_changed = False
-        for item in items:
-            if item[0] == "remote":
-                _, name, event, data, state = item
-                changes.update(self.machines.receive(name, event, data, now))
-                item = ("machine", name, state, "") if state else None
-            if item is not None and item[0] == "machine":
-                _, name, state, error = item
-                changed, stale = self.machines.set_state(name, state, error, now if state ==
-                                                         "online" else None)
-                infos_changed |= changed
-                changes.update(stale)
-            elif item is not None and item[0] == "machines":
-                changes.update(self.machines.configure(item[1]))
-                infos_changed = True
+        """Apply what the hub's feeds said (remote/feed.py) and publish what changed."""
+        changes, infos_changed = self.machines.apply(items, time.time())
         published = False
         for sid, s in changes.items():
             published = self._put(sid, s) or published
@@ -430,10 +412,8 @@ class Core:
             self._body = None
         machines = json.dumps(self.machines.infos(), ensure_ascii=False)
         if infos_changed and machines != self._machines_json:
-            self._machines_json = machines
             self.version = self.log.publish("machine", '{"machines":%s}' % machines).seq
-        elif not infos_changed:
-            self._machines_json = machines  # counts and last_seen, shown on the next read
+        self._machines_json = machines  # counts and last_seen: shown on the next read
 
     def _probe_pids(self) -> Set[str]:
         affected: Set[str] = set()

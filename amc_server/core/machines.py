@@ -70,6 +70,32 @@ class MachineTable:
     def __init__(self) -> None:
         self.machines: Dict[str, Machine] = {}
 
+    def apply(self, items: List[tuple], now: float) -> Tuple[Dict[str, Any], bool]:
+        """Apply a batch from the core's inbox: `("remote", name, event, data, state)`,
+        `("machine", name, state, error)`, `("machines", {name: (target, error)})`.
+
+        Return ({hub session id: session or None}, whether the machines list changed). A
+        session changed twice in one batch (a stream back online: its snapshot, then "not
+        stale") is in it once, as it ends up.
+        """
+        changes: Dict[str, Any] = {}
+        infos_changed = False
+        for item in items:
+            if item[0] == "remote":
+                _, name, event, data, state = item
+                changes.update(self.receive(name, event, data, now))
+                item = ("machine", name, state, "") if state else ("",)
+            if item[0] == "machine":
+                _, name, state, error = item
+                changed, stale = self.set_state(name, state, error,
+                                                now if state == "online" else None)
+                infos_changed |= changed
+                changes.update(stale)
+            elif item[0] == "machines":
+                changes.update(self.configure(item[1]))
+                infos_changed = True
+        return changes, infos_changed
+
     # -- the machines list ----------------------------------------------------------------------
 
     def infos(self) -> List[Dict[str, Any]]:

@@ -47,6 +47,17 @@ def parse(raw: bytes) -> Dict[str, Any]:
     return req
 
 
+def endpoint(req: Dict[str, Any]) -> Tuple[Any, Dict[str, str]]:
+    """Return the endpoint function and path parameters of `req`; raise ApiError when there is
+    none, or it is not one answered for another machine."""
+    from .. import api
+    from ..errors import BadRequest
+    func, params = api.resolve(req["method"], req["path"])
+    if func.__name__ not in ALLOWED:
+        raise BadRequest("%s is not answered for other machines" % req["path"])
+    return func, params
+
+
 def answer_here(paths: Paths, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
     """Run the endpoint in this process, on a core read once."""
     from .. import api
@@ -54,12 +65,9 @@ def answer_here(paths: Paths, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]
     from ..delivery import Delivery
     from ..errors import ApiError
     try:
-        func, params = api.resolve(req["method"], req["path"])
+        func, params = endpoint(req)
     except ApiError as e:
         return _error(e.status, e.message)
-    if func.__name__ not in ALLOWED:
-        return _error(HTTPStatus.BAD_REQUEST, "%s is not answered for other machines"
-                      % req["path"])
     core = Core(paths)
     core.rescan()
     app = api.App(core, Delivery(core))
@@ -94,27 +102,30 @@ def answer_server(url: str, token: str, req: Dict[str, Any]) -> Tuple[int, Dict[
         return _error(HTTPStatus.BAD_GATEWAY, "this machine's AMC server did not answer: %s" % e)
 
 
+def answer(paths: Paths, raw: bytes) -> Tuple[int, Dict[str, Any]]:
+    """Return (status, body) for one request read from stdin."""
+    from ..errors import ApiError
+    from ..launcher import read_token, running_server
+    try:
+        req = parse(raw)
+    except ValueError as e:
+        return _error(HTTPStatus.BAD_REQUEST, "amc request: %s" % e)
+    try:
+        endpoint(req)
+    except ApiError as e:
+        return _error(e.status, e.message)
+    running = running_server(paths)
+    if running is not None:
+        return answer_server(running.url, read_token(paths), req)
+    return answer_here(paths, req)
+
+
 def main(paths: Paths, stdin: Optional[IO[bytes]] = None,
          stdout: Optional[IO[bytes]] = None) -> int:
     """Read one request from stdin, print its answer as one JSON line; exit 0 when answered."""
-    from ..launcher import answers, read_pid_file
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else sys.stdout.buffer
-    try:
-        req = parse(stdin.read(MAX_REQUEST + 1))
-    except ValueError as e:
-        status, body = _error(HTTPStatus.BAD_REQUEST, "amc request: %s" % e)
-    else:
-        running = read_pid_file(paths)
-        if running is not None and running.url and answers(running.url):
-            try:
-                with open(paths.token_file, encoding="ascii") as f:
-                    token = f.read().strip()
-            except OSError:
-                token = ""
-            status, body = answer_server(running.url, token, req)
-        else:
-            status, body = answer_here(paths, req)
+    status, body = answer(paths, stdin.read(MAX_REQUEST + 1))
     stdout.write(json.dumps({"status": status, "body": body}, ensure_ascii=False).encode()
                  + b"\n")
     stdout.flush()

@@ -26,7 +26,8 @@ from ..errors import ApiError
 from ..paths import Paths
 from . import config, ship, zipapp
 from .feed import Feed
-from .ssh import RemoteError, find_ssh, last_line, ssh_argv, ssh_failure
+from .ssh import (RemoteError, check_name, check_target, find_ssh, last_line, ssh_argv,
+                  ssh_failure)
 
 log = logging.getLogger("amc.remote")
 
@@ -233,12 +234,15 @@ class Hub:
         """POST /api/machines: `amc remote add` from the page."""
         from .cli import Remotes
         try:
-            remote = Remotes(self.paths, self.env).add(name, target)
+            check_name(name)
+            check_target(name if target is None else target)
         except RemoteError as e:
+            raise ApiError(str(e), HTTPStatus.BAD_REQUEST) from None
+        try:
+            remote = Remotes(self.paths, self.env).add(name, target)
+        except RemoteError as e:  # ssh or python3 there: kept as a failed add, shown
             self.reload(force=True)
-            status = HTTPStatus.BAD_REQUEST if str(e).startswith("a remote") or \
-                str(e).startswith("an ssh target") else HTTPStatus.BAD_GATEWAY
-            raise ApiError(str(e), status) from None
+            raise ApiError(str(e), HTTPStatus.BAD_GATEWAY) from None
         self.reload(force=True)
         return {"name": remote.name, "target": remote.target, "python": remote.python}
 
