@@ -67,6 +67,8 @@ class Watcher:
         now_wall, now = time.time(), time.monotonic()
         resumed = []
         for s in self.core.sessions():
+            if s.get("machine"):
+                continue  # another machine's: its own AMC follows its launches
             launched = s.get("launched")
             if not isinstance(launched, dict) or launched.get("by") != "amc" or \
                     s.get("status") != model.STARTING:
@@ -182,7 +184,7 @@ class Watcher:
             return False
         for other in self.core.sessions():
             if other["session_id"] != s["session_id"] and other.get("agent") == s["agent"] and \
-                    all(other.get(k) == v for k, v in pane.items()):
+                    not other.get("machine") and all(other.get(k) == v for k, v in pane.items()):
                 return True
         return False
 
