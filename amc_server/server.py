@@ -47,6 +47,7 @@ def _dashboard_dir() -> str:
 
 DASHBOARD_DIR = _dashboard_dir()
 TOKEN_PLACEHOLDER = b"{{AMC_TOKEN}}"
+LOGIN_PLACEHOLDER = b"{{AMC_LOGIN}}"  # "1": served after a login (the page offers "Log out")
 LOGIN_PAGE = "login.html"    # what GET / serves on a non-loopback bind without a session
 CLEAN_INTERVAL_S = 60
 KEEPALIVE_S = 15.0
@@ -274,6 +275,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {}
         if full == os.path.join(root, "index.html"):
             data = data.replace(TOKEN_PLACEHOLDER, guard.token.encode("ascii"))
+            data = data.replace(LOGIN_PLACEHOLDER, b"1" if guard.login_required else b"")
         if full.endswith(".html"):
             headers["Content-Security-Policy"] = csp_for_page(data)
         ctype = mimetypes.guess_type(full)[0] or "application/octet-stream"

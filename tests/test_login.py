@@ -399,6 +399,39 @@ class NetworkDashboard(DashboardTestCase):
         self.log_in("rotated-" + "y" * 40)
         expect(self.tid("empty-state")).to_be_visible()
 
+    def test_log_out_brings_back_the_login_form_and_reads_are_refused_again(self):
+        self.allow_console_error(NETWORK_ERROR)  # the page's stream ends with the login
+        sid = self.feed("ask-option", upto=4)
+        _, port = self.serve_process(host=self.host)
+        base, token = self.base(port), self.token_now()
+        self.page.goto(base)
+        self.log_in(token)
+        expect = self.expect
+        expect(self.card(sid)).to_be_visible()
+        self.assertEqual(self.page.locator('meta[name="amc-login"]').get_attribute("content"), "1")
+        self.assertEqual(self.context.request.get(base + "api/state").status, 200)
+        with self.page.expect_response(base + "api/logout") as answered:
+            self.page.get_by_role("button", name="Log out").click()
+        expect(self.tid("login-form")).to_be_visible()
+        expect(self.card(sid)).to_have_count(0)
+        self.assertEqual(self.page.url, base)
+        self.assertEqual(answered.value.status, 200)
+        self.assertEqual(answered.value.request.method, "POST")
+        self.assertEqual(answered.value.request.headers.get("x-amc-token"), token)
+        self.assertEqual(self.context.cookies(), [], "the browser still holds the login")
+        self.assertEqual(self.context.request.get(base + "api/state").status, 401)
+        self.assertEqual(self.page.evaluate("async () => (await fetch('/api/state')).status"),
+                         401)
+        self.page.goto(base)  # and it stays logged out
+        expect(self.tid("login-form")).to_be_visible()
+
+    def test_no_log_out_on_loopback(self):
+        self.feed("ask-option", upto=4)
+        self.open_dashboard()  # the in-thread server on 127.0.0.1: no login there
+        self.expect(self.tid("new-session")).to_be_visible()
+        self.assertEqual(self.page.locator('meta[name="amc-login"]').get_attribute("content"), "")
+        self.expect(self.page.get_by_role("button", name="Log out")).to_have_count(0)
+
     def test_the_login_form_fits_a_phone_and_is_labelled(self):
         _, port = self.serve_process(host=self.host)
         self.page.set_viewport_size(PHONE)

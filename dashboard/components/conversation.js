@@ -9,7 +9,7 @@
  */
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { fetchConversation } from "../lib/api.js";
-import { agentLabel, applyAfter, applyMessages, clean, paneLabel, statusLabel } from "../state.js";
+import { agentLabel, applyAfter, applyMessages, clean, localId, paneLabel, statusLabel } from "../state.js";
 import { MessageItem } from "./message-item.js";
 import { ConversationReply } from "./conversation-reply.js";
 
@@ -161,7 +161,7 @@ export function Conversation({ sessionId, session, stream, onClose }) {
         data-testid="conversation" tabindex="-1" ref=${dialog}>
       <header class="conv-head">
         <div class="conv-title">
-          <h2 id="conv-title">${clean(session.project, 200) || sessionId}</h2>
+          <h2 id="conv-title">${clean(session.project, 200) || clean(localId(session), 200) || sessionId}</h2>
           <div class="conv-meta">
             <span>${name}</span>
             <span class=${`status-pill small st-${session.status}`}>${statusLabel(session.status)}</span>

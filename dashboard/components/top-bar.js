@@ -1,8 +1,14 @@
-/** The header: name, a one-line summary of what needs you, the filters and the alert opt-ins. */
+/**
+ * The header: name, a one-line summary of what needs you, the filters, the alert opt-ins and, when
+ * the page came after a login (a non-loopback bind, docs/security.md), "Log out".
+ */
 import { html } from "../lib/preact.js";
+import { useAction } from "../lib/hooks.js";
+import { logout } from "../lib/api.js";
 import { connectionLabel } from "../state.js";
 import { FilterBar } from "./filter-bar.js";
 import { AlertToggles } from "./alert-toggles.js";
+import { ActionError } from "./action-error.js";
 
 const TITLES = {
   live: "Live: changes arrive as they happen",
@@ -10,6 +16,23 @@ const TITLES = {
   polling: "The live stream is unavailable: asking the server every 2 s (the stream is tried again)",
   connecting: "Connecting to the AMC server",
 };
+
+/** Tell whether the server served this page after a login: it fills <meta name="amc-login"> with "1". */
+function cameThroughLogin() {
+  const meta = document.querySelector('meta[name="amc-login"]');
+  return Boolean(meta) && meta.getAttribute("content") === "1";
+}
+
+/** "Log out": forget the login's cookie, then the login form. Nothing on loopback (no login there). */
+function LogOut() {
+  const action = useAction();
+  if (!cameThroughLogin()) return null;
+  return html`<span class="logout">
+    <button type="button" class="quiet" data-testid="logout" disabled=${action.busy}
+      title="Forget this browser's login (the token stays valid)" onClick=${() => action.run(logout)}>Log out</button>
+    <${ActionError} message=${action.error} onDismiss=${action.clearError} />
+  </span>`;
+}
 
 /** Props: counts ({needs_attention, active, ...}), status (the connection), onNewSession(), plus FilterBar and AlertToggles props. */
 export function TopBar({ counts, status, projects, filters, onFilters, textRef, prefs, permission, onToggle, onNewSession }) {
@@ -29,5 +52,6 @@ export function TopBar({ counts, status, projects, filters, onFilters, textRef, 
     <button type="button" class="primary" data-testid="new-session" onClick=${onNewSession}>New session</button>
     <${FilterBar} projects=${projects} filters=${filters} onChange=${onFilters} textRef=${textRef} />
     <${AlertToggles} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
+    <${LogOut} />
   </header>`;
 }

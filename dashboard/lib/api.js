@@ -142,6 +142,15 @@ export async function startSession(body) {
   return answer;
 }
 
+/**
+ * POST /api/logout (the server answers with a Set-Cookie that makes the browser forget the
+ * login's HttpOnly cookie), then load "/": the login form again. Throws ApiError when it failed.
+ */
+export async function logout() {
+  await postJSON("/api/logout", {});
+  window.location.assign("/");
+}
+
 /** POST /api/dismiss/<id>; `keepalive` lets it outlive the page (used on pagehide). */
 export function dismiss(sessionId, { keepalive = false } = {}) {
   if (keepalive) {
