@@ -160,13 +160,14 @@ class RemoteWorld:
     def machines(self) -> Dict[str, Dict[str, Any]]:
         return {m["name"]: m for m in self.state()["machines"]}
 
-    def wait(self, pred: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+    def wait(self, pred: Callable[[], Any], timeout: float = 20.0, what: Any = "") -> Any:
         deadline = time.monotonic() + timeout
         while True:
             got = pred()
             if got:
                 return got
             if time.monotonic() > deadline:
+                what = what() if callable(what) else what
                 raise AssertionError("timed out waiting for %s\nhub log:\n%s\nsshd log:\n%s" % (
                     what or pred, self.hub_log(), self.ssh.log()))
             time.sleep(0.05)

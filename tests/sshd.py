@@ -18,6 +18,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -48,6 +49,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def kill_user(name: str) -> None:
+    """SIGKILL every process of the local user `name` (found in /proc), and wait for them."""
+    uid = pwd.getpwnam(name).pw_uid
+    for _ in range(50):
+        pids = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:  # not the owner of /proc/<pid>: sshd's children are not dumpable (root)
+                    with open("/proc/%s/status" % entry) as f:
+                        fields = dict(line.split(":", 1) for line in f if ":" in line)
+                    if int(fields["Uid"].split()[0]) == uid and \
+                            not fields["State"].strip().startswith("Z"):  # zombies are dead
+                        pids.append(int(entry))
+                except (OSError, KeyError, ValueError, IndexError):
+                    pass
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.02)
 
 
 def _run(argv: List[str]) -> str:
@@ -149,8 +175,7 @@ class SshWorld:
             self.proc.kill()
             self.proc.wait()
         for role in REMOTES:
-            subprocess.run(["pkill", "-KILL", "-u", self.users[role]],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            kill_user(self.users[role])
 
     def _wait_listening(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -190,8 +215,7 @@ class SshWorld:
 
     def stop(self) -> None:
         for name in self.users.values():  # userdel refuses a user with processes
-            subprocess.run(["pkill", "-KILL", "-u", name], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+            kill_user(name)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -229,7 +229,7 @@ class Liveness(unittest.TestCase):
         w.ssh.kill_sshd()
         w.ssh.start_sshd()
         m = w.wait(lambda: (lambda m: m if "CHANGED" in m["error"] else None)(
-            w.machines()["m1"]), 40, "the changed key reported")
+            w.machines()["m1"]), 40, lambda: "the changed key reported: %s" % w.machines())
         self.assertNotEqual(m["state"], "online")
         self.assertIn("ssh-keygen -R", m["error"])
 
