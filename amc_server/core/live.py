@@ -85,7 +85,7 @@ class Core:
         self.conversations = Conversations(self)
         self.channels = Channels()
         self.machines = MachineTable()                   # other machines' sessions (the hub)
-        self._machines_json = "[]"
+        self._machines_json: Optional[str] = "[]"         # None: made again at the next read
 
     # -- life -------------------------------------------------------------------------------
 
@@ -162,6 +162,8 @@ class Core:
                 order = sorted(self._sessions, key=self._keys.__getitem__)
                 self._body = b",".join([self._frags[s] for s in order])
             event_id, sessions, setup = self.log.last_id, self._body, self._setup_json
+            if self._machines_json is None:
+                self._machines_json = json.dumps(self.machines.infos(), ensure_ascii=False)
             machines = self._machines_json
         tail = '],"server_time":%s,"setup":%s,"machines":%s}' % (
             json.dumps(model.now_iso()), setup, machines)
@@ -410,10 +412,12 @@ class Core:
             published = self._put(sid, s) or published
         if published:
             self._body = None
-        machines = json.dumps(self.machines.infos(), ensure_ascii=False)
-        if infos_changed and machines != self._machines_json:
+        if infos_changed:
+            machines = json.dumps(self.machines.infos(), ensure_ascii=False)
             self.version = self.log.publish("machine", '{"machines":%s}' % machines).seq
-        self._machines_json = machines  # counts and last_seen: shown on the next read
+            self._machines_json = machines
+        else:
+            self._machines_json = None  # counts, last_seen: made at the next read, not per line
 
     def _probe_pids(self) -> Set[str]:
         affected: Set[str] = set()

@@ -78,6 +78,7 @@ class Feed:
         self.installs = 0
         self._connected = False     # the last attempt got a line through
         self._published = ("", "")  # the state and error the core was last told
+        self._need = False          # the remote said it has no zipapp
         self._follow: Set[str] = set()
         self._proc: Optional[subprocess.Popen] = None
         self._lock = threading.Lock()
@@ -139,6 +140,7 @@ class Feed:
         name, _ = self.hub.zipapp()
         words = ["stream"] + (["--since", self.last_id] if EVENT_ID.match(self.last_id) else [])
         argv = ssh_argv(self.hub.ssh(), self.target, ship.command(name, words))
+        slot = _Slot(self.hub.connect_slots)  # held until the stream talks, or ends
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, close_fds=True, start_new_session=True)
         with self._lock:
@@ -147,17 +149,28 @@ class Feed:
         if self._stop.is_set():
             self._kill()
         errors = _Tail(proc.stderr)
-        need = False
         self._connected = False
+        try:
+            self._read(proc, slot)
+        finally:
+            slot.release()
+        code = proc.wait()
+        return self._ended(proc, code, errors)
+
+    def _read(self, proc: subprocess.Popen, slot: "_Slot") -> None:
+        self._need = False
         for raw in read_lines(proc.stdout):
+            slot.release()
             if raw is None:
                 self.hub.rejected(self.name, "a line over %d MB" % (MAX_LINE >> 20))
                 continue
             if raw.strip() == ship.NEED.encode():
-                need = True
+                self._need = True
                 continue
             self._line(raw)
-        code = proc.wait()
+
+    def _ended(self, proc: subprocess.Popen, code: int, errors: "_Tail") -> bool:
+        need = self._need
         errors.join()
         with self._lock:
             self._proc = None
@@ -231,6 +244,20 @@ class Feed:
                 proc.kill()
             except OSError:
                 pass
+
+
+class _Slot:
+    """One of the hub's connect slots, released once (at the first line or the end)."""
+
+    def __init__(self, slots: threading.BoundedSemaphore) -> None:
+        self._slots = slots
+        slots.acquire()
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
 
 
 class _Tail:

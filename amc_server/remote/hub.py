@@ -36,6 +36,7 @@ CALL_TIMEOUT_S = 30.0
 SLOW_CALL_TIMEOUT_S = 90.0      # respond waits for the agent to take the answer; start, dialogs
 MAX_ANSWER = 256 << 20
 REAP_AFTER_S = 300.0            # a call that answered may go on (a start handles dialogs)
+CONNECTS_AT_ONCE = 8
 
 
 class Hub:
@@ -47,7 +48,10 @@ class Hub:
         self.env = dict(os.environ if env is None else env)
         self.feeds: Dict[str, Feed] = {}
         self._ssh: Optional[str] = None
-        self._install_lock = threading.Lock()
+        self._install_locks: Dict[str, threading.Lock] = {}   # one send per target at a time
+        # connections being opened at once: sshd's default MaxStartups (10:30:100) starts
+        # dropping beyond 10, so a hub of many machines opens them at most 8 at a time
+        self.connect_slots = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
         self._follow: Dict[str, int] = {}            # hub session id -> followers
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -115,7 +119,9 @@ class Hub:
 
     def install(self, target: str) -> str:
         """Send the zipapp to `target` (one send at a time); return "" or the error in words."""
-        with self._install_lock:
+        with self._lock:
+            lock = self._install_locks.setdefault(target, threading.Lock())
+        with lock, self.connect_slots:
             error = ship.send(self.ssh(), target)
         if not error:
             log.info("sent %s to %s", self.zipapp()[0], target)
