@@ -283,5 +283,40 @@ class HostileRemote(unittest.TestCase):
         self.assertIn("a session id that is not its own: 'm2:stolen'", log)
 
 
+SILENT = r'''
+import json, sys, time
+if "request" in sys.argv:
+    sys.stdin.read()
+    time.sleep(120)  # a machine that takes the call and never answers
+    sys.exit(0)
+good = {"session_id": "slow-one", "status": "active", "started_at": "2026-12-01T10:00:00Z"}
+print(json.dumps({"id": "e2-1", "event": "snapshot", "data": {"sessions": [good],
+      "server_time": "2026-12-01T10:00:00Z", "setup": {}}}), flush=True)
+while True:
+    print(json.dumps({"id": "e2-1", "event": "heartbeat", "data": {}}), flush=True)
+    time.sleep(2)
+'''
+
+
+class SilentRemote(unittest.TestCase):
+    def test_a_call_without_an_answer_is_504_in_words_and_the_hub_goes_on(self):
+        w = start_world(self.addCleanup)
+        w.wait(lambda: w.machines()["m1"]["state"] == "online", 20, "m1 online")
+        name, _ = zipapp.current()
+        w.stop_hub()
+        with open(os.path.join(w.cache_dir("m1"), name), "w") as f:
+            f.write(SILENT)
+        w.start_hub()
+        w.wait(lambda: "m1:slow-one" in w.sessions(), 30, "m1's session")
+        started = time.monotonic()
+        status, answer = w.request("GET", "/api/events/m1:slow-one")
+        took = time.monotonic() - started
+        self.assertEqual(status, 504, answer)
+        self.assertEqual(answer["error"], "machine m1 unreachable: no answer within 30 s")
+        self.assertLess(took, 35)
+        self.assertEqual(w.machines()["m1"]["state"], "online")  # its stream is fine
+        self.assertEqual(w.request("GET", "/api/events/m2:none")[0], 404)  # m2 still answers
+
+
 if __name__ == "__main__":
     unittest.main()
