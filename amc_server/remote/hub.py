@@ -54,6 +54,7 @@ class Hub:
         self.connect_slots = threading.BoundedSemaphore(CONNECTS_AT_ONCE)
         self._follow: Dict[str, int] = {}            # hub session id -> followers
         self._lock = threading.Lock()
+        self._reload_lock = threading.Lock()
         self._stop = threading.Event()
         self._seen_config: Any = None
         self._thread: Optional[threading.Thread] = None
@@ -82,6 +83,10 @@ class Hub:
 
     def reload(self, force: bool = False) -> None:
         """Follow exactly the machines in remotes.json (read again when it changed)."""
+        with self._reload_lock:  # the ticker and POST /api/machines
+            self._reload(force)
+
+    def _reload(self, force: bool) -> None:
         try:
             st = os.stat(self.paths.remotes_file)
             seen: Any = (st.st_ino, st.st_size, st.st_mtime_ns)
