@@ -11,6 +11,7 @@ from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Pattern, Tuple, Union
 
 from . import store
+from .core.activity import DEFAULT_LIMIT, MAX_KEPT, TOPIC as ACTIVITY_TOPIC
 from .core.events import Event, Subscription
 from .core.live import Core
 from .errors import ApiError, BadRequest, Forbidden, MethodNotAllowed, NotFound
@@ -20,6 +21,7 @@ from .delivery import Delivery
 MAX_EVENTS = 5000
 MAX_FOLLOW = 32
 MAX_STREAMS = 1000
+ACTIVITY_LIMIT, ACTIVITY_MAX = DEFAULT_LIMIT, MAX_KEPT
 
 
 class Body(NamedTuple):
@@ -95,7 +97,7 @@ def get_stream(app: "App", req: Request) -> Answer:
     sub, first = app.core.subscribe(last, follow)
     conversations = app.core.conversations
     remote = {s for s in follow if app.hub is not None and app.hub.owns(s)}
-    local = follow - remote
+    local = follow - remote - {ACTIVITY_TOPIC}  # following *activity is no conversation
     if local:
         conversations.follow(local)
     if remote:
@@ -120,6 +122,13 @@ def get_events(app: "App", req: Request) -> Answer:
     return HTTPStatus.OK, {"session_id": sid, "events": events}
 
 
+def get_activity(app: "App", req: Request) -> Answer:
+    """GET /api/activity?limit=N: hook events and Claude's prompt history, newest first."""
+    limit = _int(req.query.get("limit"), ACTIVITY_LIMIT, 1, ACTIVITY_MAX)
+    app.core.flush()
+    return HTTPStatus.OK, {"limit": limit, "events": app.core.activity.recent(limit)}
+
+
 def _agent(app: "App", req: Request) -> str:
     agent = req.query.get("agent", "")
     if agent and agent not in app.core.agents:
@@ -139,11 +148,15 @@ def get_conversation(app: "App", req: Request) -> Answer:
     app.core.flush()
     conversations = app.core.conversations
     after = req.query.get("after", "")
+    subagent = req.query.get("subagent", "")  # that subagent's own messages (docs/api.md)
     if after:
-        messages, total = conversations.after(sid, after, agent, limit)
+        messages, total = conversations.after(sid, after, agent, limit, subagent)
     else:
-        messages, total = conversations.messages(sid, agent, limit)
-    return HTTPStatus.OK, {"session_id": sid, "messages": messages, "total": total}
+        messages, total = conversations.messages(sid, agent, limit, subagent)
+    answer = {"session_id": sid, "messages": messages, "total": total}
+    if subagent:
+        answer["subagent"] = subagent
+    return HTTPStatus.OK, answer
 
 
 def get_part(app: "App", req: Request) -> Answer:
@@ -153,9 +166,34 @@ def get_part(app: "App", req: Request) -> Answer:
     message, call, field = (req.query.get(k, "") for k in ("message", "call", "field"))
     if not message:
         raise BadRequest("message is required")
-    value = app.core.conversations.part(sid, message, call, field, _agent(app, req))
+    value = app.core.conversations.part(sid, message, call, field, _agent(app, req),
+                                        req.query.get("subagent", ""))
     return HTTPStatus.OK, {"session_id": sid, "message_id": message, "call_id": call,
                            "field": field, "value": value}
+
+
+# -- images of a conversation, on demand (agents/claude_images.py; docs/conversation-views.md) --
+
+IMAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; sandbox",  # bytes to show, never a page
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": "inline",
+}
+
+
+def get_image(app: "App", req: Request) -> Answer:
+    """GET /api/conversation/<id>/image?message=&index=N[&call=&subagent=]: one image's bytes
+    (PNG, JPEG, GIF or WebP, at most 10 MB), from a prompt or a tool result."""
+    sid = _session_id(req)
+    message = req.query.get("message", "")
+    if not message:
+        raise BadRequest("message is required")
+    index = _int(req.query.get("index"), 0, 0, 10_000)
+    app.core.flush()
+    media_type, data = app.core.conversations.image(
+        sid, message, index, req.query.get("call", ""), _agent(app, req),
+        req.query.get("subagent", ""))
+    return HTTPStatus.OK, Body([data], dict(IMAGE_HEADERS, **{"Content-Type": media_type}))
 
 
 def post_dismiss(app: "App", req: Request) -> Answer:
@@ -275,6 +313,28 @@ def _int(value: Optional[str], default: int, low: int, high: int) -> int:
         raise BadRequest("expected an integer, got %r" % value) from None
 
 
+# -- history and usage of this machine's sessions (history.py; docs/usage.md) ----------------
+
+def get_history(app: "App", req: Request) -> Answer:
+    """GET /api/history[?project=&agent=&limit=&before=]: every session found, newest first."""
+    from . import history  # only these endpoints need it
+    return HTTPStatus.OK, history.for_paths(app.core.paths, app.core).sessions(req.query)
+
+
+def get_usage(app: "App", req: Request) -> Answer:
+    """GET /api/usage[?days=N&agent=]: tokens and cost per project and per day."""
+    from . import history
+    return HTTPStatus.OK, history.for_paths(app.core.paths, app.core).totals(req.query)
+
+
+# -- full-text search over every transcript (index/; docs/search.md) ----------------------
+
+def get_search(app: "App", req: Request) -> Answer:
+    """GET /api/search?q=...[&project=&agent=&machine=&limit=&thinking=]: ranked hits, progress."""
+    from . import index  # only this endpoint needs it
+    return HTTPStatus.OK, index.search(app.core, req.query)
+
+
 # -- sessions on other machines (remote/hub.py; docs/remote.md) -----------------------------
 
 FORWARDED = (get_events, get_conversation, get_part, post_dismiss, post_respond, post_sessions)
@@ -317,8 +377,10 @@ ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("GET", re.compile(r"^/api/state$"), get_state),
     ("GET", re.compile(r"^/api/stream$"), get_stream),
     ("GET", re.compile(r"^/api/events/%s$" % ID), get_events),
+    ("GET", re.compile(r"^/api/activity$"), get_activity),
     ("GET", re.compile(r"^/api/conversation/%s$" % ID), get_conversation),
     ("GET", re.compile(r"^/api/conversation/%s/part$" % ID), get_part),
+    ("GET", re.compile(r"^/api/conversation/%s/image$" % ID), get_image),
     ("POST", re.compile(r"^/api/dismiss/%s$" % ID), post_dismiss),
     ("POST", re.compile(r"^/api/respond/%s$" % ID), post_respond),
     ("POST", re.compile(r"^/api/sessions$"), post_sessions),
@@ -329,6 +391,9 @@ ROUTES: List[Tuple[str, Pattern[str], Endpoint]] = [
     ("POST", re.compile(r"^/api/channel/%s/reply$" % ID), post_channel_reply),
     ("POST", re.compile(r"^/api/login$"), post_login),
     ("POST", re.compile(r"^/api/logout$"), post_logout),
+    ("GET", re.compile(r"^/api/search$"), get_search),
+    ("GET", re.compile(r"^/api/history$"), get_history),
+    ("GET", re.compile(r"^/api/usage$"), get_usage),
 ]
 
 

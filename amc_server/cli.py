@@ -1,7 +1,8 @@
 """Command-line parsing for `amc`; every command delegates to launcher.py, hooks_config.py,
-service.py, stream_cli.py or remote/ (cli.py, answer.py)."""
+service.py, stream_cli.py, notify.py or remote/ (cli.py, answer.py)."""
 import argparse
 import os
+import shlex
 import sys
 from typing import List, Optional
 
@@ -61,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
                         help="add --install-hooks: also its Codex hooks")
     sub.add_parser("request", help="answer one API request read from stdin as JSON (what "
                    "another machine's AMC runs here over ssh; docs/remote.md)")
+    notify = sub.add_parser("notify", help="run a command when a session needs attention or is "
+                            "done (docs/notify.md)")
+    notify.add_argument("action", choices=("add", "list", "remove"))
+    notify.add_argument("command_text", nargs="?", metavar="COMMAND",
+                        help='add: the command, quoted as one argument ("notify-send AMC"); '
+                        "remove: its number in `amc notify list`, or the command")
     claude = sub.add_parser("claude", help="start Claude Code here with AMC's channel loaded")
     claude.add_argument("args", nargs=argparse.REMAINDER, help="passed on to claude")
     return p
@@ -97,6 +104,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .remote import cli as remote_cli
         return remote_cli.main(paths, args.action, args.name, args.target,
                                install_hooks=args.install_hooks, codex=args.codex)
+    if args.command == "notify":
+        return _notify(paths, args.action, args.command_text)
     if args.command == "request":
         from .remote import answer
         return answer.main(paths)
@@ -117,6 +126,36 @@ def _channel(paths, args) -> int:
               "claude`; the CLI shows a warning about development channels: accept it)"
               % channel_config.start_command(args.project))
     return 0
+
+
+def _notify(paths, action: str, text: Optional[str]) -> int:
+    from . import notify
+    try:
+        if action == "list":
+            commands = notify.read(paths)
+            for n, c in enumerate(commands, 1):
+                print("%d  %s" % (n, c["command"]))
+            if not commands:
+                print('no notify commands (add one: amc notify add "<command>")')
+            return 0
+        if text is None:
+            raise notify.NotifyError("amc notify %s needs a command%s" % (
+                action, "" if action == "add" else " (or its number in `amc notify list`)"))
+        if action == "add":
+            entry = notify.add(paths, text)
+            print("added: %s\nruns as: %s" % (entry["command"], " ".join(
+                shlex.quote(a) for a in entry["argv"])))
+            print("It runs when a session comes to need attention and when one is done; what "
+                  "happened is in AMC_EVENT, AMC_PROJECT, AMC_QUESTION, ... (docs/notify.md).")
+        else:
+            print("removed: %s" % notify.remove(paths, text)["command"])
+        return 0
+    except notify.NotifyError as e:
+        print("amc: %s" % e, file=sys.stderr)
+        return 1
+    except OSError as e:
+        print("amc: cannot write %s: %s" % (paths.notify_file, e.strerror or e), file=sys.stderr)
+        return 1
 
 
 def _claude(paths, args: List[str]) -> int:

@@ -7,6 +7,8 @@ datagram, core/doorbell.py); never prints to stdout (except the opt-in
 `--wait-answer` mode, hook_answers.py, answering a PermissionRequest); exits 0 on every path,
 whatever the input, the disk or the data dir looks like. `apply_event` is a pure function of
 (session, event, payload, environment) so the state machine is tested without processes.
+SubagentStart / SubagentStop (and a Stop's `background_tasks`) keep the session's
+`running_subagents`, a bounded list (`track_subagents`), so counting them costs no file reads.
 """
 import json
 import os
@@ -26,6 +28,7 @@ MAX_STDIN = 16 * 1024 * 1024
 # one first seen through anything else (an idle notification, a late SubagentStop) is idle.
 ACTIVITY_EVENTS = frozenset({"UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse",
                              "PostToolUseFailure", "SubagentStart"})
+MAX_SUBAGENTS = 64  # running subagents remembered per session: the hook's work stays bounded
 
 
 def pane_from_env(env: Mapping[str, str]) -> Dict[str, str]:
@@ -83,6 +86,35 @@ def normalize_questions(tool_input: Any) -> List[Dict[str, Any]]:
     return out
 
 
+def track_subagents(s: Dict[str, Any], name: str, payload: Dict[str, Any], now: str) -> None:
+    """Keep `running_subagents` ([{agent_id, agent_type, since}]) in step with SubagentStart /
+    SubagentStop, and with the `background_tasks` a Stop lists (2.1.x: the subagents still
+    running in the background when the turn ended, which also repairs a lost hook)."""
+    running = [r for r in s.get("running_subagents") or () if isinstance(r, dict)]
+    agent_id = payload.get("agent_id") if isinstance(payload.get("agent_id"), str) else ""
+    agent_id = agent_id[:200]
+    if name == "SubagentStart" and agent_id:
+        if all(r.get("agent_id") != agent_id for r in running):
+            running.append({"agent_id": agent_id, "since": now,
+                            "agent_type": str(payload.get("agent_type") or "")[:100]})
+    elif name == "SubagentStop":
+        running = [r for r in running if r.get("agent_id") != agent_id] if agent_id \
+            else running[1:]  # older CLIs name no agent: one of them stopped
+    elif name == "Stop" and isinstance(payload.get("background_tasks"), list):
+        known = {r.get("agent_id"): r for r in running}
+        running = [known.get(t["id"][:200]) or {"agent_id": t["id"][:200],
+                                                "agent_type": str(t.get("agent_type") or "")[:100],
+                                                "since": now}
+                   for t in payload["background_tasks"][:MAX_SUBAGENTS]
+                   if isinstance(t, dict) and t.get("type") == "subagent"
+                   and t.get("status") == "running" and isinstance(t.get("id"), str) and t["id"]]
+    elif name == "SessionStart" and payload.get("source") in ("startup", "resume"):
+        running = []  # a new process: the old one's subagents are gone
+    else:
+        return
+    s["running_subagents"] = running[-MAX_SUBAGENTS:]
+
+
 def _set_status(s: Dict[str, Any], status: str, now: str) -> None:
     if s["status"] != status:
         s["status"] = status
@@ -132,6 +164,9 @@ def apply_event(session: Optional[Dict[str, Any]], payload: Dict[str, Any], env:
 
     tool = str(payload.get("tool_name") or "")
     tool_input = payload.get("tool_input")
+    if name in ("SubagentStart", "SubagentStop", "Stop") or \
+            (name == "SessionStart" and "running_subagents" in s):
+        track_subagents(s, name, payload, stamp)
     if name == "SessionStart":
         if payload.get("source") != "compact":
             _set_status(s, model.STARTING, stamp)

@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from . import model, store
-from .errors import ApiError, BadRequest, Forbidden
+from .errors import ApiError, BadRequest, Forbidden, NotFound
 from .paths import Paths
 from .terminals.base import Result, find_binary
 
@@ -37,6 +37,7 @@ CHANNEL_SERVER = "amc"
 CHANNEL_TOOL = "mcp__amc__reply"
 CLONE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLACEHOLDER_PREFIX = "launch-"
+RESUME_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # never an option, never a path
 TIMEOUT_S = 10.0
 
 
@@ -61,6 +62,7 @@ class Request(NamedTuple):
     prompt: str = ""
     permission_mode: str = ""
     channel: bool = False
+    resume: str = ""          # a past session's id: `claude --resume <id>` / `codex resume <id>`
 
 
 class Where(NamedTuple):
@@ -101,7 +103,11 @@ def parse(body: Any, uid: Optional[int] = None) -> Request:
     if agent != "claude" and (mode or channel):
         raise BadRequest("permission_mode and channel are Claude Code's options; %s takes "
                          "neither" % agent)
-    return Request(agent, project_dir(body.get("project_dir"), uid), prompt, mode, channel)
+    resume = body.get("resume") or ""
+    if not isinstance(resume, str) or (resume and not RESUME_ID.match(resume)):
+        raise BadRequest('"resume" must be the id of a past session (letters, digits, "-", "_")')
+    return Request(agent, project_dir(body.get("project_dir"), uid), prompt, mode, channel,
+                   resume)
 
 
 def project_dir(value: Any, uid: Optional[int] = None) -> str:
@@ -126,9 +132,13 @@ def project_dir(value: Any, uid: Optional[int] = None) -> str:
 # -- argv, as pure functions --------------------------------------------------------------------
 
 def claude_argv(claude: str, session_id: str, prompt: str = "", permission_mode: str = "",
-                mcp_config: str = "") -> List[str]:
-    """Return the Claude Code command: AMC's session id, the options, the prompt after `--`."""
-    argv = [claude, "--session-id", session_id]
+                mcp_config: str = "", resume: str = "") -> List[str]:
+    """Return the Claude Code command: AMC's session id, the options, the prompt after `--`.
+
+    With `resume`, `--resume <id>` instead of `--session-id` (the CLI refuses both; 2.1.329
+    goes on under the resumed id, in the same transcript).
+    """
+    argv = [claude, "--resume", resume] if resume else [claude, "--session-id", session_id]
     if permission_mode:
         argv += ["--permission-mode", permission_mode]
     if mcp_config:
@@ -139,9 +149,10 @@ def claude_argv(claude: str, session_id: str, prompt: str = "", permission_mode:
     return argv + (["--", prompt] if prompt else [])
 
 
-def codex_argv(codex: str, prompt: str = "") -> List[str]:
-    """Return the Codex command: the interactive CLI with the prompt as its one argument."""
-    return [codex] + (["--", prompt] if prompt else [])
+def codex_argv(codex: str, prompt: str = "", resume: str = "") -> List[str]:
+    """Return the Codex command: the interactive CLI with the prompt as its one argument;
+    `codex resume <id>` to go on with a past session (0.169.0 appends to its rollout)."""
+    return [codex] + (["resume", resume] if resume else []) + (["--", prompt] if prompt else [])
 
 
 def channel_config(data_dir: str = "") -> Dict[str, Any]:
@@ -236,17 +247,40 @@ class Launcher:
                               "%s)" % (req.agent, self.env.get("PATH", "")))
         placeholder = req.agent != "claude"
         sid = (PLACEHOLDER_PREFIX if placeholder else "") + str(uuid.uuid4())
+        if req.resume:
+            self._resumable(req)
+            sid = sid if placeholder else req.resume  # Claude Code goes on under the same id
         if req.agent == "claude":
             command = claude_argv(binary, sid, req.prompt, req.permission_mode,
-                                  self._mcp_config() if req.channel else "")
+                                  self._mcp_config() if req.channel else "", req.resume)
         else:
-            command = codex_argv(binary, req.prompt)
+            command = codex_argv(binary, req.prompt, req.resume)
         pane = self._open(req, command)
         self._write(sid, req, pane, placeholder)
         if self.watcher is not None:
             self.watcher.watch(sid)
         return {"ok": True, "session_id": sid, "agent": req.agent, "placeholder": placeholder,
                 "where": pane.get("where", "")}
+
+    def _resumable(self, req: Request) -> None:
+        """Raise unless `req.resume` names a past session of that agent that is not running."""
+        if req.agent == "claude":
+            from .agents.claude import find_transcript as find
+        else:
+            from .agents.codex_discovery import find_rollout as find
+        if not find(self.paths, req.resume):
+            raise NotFound("no %s session %s to resume on this machine" % (
+                "Claude Code" if req.agent == "claude" else "Codex", req.resume))
+        core = getattr(self.watcher, "core", None)
+        live = core.session(req.resume) if core is not None else None
+        if live is not None and req.agent == "codex" and live.get("status") == model.DONE and \
+                not (live.get("tmux_pane") or live.get("zellij_session")):
+            live = None  # a rollout written lately by a Codex that is gone (`codex exec`)
+        if live is not None:
+            raise LaunchError("session %s is still running (%s); answer it on its card instead "
+                              "of starting it twice" % (req.resume, live.get("tmux_pane") or
+                                                        live.get("zellij_session") or "no pane"),
+                              HTTPStatus.CONFLICT)
 
     def where(self) -> Where:
         """Return where new sessions go in this environment, or raise when it has no tmux."""
@@ -317,7 +351,8 @@ class Launcher:
             status_since=now, started_at=now, last_event_at=now, last_event="Launched",
             last_message_preview=model.preview(req.prompt) if req.prompt else "",
             launched={"by": "amc", "placeholder": placeholder,
-                      "permission_mode": req.permission_mode, "channel": req.channel},
+                      "permission_mode": req.permission_mode, "channel": req.channel,
+                      "resume": req.resume},
             **{k: v for k, v in pane.items() if k != "where"})
         store.ensure_dir(self.paths.sessions)
         store.ensure_dir(self.paths.events)
@@ -325,7 +360,8 @@ class Launcher:
             log.append({"received_at": now, "agent": "amc", "event": "Launched",
                         "payload": {"agent": req.agent, "project_dir": req.project_dir,
                                     "permission_mode": req.permission_mode,
-                                    "channel": req.channel, "where": pane.get("where", "")}})
+                                    "channel": req.channel, "resume": req.resume,
+                                    "where": pane.get("where", "")}})
             store.write_json_atomic(self.paths.session_file(sid), session)
 
 

@@ -25,6 +25,10 @@ class Paths(NamedTuple):
     codex_sessions: str    # rollouts: sessions/YYYY/MM/DD/rollout-*.jsonl
     codex_hooks: str       # hooks.json
     codex_config: str      # config.toml
+    notify_file: str = ""      # commands run on needs-attention and done (amc notify add)
+    claude_history: str = ""   # Claude Code's prompt history: history.jsonl (the Activity view)
+    index_file: str = ""       # the search index, index.sqlite (derived, rebuildable: index/)
+    history_cache: str = ""    # past sessions' titles, sizes and usage, by file (history.py)
 
     def session_file(self, session_id: str) -> str:
         return os.path.join(self.sessions, session_id + ".json")
@@ -73,6 +77,10 @@ def get_paths(env: Optional[Mapping[str, str]] = None) -> Paths:
         codex_sessions=os.path.join(codex, "sessions"),
         codex_hooks=os.path.join(codex, "hooks.json"),
         codex_config=os.path.join(codex, "config.toml"),
+        notify_file=os.path.join(data, "notify.json"),
+        claude_history=os.path.join(claude, "history.jsonl"),
+        index_file=os.path.join(data, "index.sqlite"),
+        history_cache=os.path.join(data, "history.json"),
     )
 
 

@@ -93,6 +93,8 @@ class AmcServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.paths = paths
         self.core = Core(paths, force_stat=force_stat)
+        from .core.usage import UsageTracker  # tokens, cost, context on sessions (docs/usage.md)
+        self.usage = UsageTracker(self.core)
         from .remote.hub import Hub
         self.hub = Hub(self.core, paths)
         self.app = api.App(self.core, Delivery(self.core), guard, self.hub)
@@ -104,6 +106,11 @@ class AmcServer(ThreadingHTTPServer):
             super().server_close()
             raise
         self.hub.start()  # other machines in remotes.json (remote/hub.py)
+        from . import index
+        self.search_index = index.start(self.core)  # full-text search (index/, docs/search.md)
+        from .notifier import Notifier
+        self.notifier = Notifier(self.core, self.url)  # amc notify add (docs/notify.md)
+        self.notifier.start()
         # launched sessions still waiting on a start dialog are followed again (launch_watch.py)
         from . import launch
         delivery = self.app.delivery
@@ -143,6 +150,10 @@ class AmcServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         self._stop.set()
+        if getattr(self, "notifier", None) is not None:
+            self.notifier.stop()
+        if getattr(self, "search_index", None) is not None:
+            self.search_index.stop()
         if getattr(self, "hub", None) is not None:
             self.hub.stop()
         if getattr(self, "core", None) is not None:
@@ -213,8 +224,10 @@ class Handler(BaseHTTPRequestHandler):
                 if isinstance(answer, api.Stream):
                     self._stream(answer, head=method == "HEAD")
                 elif isinstance(answer, api.Body):
-                    self._send(status, answer.data, "application/json; charset=utf-8",
-                               head=method == "HEAD", headers=answer.headers)
+                    headers = dict(answer.headers)  # an image says its own type (api.get_image)
+                    ctype = headers.pop("Content-Type", "application/json; charset=utf-8")
+                    self._send(status, answer.data, ctype, head=method == "HEAD",
+                               headers=headers)
                 else:
                     self._send_json(status, answer, head=method == "HEAD")
             elif method in ("GET", "HEAD"):

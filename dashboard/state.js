@@ -477,3 +477,314 @@ export function sentNote(answer, busy) {
     ? " The agent was working: it reads the message during its current turn." : "";
   return `Sent through ${via}.${during}`;
 }
+
+// -- the Activity view and the Timeline (docs/activity.md) -------------------------------------
+
+/** The pseudo-session whose followers get the stream's `activity` events (`follow=*activity`). */
+export const ACTIVITY_TOPIC = "*activity";
+/** How many activity events the view keeps (the server keeps as many). */
+export const ACTIVITY_MAX = 1000;
+
+/**
+ * Return the activity list (newest first) with `events` added: deduplicated by id (the later copy
+ * wins), newest `ts` first (ties: the later arrival first), at most ACTIVITY_MAX. `events` are in
+ * arrival order (the stream's); use applyBacklog for an /api/activity answer (newest first).
+ */
+export function applyActivity(list, events) {
+  const all = [...(list || [])].reverse().concat((events || []).filter((e) => e && typeof e.id === "string"));
+  const last = new Map();
+  all.forEach((e, i) => last.set(e.id, i));
+  const kept = all.map((e, i) => ({ e, i })).filter(({ e, i }) => last.get(e.id) === i);
+  kept.sort((a, b) => {
+    const ta = String(a.e.ts || ""), tb = String(b.e.ts || "");
+    return ta < tb ? 1 : ta > tb ? -1 : b.i - a.i;
+  });
+  return kept.slice(0, ACTIVITY_MAX).map(({ e }) => e);
+}
+
+/** Return the list with an /api/activity answer's events (newest first) merged in. */
+export const applyBacklog = (list, events) => applyActivity(list, [...(events || [])].reverse());
+
+const ACTIVITY_LABELS = {
+  UserPromptSubmit: "prompt", PreToolUse: "tool", PostToolUse: "tool done", PostToolUseFailure: "tool failed",
+  PermissionRequest: "permission", Notification: "notification", Stop: "turn end", StopFailure: "turn failed",
+  SessionStart: "start", SessionEnd: "end", Dismissed: "dismissed", history: "typed", unparsed: "unparsed",
+};
+
+/** Return the short label of an activity event's type ("prompt", "tool", "typed", ...). */
+export const activityLabel = (type) => ACTIVITY_LABELS[type] || clean(type, 40) || "event";
+
+/** Return an activity event's raw JSON as text, indented (an unparsed line: its text), cut to `limit`. */
+export function rawText(event, limit = 20000) {
+  const raw = event && event.raw;
+  let text;
+  if (typeof raw === "string") text = raw;
+  else {
+    try {
+      text = JSON.stringify(raw, null, 2);
+    } catch (e) {
+      text = String(raw);
+    }
+  }
+  const { text: cut, rest } = clip(text === undefined ? "" : text, limit);
+  return rest ? `${cut}\n… ${rest} more characters` : cut;
+}
+
+/** Format a span: "126 ms" under a second, else like formatDuration ("12s", "4m", "1h 05m"). */
+export function spanText(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return "";
+  return ms < 1000 ? `${Math.round(ms)} ms` : formatDuration(ms);
+}
+
+const firstLine = (text) => oneLine(String(text || "").split("\n").find((l) => l.trim()) || "").slice(0, 200);
+
+/**
+ * Return a session's timeline from its hook event log (GET /api/events/<id>, oldest first):
+ * [{id, kind: "prompt"|"tool"|"wait"|"session"|"event", at, text, end?, ms?, failed?}], where a
+ * tool call is its PreToolUse paired with its PostToolUse (by tool_use_id, else the latest open
+ * call of that tool; `ms` the CLI's duration_ms when given), and a wait for the user starts at a
+ * PermissionRequest, a Notification or a Stop and ends at the next prompt (or, for a permission
+ * or a question, at the tool's end). `end` is null while it still waits.
+ */
+export function timelineOf(events) {
+  const items = [];
+  const open = [];
+  let wait = null;
+  const endWait = (at) => {
+    if (!wait) return;
+    wait.end = at;
+    wait.ms = Date.parse(at) - Date.parse(wait.at);
+    wait = null;
+  };
+  const startWait = (id, at, text, tool = "") => {
+    if (wait) return;
+    wait = { id, kind: "wait", at, text, tool, end: null, ms: NaN };
+    items.push(wait);
+  };
+  (Array.isArray(events) ? events : []).forEach((e, i) => {
+    if (!e || typeof e !== "object") return;
+    const p = e.payload && typeof e.payload === "object" ? e.payload : {};
+    const name = String(e.event || p.hook_event_name || "");
+    const at = String(e.received_at || "");
+    const id = `t${i}`;
+    const tool = typeof p.tool_name === "string" ? p.tool_name : "";
+    const question = Array.isArray(p.tool_input && p.tool_input.questions) && p.tool_input.questions[0];
+    if (name === "UserPromptSubmit") {
+      endWait(at);
+      items.push({ id, kind: "prompt", at, text: firstLine(p.prompt) });
+    } else if (name === "PreToolUse") {
+      const item = { id, kind: "tool", at, tool, text: toolSummary({ input: p.tool_input }), end: null, ms: NaN,
+        failed: false, useId: p.tool_use_id || "" };
+      items.push(item);
+      open.push(item);
+    } else if (name === "PostToolUse" || name === "PostToolUseFailure") {
+      let k = open.findIndex((t) => t.useId && t.useId === p.tool_use_id);
+      if (k < 0) k = open.map((t) => t.tool).lastIndexOf(tool);
+      if (k >= 0) {
+        const item = open.splice(k, 1)[0];
+        item.end = at;
+        item.ms = Number.isFinite(p.duration_ms) ? p.duration_ms : Date.parse(at) - Date.parse(item.at);
+        item.failed = name === "PostToolUseFailure";
+      }
+      if (wait && wait.tool && wait.tool === tool) endWait(at);
+    } else if (name === "PermissionRequest") {
+      startWait(id, at, question ? `Question: ${oneLine(question.question || "")}`
+        : `Permission for ${tool || "a tool"}${toolSummary({ input: p.tool_input }) ? ": " + toolSummary({ input: p.tool_input }) : ""}`, tool);
+    } else if (name === "Notification") {
+      startWait(id, at, `Notification: ${oneLine(p.message || p.notification_type || "")}`);
+    } else if (name === "Stop" || name === "StopFailure") {
+      const reply = firstLine(p.last_assistant_message);
+      startWait(id, at, name === "StopFailure" ? `Turn failed: ${oneLine(p.error || "")}`
+        : reply.endsWith("?") ? `Asked: ${reply}` : "Turn ended: waiting for the next prompt");
+    } else if (name === "SessionStart" || name === "SessionEnd") {
+      if (name === "SessionEnd") endWait(at);
+      items.push({ id, kind: "session", at, text: name === "SessionStart" ? "Session started" : "Session ended" });
+    } else if (name && name !== "SubagentStop" && name !== "SubagentStart") {
+      items.push({ id, kind: "event", at, text: clean(name, 60) });
+    }
+  });
+  return items;
+}
+
+// -- Usage and history (docs/usage.md): numbers that may come from another machine, so checked ----
+
+const tokenCount = (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+
+/**
+ * Return a session's or history entry's `usage` as checked numbers, or null when there is none:
+ * {model, input, output, cacheRead, cacheWrite, tokens, cost (USD or null: unknown price),
+ * unpriced (model names), context, window, contextPct (0-100, or null), turns, wallMs}.
+ */
+export function usageOf(u) {
+  if (!u || typeof u !== "object") return null;
+  const input = tokenCount(u.input_tokens);
+  const output = tokenCount(u.output_tokens);
+  const cacheRead = tokenCount(u.cache_read_tokens);
+  const cacheWrite = tokenCount(u.cache_write_tokens);
+  const cost = typeof u.cost_usd === "number" && Number.isFinite(u.cost_usd) && u.cost_usd >= 0 ? u.cost_usd : null;
+  const context = tokenCount(u.context_tokens);
+  const ctxWindow = tokenCount(u.context_window);
+  const wall = parseTime(u.last_at) - parseTime(u.first_at);
+  return {
+    model: clean(u.model, 80), input, output, cacheRead, cacheWrite,
+    tokens: input + output + cacheRead + cacheWrite, cost,
+    unpriced: Array.isArray(u.unpriced_models) ? u.unpriced_models.slice(0, 5).map((m) => clean(m, 80)) : [],
+    context, window: ctxWindow, contextPct: ctxWindow ? Math.min(100, Math.round((100 * context) / ctxWindow)) : null,
+    turns: tokenCount(u.turns), wallMs: Number.isFinite(wall) && wall >= 0 ? wall : NaN,
+  };
+}
+
+/** Format a token count: 950, "12.3k", "4.56M" (never negative, never NaN). */
+export function formatTokens(n) {
+  const v = tokenCount(n);
+  if (v < 1000) return String(v);
+  if (v < 1e6) return `${(v / 1000).toFixed(v < 1e4 ? 2 : 1).replace(/\.?0+$/, "")}k`;
+  if (v < 1e9) return `${(v / 1e6).toFixed(v < 1e7 ? 2 : 1).replace(/\.?0+$/, "")}M`;
+  return `${(v / 1e9).toFixed(2).replace(/\.?0+$/, "")}B`;
+}
+
+/** Format USD: "$12.34", "$0.42", "$0.00056" (two significant digits under a cent), "unknown price" for null. */
+export function formatCost(usd) {
+  if (typeof usd !== "number" || !Number.isFinite(usd) || usd < 0) return "unknown price";
+  if (usd === 0) return "$0.00";
+  if (usd >= 0.01) return `$${usd.toFixed(2)}`;
+  return `$${usd.toPrecision(2).replace(/0+$/, "")}`;
+}
+
+/** Return the cost text of a usage: "$0.42", "unknown price", or "$0.42 + unknown price" when part is unpriced. */
+export function costText(u) {
+  if (!u) return "";
+  if (u.cost === null || (u.cost === 0 && u.unpriced && u.unpriced.length)) return "unknown price";
+  return u.unpriced && u.unpriced.length ? `${formatCost(u.cost)} + unknown price` : formatCost(u.cost);
+}
+
+/** Return the shell command that resumes a past session, or "" for an id that is not plainly one. */
+export function resumeCommand(agent, sessionId) {
+  const id = String(sessionId || "");
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(id)) return "";
+  return agent === "codex" ? `codex resume ${id}` : `claude --resume ${id}`;
+}
+
+/**
+ * Group history entries by project, each group's sessions newest first, the groups by their
+ * newest session: [{key, project, project_dir, sessions, last}].
+ */
+export function historyGroups(entries) {
+  const groups = new Map();
+  for (const e of entries || []) {
+    const key = String(e.project_dir || e.project || "");
+    if (!groups.has(key)) groups.set(key, { key, project: clean(e.project, 200), project_dir: clean(e.project_dir, 500), sessions: [] });
+    groups.get(key).sessions.push(e);
+  }
+  const out = [...groups.values()];
+  for (const g of out) {
+    g.sessions.sort((a, b) => String(b.last_activity || "").localeCompare(String(a.last_activity || "")));
+    g.last = String(g.sessions[0].last_activity || "");
+  }
+  return out.sort((a, b) => b.last.localeCompare(a.last) || a.key.localeCompare(b.key));
+}
+
+/** Append a page of history entries to those shown, each session once (by agent and id). */
+export function mergeHistory(shown, page) {
+  const seen = new Set((shown || []).map((e) => `${e.agent}:${e.session_id}`));
+  return [...(shown || []), ...(page || []).filter((e) => !seen.has(`${e.agent}:${e.session_id}`))];
+}
+
+/**
+ * Return the bars of the per-day chart: one per day from the first to the last day in `days`
+ * (days without usage are 0), `value` the day's cost (USD) or tokens, and the SVG geometry in a
+ * `width` x `height` box: [{day, value, x, y, w, h}], plus the largest value.
+ */
+export function dayBars(days, metric, width, height) {
+  const byDay = new Map();
+  for (const d of days || []) {
+    if (typeof d.day === "string" && /^\d{4}-\d\d-\d\d$/.test(d.day)) byDay.set(d.day, d);
+  }
+  const names = [...byDay.keys()].sort();
+  if (!names.length) return { bars: [], max: 0 };
+  const all = [];
+  const end = Date.parse(`${names[names.length - 1]}T00:00:00Z`);
+  for (let t = Date.parse(`${names[0]}T00:00:00Z`); t <= end && all.length < 3700; t += 86400000) {
+    all.push(new Date(t).toISOString().slice(0, 10));
+  }
+  const valueOf = (d) => {
+    if (!d) return 0;
+    if (metric === "cost") return typeof d.cost_usd === "number" && d.cost_usd > 0 ? d.cost_usd : 0;
+    return tokenCount(d.input_tokens) + tokenCount(d.output_tokens) + tokenCount(d.cache_read_tokens) + tokenCount(d.cache_write_tokens);
+  };
+  const values = all.map((day) => valueOf(byDay.get(day)));
+  const max = Math.max(0, ...values);
+  const slot = width / all.length;
+  const bars = all.map((day, i) => {
+    const h = max > 0 ? (values[i] / max) * height : 0;
+    return { day, value: values[i], x: i * slot + slot * 0.1, y: height - h, w: Math.max(1, slot * 0.8), h };
+  });
+  return { bars, max };
+}
+
+// -- search (GET /api/search; docs/search.md) -------------------------------------------------
+
+/** The characters the server puts around each matched term in a search snippet. */
+export const HIT_START = "\ue000";
+export const HIT_END = "\ue001";
+
+/**
+ * Split a search snippet into [{text, hit}] pieces: `hit` for the matched terms (shown as <mark>),
+ * everything as text (never HTML). Stray markers are dropped; ANSI and control characters go.
+ */
+export function snippetParts(snippet, limit = 600) {
+  const parts = [];
+  let hit = false;
+  for (const piece of clean(snippet, limit).split(/([\ue000\ue001])/)) {
+    if (piece === HIT_START) hit = true;
+    else if (piece === HIT_END) hit = false;
+    else if (piece) parts.push({ text: piece, hit });
+  }
+  return parts;
+}
+
+/**
+ * Group ranked search hits by session, in the order of each session's best hit:
+ * [{session_id, agent, project, project_dir, machine, latest, hits: [hit...]}] (`latest`: the
+ * newest timestamp among its hits).
+ */
+export function groupHits(results) {
+  const groups = new Map();
+  for (const hit of Array.isArray(results) ? results : []) {
+    if (!hit || typeof hit.session_id !== "string") continue;
+    let g = groups.get(hit.session_id);
+    if (!g) {
+      g = { session_id: hit.session_id, agent: hit.agent, project: hit.project, project_dir: hit.project_dir || "",
+        machine: hit.machine || "", latest: "", hits: [] };
+      groups.set(hit.session_id, g);
+    }
+    g.hits.push(hit);
+    const t = parseTime(hit.timestamp);
+    if (Number.isFinite(t) && !(parseTime(g.latest) >= t)) g.latest = hit.timestamp;
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The record a conversation panel needs for a hit's session when it is not live (a past
+ * session): its id, agent and project; its status is unknown.
+ */
+export function sessionFromHit(hit) {
+  return { session_id: hit.session_id, agent: hit.agent || "claude", project: hit.project || "",
+    project_dir: hit.project_dir || "", machine: hit.machine || "", status: "", past: true };
+}
+
+/** Return who a hit is from: "You", the agent ("Claude"), "Tool" (a call's input or output) or "Thinking". */
+export function hitLabel(hit, agent) {
+  if (hit.part === "tools") return "Tool";
+  if (hit.part === "thinking") return "Thinking";
+  return hit.role === "user" ? "You" : agentLabel(agent);
+}
+
+/** Return "Indexing transcripts: 12 of 340" while the index is built, else "". */
+export function indexProgress(index) {
+  if (!index || index.ready) return "";
+  const total = Number(index.files_total) || 0;
+  return total ? `Indexing transcripts: ${Math.min(Number(index.files_done) || 0, total)} of ${total}`
+    : "Indexing transcripts…";
+}

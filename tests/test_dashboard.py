@@ -404,8 +404,13 @@ class Conversation(DashboardTestCase):
         expect(dialog.locator('[data-testid="image-placeholder"]')).to_have_count(1)
 
         self.assertIsNone(self.page.evaluate("() => window.__pwned"), "hostile text ran")
-        self.assertEqual(dialog.locator("img, script, iframe, svg, object, embed").count(), 0,
+        self.assertEqual(dialog.locator("img:not([data-testid=image-thumb]), script, iframe, svg, "
+                                        "object, embed").count(), 0,
                          "hostile markup became elements")
+        # the only image is the prompt's thumbnail, served by AMC (docs/conversation-views.md)
+        for src in dialog.locator('img[data-testid="image-thumb"]').evaluate_all(
+                "els => els.map(e => e.getAttribute('src'))"):
+            self.assertTrue(src.startswith("/api/conversation/%s/image?" % sid), src)
         self.assert_safe_links(dialog)
         expect(self.message("assistant", "HOSTILE-REPLY")).to_contain_text("click")
         self.assertNotIn("\u001b", dialog.evaluate("e => e.textContent"),

@@ -21,6 +21,15 @@ Sidechain records (a subagent's conversation, written inline in the parent file 
 skipped in a session transcript; in a subagent's own file (`agent-*.jsonl`, 2.0.x beside the
 session, 2.1.x under `<session>/subagents/`; recognised by its name, or by a first record that is a
 sidechain carrying an `agentId`) they are the conversation and are kept.
+
+Subagents (Task / Agent calls): each such call carries `subagent: {agent_id, status}` from what
+the parent transcript says: the agent id (the tool result's `agentId`; 1.0.x: the uuid of the
+inline sidechain that the call's prompt started) and `running` until its result arrives (a
+synchronous call), or until a `<task-notification>` names the call (2.1.x background agents,
+whose first result only says "launched"): agents/claude_tasks.py. agents/subagents.py finds
+the subagent's own file.
+Images (a prompt's, a tool result's) stay placeholders; `image_lines` remembers where each one's
+record ends in the file, so agents/claude_images.py can read just that line when asked.
 """
 import glob
 import html
@@ -30,6 +39,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..model import tool_summary
 from ..paths import Paths, valid_id
+from . import claude_tasks
 from .base import Transcript, make_message, make_tool_call, text_preview
 
 # Record types that carry nothing for the conversation view (bookkeeping, titles, API request
@@ -39,6 +49,7 @@ IGNORED_TYPES = frozenset((
     "api-request-shape", "api-request-blob", "api-request", "tools-used", "system", "last-prompt",
     "cost-state", "summary", "custom-title", "ai-title", "agent-name", "progress", "pr-link",
     "frame-link", "worktree-state", "started", "result", "relocated", "bridge-session", "tag",
+    "file-history-delta",
 ))
 # Assistant content blocks that add nothing to show (a model switch, encrypted reasoning, ...).
 IGNORED_BLOCKS = frozenset(("fallback", "redacted_thinking", "image", "document"))
@@ -78,6 +89,7 @@ class ClaudeTranscript(Transcript):
         self._calls: Dict[str, Dict[str, Any]] = {}   # tool_use id -> its call, for late results
         self._open: Dict[str, Dict[str, Any]] = {}    # API message id -> merge state, this turn
         self._absorbed: set = set()  # channel messages shown from a mid-turn attachment
+        self.image_lines: Dict[str, int] = {}  # message or tool call id -> end of its record line
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         """Fold one transcript record into `self.messages`."""
@@ -87,6 +99,7 @@ class ClaudeTranscript(Transcript):
         if self._subagent is None and kind in ("user", "assistant"):
             self._subagent = sidechain and "agentId" in record
         if sidechain and not self._subagent:
+            claude_tasks.sidechain(self._calls, record)
             return  # a subagent's inline conversation (1.0.x); its result reaches us via Task
         if kind == "assistant":
             self._assistant(record, where)
@@ -141,6 +154,7 @@ class ClaudeTranscript(Transcript):
         if call_id in self._calls:
             return  # the same block written twice (2.0.x streaming)
         call = make_tool_call(call_id, str(block.get("name") or ""), block.get("input"))
+        claude_tasks.mark(call)  # a Task/Agent call: its subagent (agents/claude_tasks.py)
         msg["tool_calls"].append(call)
         if call_id:
             self._calls[call_id] = call
@@ -162,6 +176,7 @@ class ClaudeTranscript(Transcript):
         call["is_error"] = block.get("is_error") is True
         if images:
             call["images"] = images
+            self.image_lines[call["id"]] = self.offset  # the record being fed ends here
 
     # -- user -----------------------------------------------------------------------------------
 
@@ -173,6 +188,9 @@ class ClaudeTranscript(Transcript):
         results = [b for b in blocks if b.get("type") == "tool_result"]
         for block in results:
             self._pair(block)
+        if results:
+            claude_tasks.results(self._calls, record, results)
+        claude_tasks.notes(self._calls, blocks)
         origin = record.get("origin")
         if isinstance(origin, dict) and origin.get("kind") == "channel" and not results:
             self._channel(blocks, record, origin, mid_turn=False)
@@ -189,6 +207,7 @@ class ClaudeTranscript(Transcript):
         if not isinstance(att, dict) or att.get("type") != "queued_command" \
                 or att.get("commandMode", "prompt") != "prompt":
             return
+        claude_tasks.notes(self._calls, _blocks(att.get("prompt")))  # an agent stopped mid-turn
         origin = att.get("origin")
         if isinstance(origin, dict) and origin.get("kind") == "channel":
             # a channel message the CLI absorbed into the running turn
@@ -242,10 +261,11 @@ class ClaudeTranscript(Transcript):
         if last and last.get("kind") == "queued" and last["content"] == content and not images:
             return  # the same queued prompt, delivered again as a normal turn
         extra: Dict[str, Any] = {"kind": kind}
+        msg_id = self.next_id()
         if images:
             extra["images"] = images
-        self.messages.append(make_message(self.next_id(), "user", content, _timestamp(record),
-                                          **extra))
+            self.image_lines[msg_id] = self.offset  # the record being fed ends here
+        self.messages.append(make_message(msg_id, "user", content, _timestamp(record), **extra))
         self._open.clear()  # a new turn: API message ids never continue across a prompt
 
     def _prompt_text(self, text: Any) -> Tuple[str, str]:

@@ -11,7 +11,11 @@ holds up other sessions' events.
 
 What leaves here is the wire form of a message: a tool input or output over MAX_PART_BYTES is a
 placeholder with its size (`input: null, input_omitted: N` / `result: <preview>, result_omitted:
-N`), fetched whole with `part()`; images were never kept (agents/ make `{media_type, bytes}`).
+N`), fetched whole with `part()`; images were never kept (agents/ make `{media_type, bytes}`):
+`image()` reads one from its record when the page shows it (agents/claude_images.py).
+Subagents (agents/subagents.py): a Task/Agent call's `subagent` object is completed from the
+subagent's own files on the way out (`annotate`), and `subagent=<agent id>` on any of these
+reads that subagent's transcript instead, with its own cached reader.
 """
 import collections
 import copy
@@ -22,6 +26,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from ..agents import claude_images, subagent_reader, subagents
 from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
 
@@ -83,7 +88,8 @@ def shape(msg: Dict[str, Any]) -> tuple:
     """Return a cheap fingerprint of what can change in a message after it first appears."""
     return (len(msg.get("content") or ""), len(msg.get("thinking") or ""),
             tuple((c.get("id"), "result" in c, len(str(c.get("result", "")))
-                   if c.get("result") is not None else -1, c.get("is_error"))
+                   if c.get("result") is not None else -1, c.get("is_error"),
+                   (c.get("subagent") or {}).get("status"))  # a subagent that finished
                   for c in msg.get("tool_calls") or ()),
             bool(msg.get("interrupted")), bool(msg.get("is_error")), len(msg.get("images") or ()))
 
@@ -139,9 +145,11 @@ class Follower:
         self.send_tail = False
         self.generation = reader.generation
         self.count = len(messages)
-        # Track the last TAIL messages and any still waiting for a tool result.
+        # Track the last TAIL messages and any still waiting for a tool result (or for a
+        # background subagent to finish: its call has a result, the launch, long before).
         keep = {i for i in self.shapes if i < len(messages)
-                and any("result" not in c for c in messages[i].get("tool_calls") or ())}
+                and any("result" not in c or (c.get("subagent") or {}).get("status") == "running"
+                        for c in messages[i].get("tool_calls") or ())}
         keep |= set(range(max(0, len(messages) - TAIL), len(messages)))
         self.shapes = {i: shape(messages[i]) for i in keep}
         if not out and not (reset and not first_read):
@@ -217,26 +225,30 @@ class Conversations:
                 self._reader_locks.pop(old, None)
             return reader, lock
 
-    def _read(self, session_id: str, agent: str, pick: Callable[[List[Dict[str, Any]], Any], Any]
-              ) -> Any:
+    def _read(self, session_id: str, agent: str, pick: Callable[[List[Dict[str, Any]], Any], Any],
+              subagent: str = "") -> Any:
         """Refresh the session's reader and return `pick(messages, reader)`, under its lock.
 
         `pick` must copy what it returns (`wire` does): a later refresh mutates messages (tool
         results arrive late). Only what is picked is copied, not the whole conversation.
+        With `subagent`, the reader is that subagent's (agents/subagents.py).
         """
         name, path = self.locate(session_id, agent)
-        reader, lock = self._reader(name, path, session_id)
+        if subagent:
+            reader, lock = self._subagent_reader(name, path, session_id, subagent)
+        else:
+            reader, lock = self._reader(name, path, session_id)
         with lock:
             return pick(reader.refresh(), reader)
 
-    def messages(self, session_id: str, agent: str = "", limit: int = 0
+    def messages(self, session_id: str, agent: str = "", limit: int = 0, subagent: str = ""
                  ) -> Tuple[List[Dict[str, Any]], int]:
         """Return the last `limit` messages (0: all) in wire form, and how many there are."""
-        return self._read(session_id, agent, lambda ms, _: (
-            [wire(m) for m in (ms[-limit:] if limit else ms)], len(ms)))
+        return self._annotated(session_id, agent, self._read(session_id, agent, lambda ms, _: (
+            [wire(m) for m in (ms[-limit:] if limit else ms)], len(ms)), subagent))
 
-    def after(self, session_id: str, message_id: str, agent: str = "", limit: int = 0
-              ) -> Tuple[List[Dict[str, Any]], int]:
+    def after(self, session_id: str, message_id: str, agent: str = "", limit: int = 0,
+              subagent: str = "") -> Tuple[List[Dict[str, Any]], int]:
         """Return the messages after `message_id` (plus the few before it, which may have
         changed since) and the total; all of them when the id is unknown (a reset)."""
         def pick(messages: List[Dict[str, Any]], _: Any) -> Tuple[List[Dict[str, Any]], int]:
@@ -245,10 +257,68 @@ class Conversations:
             if limit:
                 start = max(start, len(messages) - limit)
             return [wire(m) for m in messages[start:]], len(messages)
-        return self._read(session_id, agent, pick)
+        return self._annotated(session_id, agent, self._read(session_id, agent, pick, subagent))
+
+    # -- subagents and images (agents/subagents.py, agents/claude_images.py) ------------------
+
+    def _annotated(self, session_id: str, agent: str, found: Tuple[List[Dict[str, Any]], int]
+                   ) -> Tuple[List[Dict[str, Any]], int]:
+        """Complete the `subagent` objects of Task/Agent calls in wire messages (outside any
+        reader lock: it stats the subagents' files)."""
+        out = found[0]
+        if any("subagent" in c for m in out for c in m.get("tool_calls") or ()):
+            name, path = self.locate(session_id, agent)
+            if name == "claude":
+                subagents.annotate(out, path, session_id)
+        return found
+
+    def _subagent_reader(self, agent: str, path: str, session_id: str, agent_id: str
+                         ) -> Tuple[Any, threading.Lock]:
+        if agent != "claude":
+            raise BadRequest("only Claude Code sessions have subagents")
+        if not subagents.valid_agent_id(agent_id):
+            raise BadRequest("invalid subagent id")
+        key = ("claude:" + agent_id, path)
+        with self._lock:
+            reader = self._readers.get(key)
+        if reader is None:
+            reader = subagent_reader.open_transcript(path, session_id, agent_id)
+            if reader is None:
+                raise NotFound("no subagent %s in session %s" % (agent_id, session_id))
+        with self._lock:
+            reader = self._readers.pop(key, None) or reader
+            self._readers[key] = reader
+            lock = self._reader_locks.setdefault(key, threading.Lock())
+            while len(self._readers) > MAX_READERS:
+                old, _ = self._readers.popitem(last=False)
+                self._reader_locks.pop(old, None)
+            return reader, lock
+
+    def image(self, session_id: str, message_id: str, index: int, call_id: str = "",
+              agent: str = "", subagent: str = "") -> Tuple[str, bytes]:
+        """Return (media type, bytes) of image `index` of a message (or of one tool call's
+        result in it), read from its record in the transcript."""
+        def pick(messages: List[Dict[str, Any]], reader: Any) -> Tuple[str, int]:
+            i = index_of(messages, message_id)
+            if i < 0:
+                raise NotFound("no message %s" % message_id)
+            owner: Optional[Dict[str, Any]] = messages[i]
+            if call_id:
+                owner = next((c for c in messages[i].get("tool_calls") or ()
+                              if c.get("id") == call_id), None)
+                if owner is None:
+                    raise NotFound("no tool call %s in message %s" % (call_id, message_id))
+            if not 0 <= index < len(owner.get("images") or ()):
+                raise NotFound("no image %d in %s" % (index, call_id or message_id))
+            end = getattr(reader, "image_lines", {}).get(call_id or message_id)
+            if end is None:
+                raise NotFound("this agent's transcripts keep no images")
+            return reader.path, end
+        path, end = self._read(session_id, agent, pick, subagent)
+        return claude_images.extract(path, end, index, call_id)
 
     def part(self, session_id: str, message_id: str, call_id: str, field: str,
-             agent: str = "") -> Any:
+             agent: str = "", subagent: str = "") -> Any:
         """Return a message's whole text or thinking, or one tool call's whole input or result
         (what `wire` left out)."""
         if field not in MESSAGE_PARTS + CALL_PARTS:
@@ -256,13 +326,18 @@ class Conversations:
         if field in CALL_PARTS and not call_id:
             raise BadRequest("call is required for a tool call's %s" % field)
         value = self._read(session_id, agent, lambda ms, _: copy.deepcopy(
-            _pick(ms, message_id, call_id, field)))
+            _pick(ms, message_id, call_id, field)), subagent)
         if CLIPPED.search(json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
                           else value):
             # The cached reader kept only the start: read the file once more, keeping everything.
             name, path = self.locate(session_id, agent)
-            reader = getattr(self.core.agents[name], "%sTranscript" % name.capitalize())(
-                path, session_id, clip=False)
+            if subagent:
+                reader = subagent_reader.open_transcript(path, session_id, subagent, clip=False)
+                if reader is None:
+                    raise NotFound("no subagent %s in session %s" % (subagent, session_id))
+            else:
+                reader = getattr(self.core.agents[name], "%sTranscript" % name.capitalize())(
+                    path, session_id, clip=False)
             value = _pick(reader.refresh(), message_id, call_id, field)
         return value
 
@@ -334,6 +409,7 @@ class Conversations:
         if found is None:
             return
         out, reset, total = found
+        self._annotated(sid, "", (out, total))
         data = {"session_id": sid, "messages": out, "total": total}
         if reset:
             data["reset"] = True

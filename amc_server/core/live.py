@@ -33,6 +33,7 @@ from . import channels as channel_prompts
 from .channels import Channels
 from .machines import MachineTable
 from .conversations import Conversations
+from .activity import Activity
 from .setup import data_dir_problem, read_setup
 from .events import Event, EventLog, Subscription
 from .sources import Sources
@@ -69,6 +70,9 @@ class Core:
         self.panes = procenv.Panes({"codex": codex_process.Finder()})
         self.enrichers: List[Enricher] = []
         self.transcript_listeners: List[Callable[[Set[str]], None]] = []
+        # called (core thread, outside the lock) with the changed files of kind events/history,
+        # and with their directories when those appeared or overflowed (look at every file)
+        self.path_listeners: List[Callable[[List[str]], None]] = []
         self._inbox: Deque[Any] = collections.deque()
         self._wake = threading.Condition()
         self._stop = threading.Event()
@@ -83,6 +87,7 @@ class Core:
         self._last_reconcile = 0.0
         self.stats = collections.Counter()
         self.conversations = Conversations(self)
+        self.activity = Activity(self)                   # hook events + prompt history
         self.channels = Channels()
         self.machines = MachineTable()                   # other machines' sessions (the hub)
         self._machines_json: Optional[str] = "[]"         # None: made again at the next read
@@ -97,6 +102,7 @@ class Core:
         self.watcher = watch.make_watcher(self.apply, force_stat=bool(self._force_stat),
                                           interval=self._watch_interval)
         self.watcher.start()
+        self.activity.load()  # the backlog, before the loop publishes what follows
         self.rescan()
         self._thread = threading.Thread(target=self._loop, name="amc-core", daemon=True)
         self._thread.start()
@@ -247,6 +253,7 @@ class Core:
         if sid and "/" not in sid and "\0" not in sid:
             self.stats["datagrams"] += 1
             self.apply(self.paths.session_file(sid))
+            self.apply(self.paths.events_file(sid))  # the hook appended to its event log too
 
     def _take(self) -> List[Any]:
         with self._wake:
@@ -301,6 +308,10 @@ class Core:
                 if transcripts:
                     for listener in self.transcript_listeners:
                         listener(transcripts)
+                logs = [p for p in paths if self.src.kind(p) in ("events", "history")
+                        or p in (self.paths.events, self.paths.claude_dir)]  # dir: look again
+                for path_listener in self.path_listeners if logs else ():
+                    path_listener(logs)
             if remote:
                 with self._lock:
                     self._from_machines(remote)

@@ -10,11 +10,13 @@ only place that decides:
 A session whose process is known to be dead is not shown; a dismissed one only comes back when
 its hook reports it live again. `merge` is a function of the tables plus a few lookups
 (transcript paths, panes from /proc), so it runs for one session at a time, on change.
+`subagents_running` comes from the hook's SubagentStart/Stop count when the hook keeps one,
+else from the subagents' files (agents/subagents.py; read when the session is merged).
 """
 from typing import Any, Callable, Dict, Optional
 
 from .. import model
-from ..agents import claude_registry, codex as codex_agent
+from ..agents import claude_registry, codex as codex_agent, subagents
 from ..dismissed import Dismissed
 from .sources import Sources, hook_session
 
@@ -79,6 +81,18 @@ def complete(s: Dict[str, Any], src: Sources, panes: Optional[Lookup]) -> None:
     s["project"] = s.get("project") or model.project_name(s.get("project_dir", ""))
     if panes is not None and not (s.get("tmux_socket") or s.get("zellij_session")):
         fill(s, panes(s))  # no pane from a hook: read it off the agent's process
+    s["subagents_running"] = subagents_running(s)
+
+
+def subagents_running(s: Dict[str, Any]) -> int:
+    """Return how many subagents of the session run now: the hook's count when it keeps one
+    (SubagentStart/SubagentStop, hook.py), else the subagent files written lately."""
+    hooked = s.get("running_subagents")
+    if isinstance(hooked, list):
+        return len(hooked)
+    if s.get("agent") != "claude" or not s.get("transcript_path"):
+        return 0
+    return subagents.running_count(s["transcript_path"], s["session_id"])
 
 
 def fill(target: Dict[str, Any], extra: Dict[str, Any]) -> None:

@@ -64,7 +64,8 @@ class Sources:
     # -- which file is what ---------------------------------------------------------------------
 
     def kind(self, path: str) -> str:
-        """Return what `path` is: hook, registry, transcript, rollout, setup, dir or ''."""
+        """Return what `path` is: hook, registry, transcript, rollout, setup, events, history
+        or ''."""
         d, name = os.path.split(path)
         p = self.paths
         if d == p.sessions:
@@ -77,12 +78,17 @@ class Sources:
             return "rollout"
         if path in (p.claude_settings, p.codex_hooks, p.codex_config):
             return "setup"
+        # Read by the Activity feed (core/activity.py), not by these tables.
+        if d == p.events:
+            return "events" if name.endswith(".jsonl") and not name.startswith(".") else ""
+        if path == p.claude_history:
+            return "history"
         return ""
 
     def changed(self, path: str, now: Optional[float] = None) -> Set[str]:
         """Re-read one changed file; return the session ids whose view may have changed."""
         kind = self.kind(path)
-        if not kind or kind == "setup":
+        if kind in ("", "setup", "events", "history"):
             return set()
         sig = stat_sig(path)
         if sig is not None and self.sigs.get(path) == sig:
@@ -195,7 +201,7 @@ class Sources:
         """Return the directories whose appearance or loss matters (watched, or waited for)."""
         p = self.paths
         return {p.data, p.sessions, p.claude_dir, p.claude_sessions, p.claude_projects,
-                p.codex_home, p.codex_sessions}
+                p.codex_home, p.codex_sessions, p.events}
 
     def dirs(self) -> List[str]:
         """Return the directories whose entries are sources (scanned and watched)."""

@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Any, Callable, Optional, Set
 
+from ..core.activity import TOPIC as ACTIVITY_TOPIC
 from . import ship
 from .ssh import last_line, ssh_argv, ssh_failure
 
@@ -216,6 +217,8 @@ class Feed:
             self.last_id = item["id"]
         if event == "messages":
             self.hub.messages(self.name, item.get("data"))
+        if event == "activity":
+            self.hub.activity(self.name, item.get("data"))
         if event in ("messages", "machine", "activity"):
             event = "heartbeat-less"  # not the core's; still carries the state change
         self.hub.core.apply(("remote", self.name, event, item.get("data"), online))
@@ -231,7 +234,9 @@ class Feed:
         if proc is None or proc.stdin is None:
             return
         try:
-            proc.stdin.write(json.dumps({"follow": sorted(self._follow)}).encode() + b"\n")
+            # plus the machine's activity feed (re-published by the hub: hub.activity)
+            follow = sorted(self._follow | {ACTIVITY_TOPIC})
+            proc.stdin.write(json.dumps({"follow": follow}).encode() + b"\n")
             proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the stream is ending; the next one sends the follow set first

@@ -21,6 +21,7 @@ import time
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
+from ..core.activity_lines import bounded
 from ..core.machines import address, split
 from ..errors import ApiError
 from ..paths import Paths
@@ -37,6 +38,8 @@ SLOW_CALL_TIMEOUT_S = 90.0      # respond waits for the agent to take the answer
 MAX_ANSWER = 256 << 20
 REAP_AFTER_S = 300.0            # a call that answered may go on (a start handles dialogs)
 CONNECTS_AT_ONCE = 8
+ACTIVITY_KEYS = ("id", "ts", "type", "session_id", "summary", "raw", "source", "agent", "project",
+                 "truncated", "error")
 
 
 class Hub:
@@ -148,6 +151,26 @@ class Hub:
         data = dict(data, session_id=hub_id)
         self.core.log.publish("messages", json.dumps(data, ensure_ascii=False,
                                                      separators=(",", ":")), session_id=hub_id)
+
+    def activity(self, name: str, data: Any) -> None:
+        """Keep and publish a remote's activity event under hub ids (machine set, session and
+        event ids `<machine>:<id>`); a remote that is itself a hub is not relayed twice."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str) or \
+                data.get("machine") or not isinstance(data.get("session_id", ""), str) or \
+                ":" in str(data.get("session_id", "")):
+            self.rejected(name, "an activity event that is not one of its own")
+            return
+        event = {k: v for k, v in data.items() if k in ACTIVITY_KEYS}
+        for key in ("ts", "type", "summary", "source", "agent", "project", "error"):
+            if key in event or key in ("ts", "type", "summary"):
+                event[key] = str(event.get(key) or "")[:200 if key == "summary" else 400]
+        event["raw"], cut = bounded(event.get("raw"))  # remote output: bounded here too
+        if cut:
+            event["truncated"] = True
+        sid = data.get("session_id") or ""
+        event.update(id=address(name, data["id"][:300]), machine=name,
+                     session_id=address(name, sid) if sid else "")
+        self.core.activity.add_remote(event)
 
     # -- what the API asks --------------------------------------------------------------------------
 

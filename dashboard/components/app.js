@@ -25,6 +25,11 @@ import { NewSessionForm } from "./new-session-form.js";
 import { MachineStrip } from "./machine-strip.js";
 import { AddMachine } from "./add-machine.js";
 import { MachinesContext } from "./machine-context.js";
+import { SearchPalette } from "./search-palette.js";
+import { sessionFromHit } from "../state.js";
+import { ActivityView } from "./activity-view.js";
+import { UsageView } from "./usage-view.js";
+import { HistoryView } from "./history-view.js";
 
 const CARD = 'article[data-testid="session-card"]';
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
@@ -81,6 +86,9 @@ export function App() {
   const [creating, setCreating] = useState(false); // the "New session" dialog is open
   const [started, setStarted] = useState(""); // id of the session just started: focus its card
   const [added, setAdded] = useState(""); // name of the machine just added: focus it in the strip
+  const [searching, setSearching] = useState(false); // the search palette is open (Ctrl+K)
+  const [activity, setActivity] = useState(false); // the Activity view is open
+  const [view, setView] = useState(""); // "usage" | "history": that view is open (docs/usage.md)
 
   useEffect(() => {
     const watcher = watchServer({
@@ -130,6 +138,13 @@ export function App() {
     setOpen({ id: session.session_id, session });
   }, []);
   const close = () => setOpen(null);
+  // A search hit: its session's conversation (the live record when there is one), at that message.
+  const openSearch = useCallback(() => setSearching(true), []);
+  const openHit = useCallback((hit) => {
+    setSearching(false);
+    returnFocus.current = hit.session_id;
+    setOpen({ id: hit.session_id, session: sessionFromHit(hit), messageId: hit.message_id });
+  }, []);
 
   // Layout effect: focus returns in the same task as the close, so a key pressed right after
   // (e.g. "/") is not overtaken by a late focus change. Never steal focus the user moved.
@@ -223,10 +238,11 @@ export function App() {
 
   const openSession = open && (all.find((s) => s.session_id === open.id) || open.session);
   return html`<${MachinesContext.Provider} value=${machinesValue}><div class="app">
-    <div class="page" inert=${!!open || creating}>
+    <div class="page" inert=${!!open || creating || activity || !!view || searching}>
       <${TopBar} counts=${counts} status=${conn.status} projects=${projectsOf(all)} filters=${filters}
         onFilters=${setFilters} textRef=${textRef} prefs=${prefs} permission=${permission} onToggle=${onToggle}
-        onNewSession=${() => setCreating(true)} />
+        onNewSession=${() => setCreating(true)} onActivity=${() => setActivity(true)}
+        onView=${setView} onSearch=${openSearch} />
       <${ConnectionBanner} status=${conn.status} error=${conn.error} />
       ${server && html`<${SetupBanner} setup=${server.setup} />`}
       ${machines.length > 0 && html`<${MachineStrip} machines=${machines} skew=${skew}
@@ -242,7 +258,13 @@ export function App() {
     </div>
     <${UndoToast} toast=${dismissals.toast} onUndo=${dismissals.undo} />
     ${openSession && html`<${Conversation} key=${open.id} sessionId=${open.id} session=${openSession}
-        stream=${stream} onClose=${close} />`}
+        stream=${stream} onClose=${close} scrollTo=${open.messageId || ""} />`}
+    <${SearchPalette} open=${searching} onOpen=${openSearch} onClose=${() => setSearching(false)}
+      onPick=${openHit} sessions=${all} />
     ${creating && html`<${NewSessionForm} dirs=${knownDirs} onClose=${() => setCreating(false)} onStarted=${onStarted} />`}
+    ${activity && html`<${ActivityView} stream=${stream} onClose=${() => setActivity(false)} />`}
+    ${view === "usage" && html`<${UsageView} onClose=${() => setView("")} />`}
+    ${view === "history" && html`<${HistoryView} onClose=${() => setView("")}
+        onStarted=${(id) => { setView(""); setStarted(id); }} />`}
   </div></${MachinesContext.Provider}>`;
 }

@@ -12,6 +12,9 @@ import { fetchConversation } from "../lib/api.js";
 import { agentLabel, applyAfter, applyMessages, clean, localId, paneLabel, statusLabel } from "../state.js";
 import { MessageItem } from "./message-item.js";
 import { ConversationReply } from "./conversation-reply.js";
+import { useScrollToMessage } from "./search-target.js";
+import { Timeline } from "./timeline.js";
+import { UsageDetails } from "./usage-details.js";
 
 export const PAGE = 200;
 const FOLLOW_SLACK_PX = 48;
@@ -27,8 +30,8 @@ function topMessage(el) {
   return null;
 }
 
-/** Props: sessionId, session (latest known record, may be stale once gone), stream ({follow}), onClose(). */
-export function Conversation({ sessionId, session, stream, onClose }) {
+/** Props: sessionId, session (latest known record, may be stale once gone), stream ({follow}), onClose(), scrollTo (a message id to show, from a search hit). */
+export function Conversation({ sessionId, session, stream, onClose, scrollTo = "" }) {
   const agent = session.agent || "claude";
   const [want, setWant] = useState(PAGE); // the full fetch asks for the last `want` messages
   const [reloads, setReloads] = useState(0); // bumped to fetch the window again
@@ -134,6 +137,9 @@ export function Conversation({ sessionId, session, stream, onClose }) {
     }
   }, [data]);
 
+  // Opened from a search hit: show that message (after the effect above placed the view).
+  useScrollToMessage(scrollTo, { data, scroller, stick, anchor, want, setWant });
+
   useLayoutEffect(() => {
     const fine = window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
     const target = fine && input.current ? input.current : dialog.current;
@@ -172,6 +178,8 @@ export function Conversation({ sessionId, session, stream, onClose }) {
         <button type="button" class="icon-button close" data-testid="close-conversation"
           aria-label="Close conversation" title="Close (Esc)" onClick=${onClose}>×</button>
       </header>
+      <${UsageDetails} usage=${session.usage} />
+      <${Timeline} sessionId=${sessionId} session=${session} />
       <div class="conv-scroll" ref=${scroller} onScroll=${onScroll}>
         ${error && html`<p class="conv-error" role="alert">${data ? "Could not refresh: " : ""}${error}</p>`}
         ${earlier > 0 && html`<button type="button" class="load-earlier" data-testid="load-earlier"

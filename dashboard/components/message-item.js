@@ -4,11 +4,12 @@
  * interrupted ones. A text over 64 KB arrives as its start, with "Load" for the whole.
  */
 import { html, useState } from "../lib/preact.js";
-import { formatBytes, formatClock } from "../state.js";
+import { formatClock } from "../state.js";
 import { LongText } from "./long-text.js";
 import { ToolCall } from "./tool-call.js";
 import { ThinkingBlock } from "./thinking-block.js";
 import { OmittedPart, isOmitted } from "./omitted-part.js";
+import { ToolImage } from "./tool-image.js";
 
 const KIND_LABELS = { command: "command", bash: "shell", queued: "queued", channel: "from AMC" };
 
@@ -43,8 +44,8 @@ export function MessageItem({ message: m, agentName, sessionId }) {
           <span class="badge">reply to AMC</span><${LongText} text=${reply} markdown=${true} /></div>`}
       ${textOmitted && html`<${OmittedPart} what="Text" bytes=${m.content_omitted} field="content"
           sessionId=${sessionId} messageId=${m.id} onLoaded=${(v) => setFull({ bytes: m.content_omitted, text: String(v == null ? "" : v) })} />`}
-      ${images.map((img, i) => html`<div class="image-ph" data-testid="image-placeholder" key=${i}>
-          Image: ${img.media_type || "unknown type"}, ${formatBytes(img.bytes)}</div>`)}
+      ${images.map((img, i) => html`<${ToolImage} key=${i} image=${img} index=${i} sessionId=${sessionId}
+          messageId=${m.id} />`)}
       ${calls.map((c, i) => html`<${ToolCall} key=${c.id || i} call=${c} sessionId=${sessionId} messageId=${m.id} />`)}
     </div>
   </article>`;

@@ -4,21 +4,23 @@
  * fetches the whole value (lib/api.js fetchPart) and hands it to `onLoaded`, which shows it as
  * text like the rest; a failure is shown beside the button, which stays to try again.
  */
-import { html, useEffect, useRef, useState } from "../lib/preact.js";
+import { html, useContext, useEffect, useRef, useState } from "../lib/preact.js";
 import { fetchPart } from "../lib/api.js";
 import { formatBytes } from "../state.js";
+import { SubagentContext } from "./subagent-context.js";
 
 /** Props: what ("Input", "Output", "Text", "Thinking"), bytes, field, sessionId, messageId, callId?, onLoaded(value). */
 export function OmittedPart({ what, bytes, field, sessionId, messageId, callId = "", onLoaded }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
+  const subagent = useContext(SubagentContext); // a part of a subagent's transcript (subagent-view.js)
   const alive = useRef(true);
   useEffect(() => () => { alive.current = false; }, []);
   const load = async () => {
     setBusy(true);
     setError("");
     try {
-      const value = await fetchPart(sessionId, messageId, callId, field);
+      const value = await fetchPart(sessionId, messageId, callId, field, undefined, subagent);
       if (alive.current) onLoaded(value);
     } catch (e) {
       if (alive.current) setError((e && e.message) || "Could not load it");

@@ -24,6 +24,7 @@ import { ActionError } from "./action-error.js";
 import { MachineBadge } from "./machine-badge.js";
 import { LastSeen } from "./last-seen.js";
 import { MachinesContext } from "./machine-context.js";
+import { CardUsage } from "./usage-card.js";
 
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
@@ -91,7 +92,11 @@ export const SessionCard = memo(function SessionCard({ session: s, skew, onOpen,
     </header>
     ${stale && html`<p class="stale-note"><${LastSeen} iso=${lastSeen} skew=${skew} prefix="stale · " testid="stale-note" /></p>`}
     ${attention && html`<p class="reason" data-testid="reason">${reasonText(s)}</p>`}
+    ${s.subagents_running > 0 && html`<p class="subagents-note" data-testid="subagents-running"
+        data-count=${s.subagents_running}>${s.subagents_running === 1 ? "1 subagent running"
+        : `${Number(s.subagents_running)} subagents running`}</p>`}
     <p class=${`preview${preview ? "" : " muted"}`} data-testid="preview">${preview || "No messages yet"}</p>
+    <${CardUsage} usage=${s.usage} />
     ${questions.map((q, i) => html`<${QuestionBlock} key=${`${key}-${i}`} q=${q} index=${i} total=${questions.length}
         state=${i < mine.done ? "answered" : i === mine.done ? "current" : "waiting"}
         picked=${i === mine.done ? mine.picked : []} busy=${action.busy}

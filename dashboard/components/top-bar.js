@@ -8,7 +8,9 @@ import { logout } from "../lib/api.js";
 import { connectionLabel } from "../state.js";
 import { FilterBar } from "./filter-bar.js";
 import { AlertToggles } from "./alert-toggles.js";
+import { ViewButtons } from "./usage-nav.js";
 import { ActionError } from "./action-error.js";
+import { SearchButton } from "./search-button.js";
 
 const TITLES = {
   live: "Live: changes arrive as they happen",
@@ -34,8 +36,8 @@ function LogOut() {
   </span>`;
 }
 
-/** Props: counts ({needs_attention, active, ...}), status (the connection), onNewSession(), plus FilterBar and AlertToggles props. */
-export function TopBar({ counts, status, projects, filters, onFilters, textRef, prefs, permission, onToggle, onNewSession }) {
+/** Props: counts ({needs_attention, active, ...}), status (the connection), onNewSession(), onActivity() (the Activity view), onView("usage" | "history"), plus FilterBar and AlertToggles props. */
+export function TopBar({ counts, status, projects, filters, onFilters, textRef, prefs, permission, onToggle, onNewSession, onActivity, onView, onSearch }) {
   const waiting = counts.needs_attention || 0;
   return html`<header class="topbar">
     <div class="brand">
@@ -50,6 +52,10 @@ export function TopBar({ counts, status, projects, filters, onFilters, textRef, 
       </span>
     </div>
     <button type="button" class="primary" data-testid="new-session" onClick=${onNewSession}>New session</button>
+    ${onSearch && html`<${SearchButton} onClick=${onSearch} />`}
+    ${onActivity && html`<button type="button" data-testid="open-activity" title="Every hook event and typed prompt, live"
+      onClick=${onActivity}>Activity</button>`}
+    ${onView && html`<${ViewButtons} onView=${onView} />`}
     <${FilterBar} projects=${projects} filters=${filters} onChange=${onFilters} textRef=${textRef} />
     <${AlertToggles} prefs=${prefs} permission=${permission} onToggle=${onToggle} />
     <${LogOut} />

@@ -108,12 +108,32 @@ export function fetchConversation(sessionId, { agent = "", limit = 0, after = ""
  * GET /api/conversation/<id>/part: the whole `field` of a message ("content" | "thinking") or, with
  * `callId`, of one of its tool calls ("input" | "result"); returns the value.
  */
-export async function fetchPart(sessionId, messageId, callId, field, opts) {
+export async function fetchPart(sessionId, messageId, callId, field, opts, subagent = "") {
   const query = new URLSearchParams({ message: messageId });
   if (callId) query.set("call", callId);
   query.set("field", field);
+  if (subagent) query.set("subagent", subagent);
   const answer = await getJSON(`/api/conversation/${enc(sessionId)}/part?${query}`, opts);
   return answer.value;
+}
+
+/**
+ * GET /api/conversation/<id>?subagent=<agent id>: a subagent's own messages (the `subagent`
+ * object of a Task/Agent call says which; docs/api.md), the last `limit` of them.
+ */
+export function fetchSubagent(sessionId, agentId, { limit = 0, after = "" } = {}, opts) {
+  const query = new URLSearchParams({ subagent: agentId });
+  if (limit) query.set("limit", String(limit));
+  if (after) query.set("after", after);
+  return getJSON(`/api/conversation/${enc(sessionId)}?${query}`, opts);
+}
+
+/** Return the URL of one image of a message (of a tool call's result with `callId`), for <img>. */
+export function imageUrl(sessionId, messageId, index, callId = "", subagent = "") {
+  const query = new URLSearchParams({ message: messageId, index: String(index) });
+  if (callId) query.set("call", callId);
+  if (subagent) query.set("subagent", subagent);
+  return `/api/conversation/${enc(sessionId)}/image?${query}`;
 }
 
 /**

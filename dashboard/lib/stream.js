@@ -24,9 +24,10 @@
  */
 import { CHANGED_EVENT, fetchState } from "./api.js";
 import { applyMachines, applyRemoved, applySession, applySetup, applySnapshot, changedConversations } from "../state.js";
+import { ACTIVITY_TOPIC } from "../state.js";
 
 export const STREAM_PATH = "/api/stream";
-const EVENTS = ["snapshot", "session", "removed", "setup", "machine", "messages"];
+const EVENTS = ["snapshot", "session", "removed", "setup", "machine", "messages", "activity"];
 const FAILURES_TO_POLL = 2;
 const REOPEN_MS = 2000;        // when the browser gave up on a stream itself (as the server's retry:)
 const ESTABLISH_MS = 10000;    // a connection that has not opened (or, fresh, not delivered) by then failed
@@ -196,6 +197,8 @@ export function watchServer({ onState, onConnection, interval = 2000, maxDelay =
       publish(applyMachines(state, data && data.machines));
     } else if (type === "messages" && data && data.session_id) {
       each([data.session_id], (l) => l.onMessages && l.onMessages(data));
+    } else if (type === "activity" && data) {
+      each([ACTIVITY_TOPIC], (l) => l.onActivity && l.onActivity(data)); // follow(ACTIVITY_TOPIC, ...)
     }
   }
 

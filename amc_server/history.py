@@ -1,0 +1,336 @@
+"""History: every session AMC can find on this machine, live or long finished, with its usage.
+
+Place in the flow: Claude's transcripts (`$CLAUDE_CONFIG_DIR/projects/<dir>/<id>.jsonl`) and
+Codex's rollouts (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*-<id>.jsonl`) -> `History.scan` ->
+`GET /api/history` (the list, newest first) and `GET /api/usage` (totals per project and per
+day). Each file is read once (usage.UsageFile plus what a list needs: title, project, times)
+and remembered by (path, size, mtime, inode) in `<data dir>/history.json`, so a second request
+reads no unchanged file; a file that grew is read on from where it was when its reader is still
+in memory. A request reads for at most READ_BUDGET_S: a first scan of years of transcripts
+answers with what it has (`complete: false`, the rest listed from the file alone) and the next
+request goes on. Other machines' history is not listed yet (`machine` is always "").
+"""
+import collections
+import logging
+import os
+import stat
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import model, pricing, store
+from .history_file import HistoryFile  # first: it loads agents.codex before codex_discovery
+from .agents.codex_discovery import date_dirs, rollout_id
+from .errors import BadRequest
+from .paths import Paths, valid_id
+from .usage import FIELDS
+
+log = logging.getLogger("amc.history")
+
+CACHE_VERSION = 1
+READ_BUDGET_S = 3.0      # reading per request; the rest is read in the background
+SLICE_S = 0.5            # the background reads this long at a time, between requests
+READERS = 32             # files kept open for incremental reads (the ones that grow: live)
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 1000
+AGENTS = ("claude", "codex")
+
+Sig = Tuple[int, int, int]   # size, mtime_ns, inode
+
+
+def _sig(path: str) -> Optional[Sig]:
+    """Return (size, mtime_ns, inode) of a regular file, else None (gone, a directory...)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+
+
+def _ls(path: str) -> List[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def find_files(paths: Paths) -> List[Tuple[str, str, str]]:
+    """Return (agent, session id, path) of every session file on this machine."""
+    found = []
+    for d in _ls(paths.claude_projects):
+        project = os.path.join(paths.claude_projects, d)
+        for name in _ls(project):
+            sid = name[:-len(".jsonl")] if name.endswith(".jsonl") else ""
+            if sid and valid_id(sid) and not sid.startswith("agent-"):
+                found.append(("claude", sid, os.path.join(project, name)))
+    root = paths.codex_sessions
+    for day in date_dirs(root, time.time()):
+        if os.path.relpath(day, root).count(os.sep) != 2:
+            continue  # a year or a month
+        for name in _ls(day):
+            sid = rollout_id(name)
+            if sid:
+                found.append(("codex", sid, os.path.join(day, name)))
+    return found
+
+
+class History:
+    """The history of this machine's sessions; one per server, safe to call from any thread."""
+
+    def __init__(self, paths: Paths, budget_s: float = READ_BUDGET_S) -> None:
+        self.paths = paths
+        self.budget_s = budget_s
+        self._lock = threading.Lock()
+        self._files: Dict[str, Dict[str, Any]] = {}     # path -> {"sig", "entry", "days"}
+        self._loaded = False
+        self._dirty = False
+        self._readers: "collections.OrderedDict[str, HistoryFile]" = collections.OrderedDict()
+        self.stats = collections.Counter()
+        self._finisher: Optional[threading.Thread] = None
+
+    # -- the scan -----------------------------------------------------------------------------
+
+    def scan(self, budget_s: Optional[float] = None) -> Tuple[List[Dict[str, Any]], bool]:
+        """Return (one record per session file, whether every file was read for this answer).
+
+        Files not read within the budget are listed bare and read by a background thread, so
+        the next request finds them.
+        """
+        with self._lock:
+            self._load()
+            deadline = time.monotonic() + (self.budget_s if budget_s is None else budget_s)
+            complete = True
+            read = 0
+            records = []
+            files = [(agent, sid, path, _sig(path)) for agent, sid, path in find_files(self.paths)]
+            files = [f for f in files if f[3] is not None]
+            files.sort(key=lambda f: -f[3][1])       # newest first: read those first
+            seen = set()
+            for agent, sid, path, sig in files:
+                seen.add(path)
+                cached = self._files.get(path)
+                if cached is not None and tuple(cached["sig"]) == sig:
+                    records.append(cached)
+                    continue
+                if read and time.monotonic() > deadline:
+                    complete = False  # the next request goes on from here
+                    records.append(cached or self._bare(agent, sid, path, sig))
+                    continue
+                records.append(self._read(agent, sid, path, sig))
+                read += 1
+            for path in [p for p in self._files if p not in seen]:
+                del self._files[path]  # the file is gone
+                self._readers.pop(path, None)
+                self._dirty = True
+            if self._dirty:
+                self._save()
+            if not complete and budget_s is None:
+                self._finish_later()
+            return records, complete
+
+    def _finish_later(self) -> None:
+        """Read the rest on a thread of its own (one at a time), for the next request."""
+        if self._finisher is not None and self._finisher.is_alive():
+            return
+
+        def finish() -> None:
+            try:  # in slices: a request waits for one slice at most, never for all of it
+                while not self.scan(budget_s=SLICE_S)[1]:
+                    time.sleep(0.01)
+            except Exception:
+                log.exception("history: reading the rest failed")
+        self._finisher = threading.Thread(target=finish, name="amc-history", daemon=True)
+        self._finisher.start()
+
+    def _read(self, agent: str, sid: str, path: str, sig: Sig) -> Dict[str, Any]:
+        reader = self._readers.pop(path, None)
+        if reader is None or reader.kind != agent:
+            reader = HistoryFile(path, agent, sid, pause_s=0.002)  # the core runs beside
+            self.stats["full_reads"] += 1
+        else:
+            self.stats["continued_reads"] += 1
+        try:
+            reader.refresh()
+        except OSError as e:
+            log.warning("history: cannot read %s: %s", path, e)
+            return self._bare(agent, sid, path, sig)
+        self._readers[path] = reader
+        while len(self._readers) > READERS:
+            self._readers.popitem(last=False)
+        size = reader.offset if reader.offset else sig[0]
+        project_dir = reader.cwd
+        entry = {
+            "session_id": sid, "machine": "", "agent": agent,
+            "project": model.project_name(project_dir) if project_dir else "",
+            "project_dir": project_dir, "title": reader.title(),
+            "started_at": reader.started_at or reader.acc.first_at or _iso_ns(sig[1]),
+            "last_activity": reader.last_at or _iso_ns(sig[1]),
+            "bytes": max(size, sig[0]), "usage": reader.usage(),
+        }
+        record = {"sig": list(sig), "entry": entry, "days": reader.acc.day_state()}
+        self._files[path] = record
+        self._dirty = True
+        return record
+
+    @staticmethod
+    def _bare(agent: str, sid: str, path: str, sig: Sig) -> Dict[str, Any]:
+        """What the file alone says, for a file not read yet (this request ran out of time)."""
+        when = _iso_ns(sig[1])
+        return {"sig": list(sig), "days": {}, "pending": True, "entry": {
+            "session_id": sid, "machine": "", "agent": agent, "project": "", "project_dir": "",
+            "title": "", "started_at": when, "last_activity": when, "bytes": sig[0],
+            "usage": None}}
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        data = store.read_json(self.paths.history_cache) if self.paths.history_cache else None
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or \
+                not isinstance(data.get("files"), dict):
+            if data is not None:
+                log.info("history: %s is not a cache of this version, read again",
+                         self.paths.history_cache)
+            return
+        for path, record in data["files"].items():
+            if isinstance(record, dict) and isinstance(record.get("entry"), dict) and \
+                    isinstance(record.get("sig"), list) and len(record["sig"]) == 3:
+                self._files[path] = record
+
+    def _save(self) -> None:
+        self._dirty = False
+        if not self.paths.history_cache:
+            return
+        try:
+            store.ensure_dir(os.path.dirname(self.paths.history_cache))
+            store.write_json_atomic(self.paths.history_cache,
+                                    {"version": CACHE_VERSION, "files": self._files})
+        except OSError as e:  # a read-only data dir: the history still answers, uncached
+            log.warning("history: cannot write %s: %s", self.paths.history_cache, e)
+
+    # -- the answers --------------------------------------------------------------------------
+
+    def sessions(self, query: Dict[str, str]) -> Dict[str, Any]:
+        """GET /api/history[?project=&agent=&limit=&before=]: sessions, newest first."""
+        project, agent, before = (str(query.get(k) or "") for k in ("project", "agent", "before"))
+        if agent and agent not in AGENTS:
+            raise BadRequest("agent must be one of %s" % ", ".join(AGENTS))
+        if before and model.parse_iso(before) <= 0:
+            raise BadRequest("before must be an ISO-8601 time (a last_activity), got %r"
+                             % before[:100])
+        limit = _limit(query.get("limit"))
+        records, complete = self.scan()
+        rows = [r["entry"] for r in records if _matches(r["entry"], project, agent)]
+        rows.sort(key=lambda e: (e["last_activity"], e["session_id"]), reverse=True)
+        if before:
+            rows = [e for e in rows if e["last_activity"] < before]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"sessions": rows, "complete": complete, "more": more,
+                "next_before": rows[-1]["last_activity"] if more and rows else None}
+
+    def totals(self, query: Dict[str, str]) -> Dict[str, Any]:
+        """GET /api/usage[?days=N&agent=]: totals per project and per local day (N days, 0 all)."""
+        agent = str(query.get("agent") or "")
+        if agent and agent not in AGENTS:
+            raise BadRequest("agent must be one of %s" % ", ".join(AGENTS))
+        days = _int(query.get("days"), 30, 0, 3660)
+        since = time.strftime("%Y-%m-%d", time.localtime(time.time() - (days - 1) * 86400)) \
+            if days else ""
+        records, complete = self.scan()
+        total = _Total()
+        by_project: Dict[str, _Total] = {}
+        by_day: Dict[str, _Total] = {}
+        for r in records:
+            entry = r["entry"]
+            if agent and entry["agent"] != agent:
+                continue
+            key = entry["project_dir"] or ""
+            for day, state in (r.get("days") or {}).items():
+                if since and (not day or day < since):
+                    continue
+                for bucket in (total, by_project.setdefault(key, _Total(entry)),
+                               by_day.setdefault(day, _Total())):
+                    bucket.add(state, entry["session_id"])
+        projects = sorted(by_project.values(), key=lambda t: (-t.pico, t.project_dir))
+        return {"days": days, "since": since or None, "complete": complete,
+                "total": total.as_dict(),
+                "projects": [dict(p.as_dict(), project=p.project, project_dir=p.project_dir)
+                             for p in projects],
+                "per_day": [dict(by_day[d].as_dict(), day=d) for d in sorted(by_day) if d]}
+
+
+class _Total:
+    """Sums of day buckets (usage.Sums.state) over sessions."""
+
+    def __init__(self, entry: Optional[Dict[str, Any]] = None) -> None:
+        self.project = entry["project"] if entry else ""
+        self.project_dir = entry["project_dir"] if entry else ""
+        self.tokens = [0, 0, 0, 0]
+        self.pico = 0
+        self.turns = 0
+        self.unpriced: Dict[str, int] = {}
+        self.sessions: set = set()
+
+    def add(self, state: Any, sid: str) -> None:
+        try:
+            tokens, pico, unpriced, turns = state
+            for i in range(4):
+                self.tokens[i] += int(tokens[i])
+            self.pico += int(pico)
+            self.turns += int(turns)
+            for name, n in dict(unpriced).items():
+                self.unpriced[str(name)] = self.unpriced.get(str(name), 0) + int(n)
+        except (TypeError, ValueError, IndexError):
+            return  # a cache entry of another shape: counted when the file is read again
+        self.sessions.add(sid)
+
+    def as_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = dict(zip(FIELDS, self.tokens))
+        out.update(cost_usd=pricing.usd(self.pico), turns=self.turns,
+                   sessions=len(self.sessions),
+                   unpriced_models=sorted(m or "unknown" for m in self.unpriced),
+                   unpriced_tokens=sum(self.unpriced.values()))
+        return out
+
+
+def _matches(entry: Dict[str, Any], project: str, agent: str) -> bool:
+    if agent and entry["agent"] != agent:
+        return False
+    if project:
+        return entry["project_dir"] == project if "/" in project else entry["project"] == project
+    return True
+
+
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest("expected an integer, got %r" % str(value)[:50]) from None
+    return max(low, min(high, n))
+
+
+def _limit(value: Any) -> int:
+    n = _int(value, DEFAULT_LIMIT, -1, 10 ** 9)
+    if not 1 <= n <= MAX_LIMIT:
+        raise BadRequest("limit must be between 1 and %d" % MAX_LIMIT)
+    return n
+
+
+def _iso_ns(mtime_ns: int) -> str:
+    return model.now_iso(mtime_ns / 1e9)
+
+
+def for_paths(paths: Paths, owner: Any) -> History:
+    """Return the History kept on `owner` (the core), made at the first request."""
+    with _MAKE:
+        history = getattr(owner, "session_history", None)
+        if history is None:
+            history = owner.session_history = History(paths)
+        return history
+
+
+_MAKE = threading.Lock()
+

@@ -1,0 +1,193 @@
+"""What the search index holds: one document per Message, and which files are transcripts.
+
+Place in the flow: transcripts -> agents/ readers (the same classes `/api/conversation` uses, so
+`message_id` is the id the conversation gives) -> `document()` here -> indexer.py. A document has
+three columns: `text` (the prompt or reply, and a channel reply), `tools` (each tool call's name,
+the strings of its input, its output) and `thinking`. Strings the reader clipped (over 64 KB:
+agents/base.py keeps the first 4000 characters) are indexed as the reader kept them, without its
+marker. The two private-use characters that mark hits in snippets are replaced in the text, so a
+transcript cannot fake a highlight.
+"""
+import os
+import time
+import zlib
+from typing import Any, Dict, Iterator, List, Tuple
+
+from ..agents.base import CLIPPED, Transcript
+from ..agents.claude import ClaudeTranscript
+from ..agents.codex import CodexTranscript
+from ..agents.codex_discovery import date_dirs, rollout_id
+from ..model import project_name
+from ..paths import Paths, valid_id
+
+MARK_START, MARK_END = "\ue000", "\ue001"  # around each hit in a snippet (query.py)
+_MARKS = {ord(MARK_START): "\ufffd", ord(MARK_END): "\ufffd"}
+MAX_DEPTH = 8
+
+
+class ClaudeReader(ClaudeTranscript):
+    """Claude Code's reader, also keeping the session's first working directory (its project)."""
+
+    def reset_state(self) -> None:
+        super().reset_state()
+        self.cwd = ""
+
+    def feed(self, record: Dict[str, Any], where: str) -> None:
+        if not self.cwd and isinstance(record.get("cwd"), str):
+            self.cwd = record["cwd"]
+        super().feed(record, where)
+
+
+READERS = {"claude": ClaudeReader, "codex": CodexTranscript}
+
+
+def reader_for(agent: str, path: str, session_id: str) -> Transcript:
+    """Return a fresh reader of `path` for `agent` (ids: <agent>-<first 8 of session_id>-<n>)."""
+    return READERS[agent](path, session_id)
+
+
+def project_dir_of(reader: Transcript) -> str:
+    """Return the working directory the transcript says the session ran in ("" if none)."""
+    meta = getattr(reader, "meta", None)
+    cwd = (meta.get("cwd") if isinstance(meta, dict) else None) or getattr(reader, "cwd", "")
+    return cwd if isinstance(cwd, str) else ""
+
+
+def project_of(project_dir: str) -> str:
+    return project_name(project_dir) if project_dir else ""
+
+
+def _clean(text: str) -> str:
+    if "\u2026 [" in text:
+        text = CLIPPED.sub("", text)
+    return text.translate(_MARKS)
+
+
+def _strings(value: Any, out: List[str], depth: int = 0) -> None:
+    """Append the strings inside a tool input (values, not keys: what a person would search)."""
+    if isinstance(value, str):
+        if value:
+            out.append(value)
+    elif depth < MAX_DEPTH and isinstance(value, dict):
+        for v in value.values():
+            _strings(v, out, depth + 1)
+    elif depth < MAX_DEPTH and isinstance(value, list):
+        for v in value:
+            _strings(v, out, depth + 1)
+
+
+def document(msg: Dict[str, Any]) -> Tuple[str, str, str]:
+    """Return the (text, tools, thinking) of one message as indexed."""
+    text = msg.get("content") or ""
+    reply = msg.get("channel_reply")
+    if isinstance(reply, str) and reply:
+        text = text + "\n\n" + reply if text else reply
+    parts: List[str] = []
+    for call in msg.get("tool_calls") or ():
+        parts.append(str(call.get("name") or ""))
+        _strings(call.get("input"), parts)
+        result = call.get("result")
+        if isinstance(result, str) and result:
+            parts.append(result)
+    return (_clean(text if isinstance(text, str) else ""), _clean("\n".join(parts)),
+            _clean(msg.get("thinking") or ""))
+
+
+def fingerprint(msg: Dict[str, Any], doc: Tuple[str, str, str]) -> int:
+    """Return a 32-bit fingerprint of what is indexed of a message (changed -> index again)."""
+    head = "%s\0%s\0%s\0" % (msg.get("id"), msg.get("role"), msg.get("timestamp"))
+    crc = zlib.crc32(head.encode("utf-8", "replace"))
+    for part in doc:
+        crc = zlib.crc32(part.encode("utf-8", "replace"), crc)
+        crc = zlib.crc32(b"\0", crc)
+    return crc
+
+
+# -- which files are transcripts -----------------------------------------------------------------
+
+def _ls(path: str) -> List[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def transcript_files(paths: Paths, agents: Any = ("claude", "codex")) -> List[Tuple[str, str, str]]:
+    """Return (agent, path, session id) of every transcript on this machine, newest first.
+
+    Claude: `projects/<dir>/<session>.jsonl` (a session in several project dirs: the newest, as
+    /api/conversation picks; subagent files `agent-*.jsonl` are not sessions). Codex: every
+    `sessions/YYYY/MM/DD/rollout-*.jsonl`.
+    """
+    found: Dict[Tuple[str, str], Tuple[int, str]] = {}
+    for agent, path, sid in _walk(paths, agents):
+        mtime = _mtime(path)
+        key = (agent, sid)
+        if key not in found or (mtime, path) > found[key]:
+            found[key] = (mtime, path)
+    rows = sorted(((m, agent, p, sid) for (agent, sid), (m, p) in found.items()), reverse=True)
+    return [(agent, p, sid) for _, agent, p, sid in rows]
+
+
+def _walk(paths: Paths, agents: Any) -> Iterator[Tuple[str, str, str]]:
+    if "claude" in agents:
+        for d in sorted(_ls(paths.claude_projects)):
+            folder = os.path.join(paths.claude_projects, d)
+            if not os.path.isdir(folder):
+                continue
+            for name in _ls(folder):
+                sid = name[:-6] if name.endswith(".jsonl") else ""
+                if sid and not name.startswith("agent-") and valid_id(sid):
+                    yield "claude", os.path.join(folder, name), sid
+    if "codex" in agents:
+        root = paths.codex_sessions
+        for day in date_dirs(root, time.time()):
+            if os.path.relpath(day, root).count(os.sep) != 2:
+                continue  # a year or a month
+            for name in _ls(day):
+                sid = rollout_id(name)
+                if sid:
+                    yield "codex", os.path.join(day, name), sid
+
+
+def transcript_dirs(paths: Paths, agents: Any, window_s: float) -> List[str]:
+    """Return the directories new transcripts appear in: every Claude project dir, and the
+    Codex day dirs that can hold a rollout written in the last `window_s` seconds."""
+    out: List[str] = []
+    if "claude" in agents:
+        out += [os.path.join(paths.claude_projects, d) for d in sorted(_ls(paths.claude_projects))
+                if os.path.isdir(os.path.join(paths.claude_projects, d))]
+    if "codex" in agents:
+        root = paths.codex_sessions
+        out += [d for d in date_dirs(root, time.time(), window_s)
+                if os.path.relpath(d, root).count(os.sep) == 2]
+    return out
+
+
+def files_in(paths: Paths, directory: str) -> List[Tuple[str, str, str]]:
+    """Return (agent, path, session id) of the transcripts directly in `directory`."""
+    out = []
+    for name in _ls(directory):
+        path = os.path.join(directory, name)
+        agent, sid = session_of(paths, path)
+        if agent:
+            out.append((agent, path, sid))
+    return out
+
+
+def session_of(paths: Paths, path: str) -> Tuple[str, str]:
+    """Return (agent, session id) of a transcript path, or ("", "") when it is none."""
+    d, name = os.path.split(path)
+    if os.path.dirname(d) == paths.claude_projects and name.endswith(".jsonl") \
+            and not name.startswith("agent-") and valid_id(name[:-6]):
+        return "claude", name[:-6]
+    if path.startswith(paths.codex_sessions + os.sep) and rollout_id(name):
+        return "codex", rollout_id(name)
+    return "", ""
