@@ -8,7 +8,6 @@ once when added, never run through a shell), and what a command is told: its env
 value, the argument staying one argument. So `ntfy`, `notify-send` or a chat webhook script works
 without AMC knowing any of them.
 """
-import fcntl
 import os
 import re
 import shlex
@@ -60,21 +59,8 @@ def read(paths: Paths) -> List[Dict[str, Any]]:
     return out
 
 
-class _Locked:
-    """An exclusive flock on `<data dir>/notify.lock` for a read-modify-write."""
-
-    def __init__(self, paths: Paths) -> None:
-        self.path = os.path.join(paths.data, "notify.lock")
-        self.fd = -1
-
-    def __enter__(self) -> "_Locked":
-        store.ensure_dir(os.path.dirname(self.path))
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
+def _locked(paths: Paths) -> store.Locked:
+    return store.Locked(os.path.join(paths.data, "notify.lock"))
 
 
 def _save(paths: Paths, commands: List[Dict[str, Any]]) -> None:
@@ -85,7 +71,7 @@ def _save(paths: Paths, commands: List[Dict[str, Any]]) -> None:
 def add(paths: Paths, text: str) -> Dict[str, Any]:
     """Store a command (its argv parsed now); return it. The same command twice is refused."""
     argv = parse_command(text)
-    with _Locked(paths):
+    with _locked(paths):
         commands = read(paths)
         if any(c["command"] == text for c in commands):
             raise NotifyError("already there: %s" % text)
@@ -96,7 +82,7 @@ def add(paths: Paths, text: str) -> Dict[str, Any]:
 
 def remove(paths: Paths, which: str) -> Dict[str, Any]:
     """Forget a command: its number in `amc notify list` (1, 2, ...) or the command itself."""
-    with _Locked(paths):
+    with _locked(paths):
         commands = read(paths)
         gone = [c for c in commands if c["command"] == which]
         if not gone and which.isdigit() and 1 <= int(which) <= len(commands):

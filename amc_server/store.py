@@ -44,6 +44,24 @@ def write_bytes_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     os.replace(tmp, path)
 
 
+class Locked:
+    """An exclusive flock on a lock file for a read-modify-write of a small JSON file (the
+    remotes, the notify commands); closing the descriptor releases it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd = -1
+
+    def __enter__(self) -> "Locked":
+        ensure_dir(os.path.dirname(self.path))
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+
 def read_json(path: str) -> Optional[Any]:
     """Return the JSON in `path`, or None when it is missing, unreadable or not JSON."""
     try:

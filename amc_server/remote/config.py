@@ -6,7 +6,6 @@ Tolerant read: a missing or broken file, or a bad entry, reads as no remote. An 
 is kept under `failed` (one per name, the latest) so the page can show why; a later success or a
 `remove` forgets it.
 """
-import fcntl
 import os
 import time
 from typing import Dict, List, NamedTuple, Tuple
@@ -82,27 +81,14 @@ def _save(paths: Paths, remotes: List[Remote], failed: List[Failed]) -> None:
         "failed": [f._asdict() for f in failed]}, indent=2)
 
 
-class _Locked:
-    """An exclusive flock on `<data dir>/remotes.lock` for a read-modify-write."""
-
-    def __init__(self, paths: Paths) -> None:
-        self.path = os.path.join(paths.data, "remotes.lock")
-        self.fd = -1
-
-    def __enter__(self) -> "_Locked":
-        store.ensure_dir(os.path.dirname(self.path))
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)  # closing releases the lock
+def _locked(paths: Paths) -> store.Locked:
+    return store.Locked(os.path.join(paths.data, "remotes.lock"))
 
 
 
 def put(paths: Paths, remote: Remote) -> None:
     """Store `remote` (replacing one of the same name) and forget a failed add of that name."""
-    with _Locked(paths):
+    with _locked(paths):
         remotes, failed = read(paths)
         _save(paths, [r for r in remotes if r.name != remote.name] + [remote],
               [f for f in failed if f.name != remote.name])
@@ -110,7 +96,7 @@ def put(paths: Paths, remote: Remote) -> None:
 
 def put_failed(paths: Paths, name: str, target: str, error: str) -> None:
     """Remember that adding `name` failed with `error` (a stored remote of that name stays)."""
-    with _Locked(paths):
+    with _locked(paths):
         remotes, failed = read(paths)
         _save(paths, remotes, [f for f in failed if f.name != name] +
               [Failed(name, target, error[:1000], now_iso())])
@@ -118,7 +104,7 @@ def put_failed(paths: Paths, name: str, target: str, error: str) -> None:
 
 def drop(paths: Paths, name: str) -> Dict[str, object]:
     """Forget the remote (and a failed add) called `name`; raise RemoteError when neither is."""
-    with _Locked(paths):
+    with _locked(paths):
         remotes, failed = read(paths)
         gone = [r for r in remotes if r.name == name] + [f for f in failed if f.name == name]
         if not gone:
