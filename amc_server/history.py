@@ -20,9 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import model, pricing, store
 from .history_file import HistoryFile  # first: it loads agents.codex before codex_discovery
-from .agents.codex_discovery import date_dirs, rollout_id
 from .errors import BadRequest
-from .paths import Paths, valid_id
+from .paths import Paths
 from .usage import FIELDS
 
 log = logging.getLogger("amc.history")
@@ -47,31 +46,11 @@ def _sig(path: str) -> Optional[Sig]:
     return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
-def _ls(path: str) -> List[str]:
-    try:
-        return sorted(os.listdir(path))
-    except OSError:
-        return []
-
-
 def find_files(paths: Paths) -> List[Tuple[str, str, str]]:
-    """Return (agent, session id, path) of every session file on this machine."""
-    found = []
-    for d in _ls(paths.claude_projects):
-        project = os.path.join(paths.claude_projects, d)
-        for name in _ls(project):
-            sid = name[:-len(".jsonl")] if name.endswith(".jsonl") else ""
-            if sid and valid_id(sid) and not sid.startswith("agent-"):
-                found.append(("claude", sid, os.path.join(project, name)))
-    root = paths.codex_sessions
-    for day in date_dirs(root, time.time()):
-        if os.path.relpath(day, root).count(os.sep) != 2:
-            continue  # a year or a month
-        for name in _ls(day):
-            sid = rollout_id(name)
-            if sid:
-                found.append(("codex", sid, os.path.join(day, name)))
-    return found
+    """Return (agent, session id, path) of every session file on this machine (the one walk of
+    Claude's projects and Codex's rollouts: index/documents.py)."""
+    from .index.documents import walk
+    return [(agent, sid, path) for agent, path, sid in walk(paths)]
 
 
 class History:

@@ -127,7 +127,7 @@ def transcript_files(paths: Paths, agents: Any = ("claude", "codex")) -> List[Tu
     `sessions/YYYY/MM/DD/rollout-*.jsonl`.
     """
     found: Dict[Tuple[str, str], Tuple[int, str]] = {}
-    for agent, path, sid in _walk(paths, agents):
+    for agent, path, sid in walk(paths, agents):
         mtime = _mtime(path)
         key = (agent, sid)
         if key not in found or (mtime, path) > found[key]:
@@ -136,7 +136,8 @@ def transcript_files(paths: Paths, agents: Any = ("claude", "codex")) -> List[Tu
     return [(agent, p, sid) for _, agent, p, sid in rows]
 
 
-def _walk(paths: Paths, agents: Any) -> Iterator[Tuple[str, str, str]]:
+def walk(paths: Paths, agents: Any = ("claude", "codex")) -> Iterator[Tuple[str, str, str]]:
+    """Yield (agent, path, session id) of every session file on this machine (history.py too)."""
     if "claude" in agents:
         for d in sorted(_ls(paths.claude_projects)):
             folder = os.path.join(paths.claude_projects, d)
