@@ -1,4 +1,4 @@
-"""End to end: the real Claude Code TUI (pinned 2.1.329) in a private tmux, watched by a real AMC.
+"""End to end: the real Claude Code TUI (pinned in tests/tools.py) in a private tmux, watched by a real AMC.
 
 The CLI talks to tests/fakemodel.py, its hooks are wired in by `amc hooks install`, and AMC runs as
 `amc serve --port 0`; everything lives in a throwaway HOME (tests/agentenv.py). The scenario walks

@@ -1,4 +1,4 @@
-"""End to end: the real Codex CLI (pinned 0.169.0) runs `codex exec` turns that AMC then shows.
+"""End to end: the real Codex CLI (pinned in tests/tools.py) runs `codex exec` turns that AMC then shows.
 
 Codex keeps no live-session registry and needs no hooks: AMC discovers sessions from the rollouts
 Codex writes under `$CODEX_HOME/sessions/` (recent ones), and reads conversations from them. The CLI

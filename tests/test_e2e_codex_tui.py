@@ -1,4 +1,4 @@
-"""End to end: AMC answers the real Codex TUI (pinned 0.169.0) in a private tmux.
+"""End to end: AMC answers the real Codex TUI (pinned in tests/tools.py) in a private tmux.
 
 Codex runs with approval_policy "on-request" and a workspace-write sandbox, against
 tests/fakemodel.py, in a throwaway HOME (tests/agentenv.py). Without hooks AMC knows the session

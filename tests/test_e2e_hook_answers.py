@@ -1,4 +1,4 @@
-"""End to end: hook answers with the real Claude Code TUI (pinned 2.1.329) in a private tmux.
+"""End to end: hook answers with the real Claude Code TUI (pinned in tests/tools.py) in a private tmux.
 
 `amc hooks install --hook-answers` makes the PermissionRequest hook `amc-hook --wait-answer`; a
 real `amc serve` runs (the hook waits only when AMC runs). Claude Code draws its dialog while the

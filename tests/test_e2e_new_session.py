@@ -1,7 +1,7 @@
 """End to end: sessions started by `POST /api/sessions`, with the real pinned CLIs.
 
 AMC runs as `amc serve` with `AMC_TMUX_SOCKET` naming the socket of a private tmux server, so the
-launched agents run where the test can see (and kill) them. Claude Code (2.1.329) starts in a new,
+launched agents run where the test can see (and kill) them. Claude Code (the pinned CLI) starts in a new,
 untrusted project with the channel and a first prompt: the card is there at once under the id AMC
 chose, the folder-trust dialog and the development-channels warning appear on it with their
 options and are answered from the page (`/api/respond`), then the hooks report under the same id

@@ -1,7 +1,9 @@
 """Find or install the external tools the end-to-end tests drive, at pinned versions.
 
-The e2e tests run the real agent CLIs (npm packages, pinned below) inside a real tmux, and the
-dashboard tests drive a real Chromium through Playwright for Python. Locally a missing tool skips
+The e2e tests run the real agent CLIs (npm packages, pinned in PINS) inside a real tmux, and the
+dashboard tests drive a real Chromium through Playwright for Python; the fuzz tests use Hypothesis.
+`AMC_TEST_CLAUDE_VERSION` / `AMC_TEST_CODEX_VERSION` run the whole suite against another version of a
+CLI (installed into the same cache beside the pin). Locally a missing tool skips
 the test that needs it; with `CI=true` it fails instead, so CI can never go green by silently
 skipping everything. The npm packages and Playwright go to one cache shared by every checkout:
 `$AMC_TEST_CACHE`, else `$XDG_CACHE_HOME/amc-tests`, else `~/.cache/amc-tests`, one directory per
@@ -32,11 +34,25 @@ class NpmTool(NamedTuple):
     version_text: str  # what `<bin> --version` prints for the pin
 
 
-NPM_TOOLS: Dict[str, NpmTool] = {
-    "claude": NpmTool("@anthropic-ai/claude-code", "2.1.329", "claude-code", "claude", "2.1.329"),
-    "codex": NpmTool("@openai/codex", "0.169.0", "codex", "codex", "0.169.0"),
-}
-TOOLS = ("tmux", "claude", "codex", "chromium", "playwright", "sshd")
+PINS = {"claude": "2.1.332", "codex": "0.171.0"}  # the CLI versions the suite is checked against
+VERSION_VARIABLES = {"claude": "AMC_TEST_CLAUDE_VERSION", "codex": "AMC_TEST_CODEX_VERSION"}
+
+
+def cli_version(name: str, env: Optional[Mapping[str, str]] = None) -> str:
+    """Return the version of CLI `name` the suite runs: its AMC_TEST_*_VERSION, else the pin."""
+    env = os.environ if env is None else env
+    return (env.get(VERSION_VARIABLES[name]) or "").strip() or PINS[name]
+
+
+def npm_tools(env: Optional[Mapping[str, str]] = None) -> Dict[str, NpmTool]:
+    """Return the agent CLIs at the versions this run uses (the pins unless overridden)."""
+    claude, codex = cli_version("claude", env), cli_version("codex", env)
+    return {"claude": NpmTool("@anthropic-ai/claude-code", claude, "claude-code", "claude", claude),
+            "codex": NpmTool("@openai/codex", codex, "codex", "codex", codex)}
+
+
+NPM_TOOLS: Dict[str, NpmTool] = npm_tools()
+TOOLS = ("tmux", "claude", "codex", "chromium", "playwright", "hypothesis", "sshd")
 
 
 class PipTool(NamedTuple):
@@ -46,6 +62,8 @@ class PipTool(NamedTuple):
 
 
 PLAYWRIGHT = PipTool("playwright", "1.65.2", "playwright.sync_api")
+HYPOTHESIS = PipTool("hypothesis", "6.170.17", "hypothesis")  # the fuzz tests (tests/test_fuzz_*.py)
+PIP_TOOLS: Dict[str, PipTool] = {"playwright": PLAYWRIGHT, "hypothesis": HYPOTHESIS}
 CHROMIUM_PATHS = ("/usr/bin/chromium",)  # Debian's package; Playwright is pointed at it
 SSHD_PATHS = ("/usr/sbin/sshd",)  # Debian's openssh-server; the remote tests run a private one
 
@@ -274,21 +292,21 @@ def _imports(target: str, tool: PipTool) -> bool:
     return out.returncode == 0 and out.stdout.decode().split()[-1:] == [tool.version]
 
 
-def playwright(install: bool = True) -> Optional[str]:
-    """Return the directory holding Playwright for Python at its pin (put it on sys.path)."""
-    if _found.get("playwright"):
-        return _found["playwright"]
-    tool = PLAYWRIGHT
+def pip_tool(name: str, install: bool = True) -> Optional[str]:
+    """Return the directory holding pinned Python package `name` (put it on sys.path)."""
+    if _found.get(name):
+        return _found[name]
+    tool = PIP_TOOLS[name]
     target = pip_dir(tool)
     if _imports(target, tool):
-        _found["playwright"] = target
+        _found[name] = target
         return target
-    if not install or "playwright" in _tried:
+    if not install or name in _tried:
         return None
-    _tried.add("playwright")
+    _tried.add(name)
     with _Lock(target + ".lock"):
         if _imports(target, tool):  # another process won the race
-            _found["playwright"] = target
+            _found[name] = target
             return target
         scratch = "%s.tmp-%d" % (target, os.getpid())
         shutil.rmtree(scratch, ignore_errors=True)
@@ -311,13 +329,23 @@ def playwright(install: bool = True) -> Optional[str]:
             shutil.rmtree(target, ignore_errors=True)
         os.rename(scratch, target)
         log("installed %s==%s" % (tool.package, tool.version))
-    _found["playwright"] = target
+    _found[name] = target
     return target
+
+
+def playwright(install: bool = True) -> Optional[str]:
+    """Return the directory holding Playwright for Python at its pin (put it on sys.path)."""
+    return pip_tool("playwright", install)
+
+
+def hypothesis(install: bool = True) -> Optional[str]:
+    """Return the directory holding Hypothesis at its pin (put it on sys.path)."""
+    return pip_tool("hypothesis", install)
 
 
 FINDERS: Dict[str, Callable[..., Optional[str]]] = {
     "tmux": tmux, "claude": claude_bin, "codex": codex_bin, "chromium": chromium,
-    "playwright": playwright, "sshd": sshd}
+    "playwright": playwright, "hypothesis": hypothesis, "sshd": sshd}
 
 
 def require(name: str) -> str:
@@ -336,9 +364,10 @@ def require(name: str) -> str:
     elif name == "sshd":
         message += " (wanted Debian's openssh-server at %s; needs apt-get and root/sudo)" % (
             SSHD_PATHS[0],)
-    elif name == "playwright":
+    elif name in PIP_TOOLS:
+        tool = PIP_TOOLS[name]
         message += " (wanted %s==%s in %s; needs pip and PyPI)" % (
-            PLAYWRIGHT.package, PLAYWRIGHT.version, pip_dir())
+            tool.package, tool.version, pip_dir(tool))
     if in_ci():
         raise ToolMissing(message + "; CI=true, so this is a failure, not a skip")
     raise unittest.SkipTest(message)
