@@ -42,7 +42,7 @@ class ToolFinder(unittest.TestCase):
         self.assertTrue(self.probe(ci=False).startswith("SKIP"))
 
     def test_installs_exact_pins(self):
-        argv = tools.npm_install_argv("npm", "/x", tools.NPM_TOOLS["codex"])
+        argv = tools.npm_install_argv("npm", "/x", tools.npm_tools({})["codex"])
         self.assertEqual(argv[:4], ["npm", "install", "--prefix", "/x"])
         self.assertEqual(argv[-1], "@openai/codex@%s" % tools.PINS["codex"])
         self.assertIn("--save-exact", argv)
