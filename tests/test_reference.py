@@ -69,6 +69,61 @@ class ThePages(unittest.TestCase):
                     os.path.basename(page), snippet, out.stderr[-2000:]))
 
 
+class WhatTheNewestRecordingsShow(unittest.TestCase):
+    """Every record type and hook event the pinned CLIs wrote in AMC's newest recordings has an
+    example on its page: a re-recording that brings a new one fails here until it is written up."""
+
+    def kinds_in(self, directory, kind):
+        found = {}
+        for base, _, names in os.walk(os.path.join(reference.FIXTURES, directory)):
+            for name in sorted(names):
+                rel = os.path.relpath(os.path.join(base, name), reference.FIXTURES)
+                if not name.endswith(".jsonl") or reference.kind_of(rel) != kind:
+                    continue
+                with open(os.path.join(base, name), encoding="utf-8") as f:
+                    for n, line in enumerate(f, 1):
+                        try:
+                            record = json.loads(line)
+                        except ValueError:
+                            continue
+                        found.setdefault(reference.type_of(kind, record, "x/y"),
+                                         "%s:%d" % (rel, n))
+        return found
+
+    def shown_on(self, page, kind):
+        shown = set()
+        for example in reference.examples(os.path.join(reference.REFERENCE, page)):
+            if reference.kind_of(example.path) == kind:
+                for record in reference.source_records(example.path, example.first,
+                                                       example.last):
+                    shown.add(reference.type_of(kind, record, "x/y"))
+        return shown
+
+    def assert_covered(self, cli, kind, page):
+        newest = recorded_newest(cli)
+        found = self.kinds_in(newest, kind)
+        self.assertTrue(found, newest)
+        missing = {t: where for t, where in found.items() if t not in self.shown_on(page, kind)}
+        self.assertEqual(missing, {}, "%s has no example of these (first seen at): %s" % (
+            page, missing))
+
+    def test_claude_record_types(self):
+        self.assert_covered("claude", "claude", "02-message-types.md")
+
+    def test_codex_record_types(self):
+        self.assert_covered("codex", "codex", "07-codex-rollouts.md")
+
+    def test_hook_events_of_both_clis(self):
+        self.assert_covered("claude", "hooks", "08-hooks.md")
+        self.assert_covered("codex", "hooks", "08-hooks.md")
+
+
+def recorded_newest(cli):
+    """Return the fixture dir of the newest recorded version of `cli` (e.g. claude-code-2.1.332)."""
+    from tests.recording.common import SLUGS, recorded_versions
+    return "%s-%s" % (SLUGS[cli], recorded_versions(cli)[-1])
+
+
 class TheChecker(unittest.TestCase):
     """A page that says something untrue about its fixture fails."""
 
