@@ -95,7 +95,7 @@ def report_changes(cli: str, version: str, new_dir: str, stream: TextIO) -> None
     print("\n== %s %s -> %s: what changed" % (cli, old, version), file=stream)
     try:
         changes = importlib.import_module("tests.recording.changes")
-        print(changes.compare(fixture_dir(cli, old), new_dir).text(), file=stream)
+        print(changes.compare(fixture_dir(cli, old), new_dir, cli, version).text(), file=stream)
     except Exception as e:  # the comparison is a report: a bug there must not lose recordings
         print("could not compare: %s: %s" % (type(e).__name__, e), file=stream)
 

@@ -240,9 +240,10 @@ class Report:
         return "\n".join(out)
 
 
-def compare(old_dir: str, new_dir: str) -> Report:
-    """Compare two recordings of one CLI (tests/fixtures/<slug>-<version>/ directories)."""
-    new = Recording(new_dir)
+def compare(old_dir: str, new_dir: str, cli: str = "", version: str = "") -> Report:
+    """Compare two recordings of one CLI (tests/fixtures/<slug>-<version>/ directories; `cli`
+    and `version` say what `new_dir` holds when its name does not, as with --out)."""
+    new = Recording(new_dir, cli, version)
     return Report(Recording(old_dir, new.cli), new)
 
 

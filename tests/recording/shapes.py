@@ -137,12 +137,13 @@ class Scenario:
 class Recording:
     """One recording directory read into scenarios."""
 
-    def __init__(self, directory: str, cli: str = "") -> None:
+    def __init__(self, directory: str, cli: str = "", version: str = "") -> None:
         self.directory = directory
         self.name = os.path.basename(os.path.normpath(directory))
         self.cli = cli or ("codex" if self.name.startswith(SLUGS["codex"]) else "claude")
         prefix = SLUGS[self.cli] + "-"
-        self.version = self.name[len(prefix):] if self.name.startswith(prefix) else self.name
+        self.version = version or (self.name[len(prefix):] if self.name.startswith(prefix)
+                                   else self.name)
         self.scenarios: Dict[Optional[str], Scenario] = {}
         for path, scenario in self._files():
             self._read(path, self.scenarios.setdefault(scenario, Scenario()))
