@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable, Dict, IO, Optional
 
-from . import paths as amc_paths, sse
+from . import paths as amc_paths, sse, store
 from .core.events import parse_id
 
 NAME = "amc"
@@ -166,7 +166,7 @@ class Channel:
         if not line.strip():
             return
         try:
-            msg = json.loads(line)
+            msg = store.loads(line)
         except ValueError:
             self.error(None, PARSE_ERROR, "not JSON")
             return

@@ -159,7 +159,7 @@ def apply_event(session: Optional[Dict[str, Any]], payload: Dict[str, Any], env:
         if value:
             s[key] = value
     pid = env.get("CLAUDE_PID", "")
-    if pid.isdigit():
+    if pid.isascii() and pid.isdigit() and len(pid) < 20:  # not "²", not 5000 digits
         s["pid"] = int(pid)
 
     tool = str(payload.get("tool_name") or "")
@@ -281,12 +281,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             else "claude"
         if "--codex-notify" in argv:
             # Codex passes the notification as the last argument, not on stdin.
-            payload = codex_notify_payload(json.loads(argv[-1]))
+            payload = codex_notify_payload(store.loads(argv[-1]))
             if payload is not None:
                 record(payload, os.environ, "codex", update_only=True)
             return 0
         raw = sys.stdin.buffer.read(MAX_STDIN)
-        payload = json.loads(raw)
+        payload = store.loads(raw)
         if not isinstance(payload, dict):
             raise ValueError("hook payload is not a JSON object")
         record(payload, os.environ, agent)

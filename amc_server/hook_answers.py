@@ -123,6 +123,8 @@ def moved_on(records: List[Any], tool_use_id: str, tool_name: str) -> bool:
         if not isinstance(payload, dict):
             continue
         name = payload.get("hook_event_name")
+        if not isinstance(name, str):
+            continue  # a list here cannot be looked up in a set
         if name in MOVED_ON:
             return True
         if name in TOOL_DONE:

@@ -242,6 +242,9 @@ class Guard:
             SESSION_COOKIE, value, max_age, "; Secure" if secure else "")
 
     def _own_origin(self, origin: str, host_header: str) -> bool:
-        parts = urlsplit(origin)
+        try:
+            parts = urlsplit(origin)
+        except ValueError:  # "http://[": not a URL, so not ours
+            return False
         return parts.scheme in ("http", "https") and \
             parts.netloc.lower() == host_header.strip().lower()

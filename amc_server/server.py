@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import api, lifecycle, memory, security
+from . import api, lifecycle, memory, security, store
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from .core.events import Event
 from .core.live import Core
@@ -168,6 +168,9 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "AMC"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    # A request line without a version ("GET /") or with a broken one is answered with a status
+    # line and headers, not as HTTP/0.9 (a bare body, which no client can tell from an error).
+    default_request_version = "HTTP/1.0"
     timeout = SOCKET_TIMEOUT_S
 
     def setup(self) -> None:
@@ -176,6 +179,20 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+
+    def send_error(self, code: int, message: Optional[str] = None,
+                   explain: Optional[str] = None) -> None:
+        """Answer what http.server refuses itself (a bad request line, header or method) in the
+        one JSON error shape, and end the connection."""
+        self.close_connection = True
+        try:
+            status = HTTPStatus(code)
+        except ValueError:
+            status = HTTPStatus.BAD_REQUEST
+        line = getattr(self, "raw_requestline", b"") or b""  # also when it was too long to parse
+        method = self.command or line.split(b" ", 1)[0].decode("latin-1")
+        self._send_json(status, {"ok": False, "error": message or status.phrase},
+                        head=method == "HEAD")
 
     def log_message(self, fmt: str, *args: Any) -> None:
         log.info("%s %s", self.address_string(), TOKEN_IN_URL.sub(r"\1token=<hidden>", fmt % args))
@@ -266,11 +283,13 @@ class Handler(BaseHTTPRequestHandler):
         if not raw:
             return None
         try:
-            return json.loads(raw)
+            return store.loads(raw)
         except ValueError as e:
             raise BadRequest("body is not valid JSON: %s" % e) from None
 
     def _send_static(self, path: str, head: bool) -> None:
+        if "\0" in path:  # "%00": no file has it in its name (and os.path refuses it)
+            raise NotFound("no such file: %r" % path)
         if path in ("", "/"):
             path = "/index.html"
         root = os.path.realpath(self.server.dashboard_dir)

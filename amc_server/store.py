@@ -24,9 +24,17 @@ def ensure_dir(path: str) -> None:
 
 def write_json_atomic(path: str, obj: Any, mode: int = 0o600, indent: Optional[int] = None) -> None:
     """Write `obj` as JSON to `path` so readers see the old or the new file, never a mix."""
-    text = json.dumps(obj, ensure_ascii=False, indent=indent,
-                      separators=(",", ": ") if indent else (",", ":"))
-    write_bytes_atomic(path, (text + ("\n" if indent else "")).encode("utf-8"), mode)
+    data = _utf8_json(obj, indent=indent, separators=(",", ": ") if indent else (",", ":"))
+    write_bytes_atomic(path, data + (b"\n" if indent else b""), mode)
+
+
+def _utf8_json(obj: Any, **options: Any) -> bytes:
+    """Return `obj` as UTF-8 JSON; text UTF-8 cannot hold (a lone surrogate: a non-UTF-8 byte of
+    a path in the environment, "\\udcff") is written as its JSON escape instead of failing."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, **options).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, **options).encode("ascii")
 
 
 def write_bytes_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
@@ -62,19 +70,56 @@ class Locked:
         os.close(self.fd)
 
 
+def loads(data: Any) -> Any:
+    """json.loads for what AMC does not write itself (transcripts, payloads, requests).
+
+    Raises only ValueError: also for JSON nested deeper than the json module can decode (it
+    raises RecursionError). A lone UTF-16 surrogate (`"\\ud83d"`: a JavaScript string cut inside
+    a pair, which JSON.stringify escapes) becomes U+FFFD, so what was read can be written as
+    UTF-8 again (files, HTTP answers, the stream) instead of failing there.
+    """
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    # json.loads of bytes decodes with "surrogatepass": a surrogate's own UTF-8 form (ED A0..BF)
+    # gets through as well as its escape
+    escape = (b"\\ud", b"\\uD", b"\xed") if isinstance(data, (bytes, bytearray)) \
+        else ("\\ud", "\\uD")
+    if any(e in data for e in escape):
+        try:
+            value = _no_surrogates(value)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+    return value
+
+
+def _no_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_surrogates(v) for v in value]
+    return value
+
+
 def read_json(path: str) -> Optional[Any]:
     """Return the JSON in `path`, or None when it is missing, unreadable or not JSON."""
     try:
         with open(path, "rb") as f:
-            return json.loads(f.read())
+            return loads(f.read())
     except (OSError, ValueError):
         return None
 
 
 def append_line(fd: int, obj: Any) -> None:
     """Append `obj` as one JSON line with a single write() to an O_APPEND descriptor."""
-    line = json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
-    os.write(fd, line.encode("utf-8"))
+    os.write(fd, _utf8_json(obj, separators=(",", ":")) + b"\n")
 
 
 class SessionLog:
@@ -129,7 +174,7 @@ def read_jsonl(path: str, limit: int = 0) -> List[Dict[str, Any]]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = loads(raw)
         except ValueError:
             continue
         if isinstance(obj, dict):
@@ -148,7 +193,7 @@ def read_jsonl_since(path: str, offset: int) -> List[Dict[str, Any]]:
     out = []
     for raw in data.split(b"\n"):
         try:
-            obj = json.loads(raw) if raw.strip() else None
+            obj = loads(raw) if raw.strip() else None
         except ValueError:
             continue
         if isinstance(obj, dict):

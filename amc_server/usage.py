@@ -46,9 +46,13 @@ class Part(NamedTuple):
     model: str
 
 
+MAX_COUNT = 2 ** 53   # beyond, a number no JavaScript writer keeps exact: not a token count
+
+
 def _int(value: Any) -> int:
-    """Return a token count (ints only, never negative; anything else is 0)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    """Return a token count (ints only, never negative nor absurd; anything else is 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and \
+        0 < value <= MAX_COUNT else 0
 
 
 _ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")

@@ -7,13 +7,13 @@ a file that shrank or was replaced is re-read from the start. Reads are tolerant
 is left for the next refresh, non-object JSON and undecodable lines are skipped with one logged
 warning per file.
 """
-import json
 import logging
 import os
 import re
 from typing import Any, Dict, List, Optional
 
 from ..model import preview
+from ..store import loads
 
 log = logging.getLogger("amc.agents")
 
@@ -135,18 +135,18 @@ class Transcript:
         if pending:
             # Last line without a newline: complete JSON is taken, a torn line waits for more bytes.
             try:
-                obj = json.loads(pending)
+                obj = loads(pending)
             except ValueError:
                 return
             self.offset += len(pending)
-            self._record(obj)
+            self._record(clipped(obj) if self.clip and len(pending) > CLIP_CHARS else obj)
 
     def _line(self, raw: bytes) -> None:
         if not raw.strip():
             self.line_no += 1
             return
         try:
-            obj = json.loads(raw)
+            obj = loads(raw)
         except ValueError:
             self.line_no += 1
             self.skipped += 1

@@ -20,7 +20,7 @@ def pid_alive(pid: int, proc_start: Optional[str] = None) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # OverflowError: no pid is that big
         return False
     except PermissionError:
         pass  # exists, owned by someone else
@@ -44,7 +44,12 @@ def _proc_stat(pid: int) -> Optional[list]:
 
 
 def _ms_iso(value: Any) -> str:
-    return model.now_iso(value / 1000.0) if isinstance(value, (int, float)) and value > 0 else ""
+    if not isinstance(value, (int, float)) or not value > 0:
+        return ""
+    try:
+        return model.now_iso(value / 1000.0)
+    except (OverflowError, OSError, ValueError):  # past year 9999, or not a finite number
+        return ""
 
 
 def _tmux_pane(value: Any) -> str:
@@ -60,7 +65,7 @@ def from_entry(entry: Dict[str, Any], transcript_path: str = "") -> Optional[Dic
     if not valid_id(sid):
         return None
     raw_status = entry.get("status")
-    status = STATUS.get(raw_status, model.ACTIVE)
+    status = STATUS.get(raw_status, model.ACTIVE) if isinstance(raw_status, str) else model.ACTIVE
     if status == model.DONE and not transcript_path:
         status = model.STARTING  # idle before the first prompt: no transcript yet
     attention = None
@@ -87,8 +92,9 @@ def reconcile(session: Dict[str, Any], entry: Dict[str, Any]) -> None:
     "active" forever; the registry flips to idle.
     """
     idle_ms = entry.get("statusUpdatedAt") or entry.get("updatedAt")
-    if entry.get("status") == "idle" and isinstance(idle_ms, (int, float)):
-        model.end_if_stale(session, idle_ms / 1000.0, _ms_iso(idle_ms), "registry:idle")
+    idle_iso = _ms_iso(idle_ms)  # "" also for a time no clock can show (inf, NaN, year 10000)
+    if entry.get("status") == "idle" and idle_iso:
+        model.end_if_stale(session, idle_ms / 1000.0, idle_iso, "registry:idle")
 
 
 def live_entries(paths: Paths) -> List[Dict[str, Any]]:

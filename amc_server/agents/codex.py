@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any, Dict, Optional, Tuple
 
 from .. import model
+from ..store import loads
 from .base import Transcript, make_message, make_tool_call
 
 # Record, event and item types that carry nothing a conversation or a status shows.
@@ -48,6 +49,12 @@ _SHELLS = ("bash", "sh", "zsh", "pwsh", "powershell.exe")
 _FAILED = ("failed", "declined")
 
 
+def _kind(value: Any) -> Any:
+    """Return a record's `type` fit for a set lookup (a list or an object there is no type)."""
+    return value if isinstance(value, (str, int, float, bool, type(None))) else \
+        "<%s>" % type(value).__name__
+
+
 def _text(value: Any) -> str:
     """Return the text of a string, a content part or a list of parts (images dropped)."""
     if isinstance(value, str):
@@ -61,7 +68,7 @@ def _json(value: Any) -> Any:
     """Return `value` decoded when it is a string holding a JSON object or array, else as is."""
     if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(value)
+            return loads(value)
         except ValueError:
             pass
     return value
@@ -122,7 +129,7 @@ class CodexTranscript(Transcript):
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         """Fold one rollout line into the messages and the session state."""
-        kind, p = record.get("type"), record.get("payload")
+        kind, p = _kind(record.get("type")), record.get("payload")
         p = p if isinstance(p, dict) else {}
         ts = record.get("timestamp") if isinstance(record.get("timestamp"), str) else ""
         self.last_event_at = ts or self.last_event_at
@@ -224,7 +231,7 @@ class CodexTranscript(Transcript):
 
     # -- record kinds ---------------------------------------------------------------------
     def _item(self, p: Dict[str, Any], ts: str, where: str) -> None:
-        t, call_id = p.get("type"), p.get("call_id") or p.get("id")
+        t, call_id = _kind(p.get("type")), p.get("call_id") or p.get("id")
         if t == "message" and p.get("role") == "user" and not _harness(p):
             self._user(p.get("content"), ts, "item")
         elif t == "message" and p.get("role") == "assistant":
@@ -262,7 +269,7 @@ class CodexTranscript(Transcript):
             self.warn_once("item:%s" % t, "%s: unknown Codex response item %r skipped" % (where, t))
 
     def _event(self, p: Dict[str, Any], ts: str, where: str) -> None:
-        t = p.get("type")
+        t = _kind(p.get("type"))
         self.last_event = self.last_event if t in NOISE else str(t)
         if t == "task_started":
             self._cur = None
@@ -297,7 +304,7 @@ class CodexTranscript(Transcript):
             self.warn_once("event:%s" % t, "%s: unknown Codex event %r skipped" % (where, t))
 
     def _completed(self, item: Dict[str, Any], ts: str, where: str) -> None:
-        t = item.get("type")
+        t = _kind(item.get("type"))
         if t == "UserMessage":
             self._user(item.get("content"), ts, "completed")
         elif t == "AgentMessage":

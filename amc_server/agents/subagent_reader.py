@@ -7,9 +7,9 @@ chain of `parentUuid`s from the root record whose uuid is the agent id AMC gave 
 name the agent (`claude-<first 8 of session>-<agent id>-<n>`), so they never collide with the
 session's own.
 """
-import json
 from typing import Any, Dict, Optional
 
+from ..store import loads
 from .claude import ClaudeTranscript
 from .subagents import find, valid_agent_id
 
@@ -68,7 +68,7 @@ def _has_inline_root(path: str, agent_id: str) -> bool:
                 if needle not in raw or b"isSidechain" not in raw:
                     continue
                 try:
-                    record = json.loads(raw)
+                    record = loads(raw)
                 except ValueError:
                     continue
                 if isinstance(record, dict) and record.get("uuid") == agent_id \

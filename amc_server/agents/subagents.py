@@ -21,13 +21,14 @@ for a call still running without any of these, the first unclaimed file of this 
 started after it. Directory listings and file heads are cached by mtime/size, so asking again
 costs a stat per file.
 """
-import json
 import os
 import re
 import threading
 import time
 from urllib.parse import quote
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from ..store import loads
 
 
 ACTIVE_WINDOW_S = 120.0     # without hooks: a subagent file written this recently may be running
@@ -178,7 +179,7 @@ def _read_head(path: str) -> Tuple[str, str, str, str]:
                 if not raw.endswith(b"\n") and len(raw) >= HEAD_LINE_BYTES:
                     break  # a huge first line: enough
                 try:
-                    record = json.loads(raw)
+                    record = loads(raw)
                 except ValueError:
                     continue
                 if not isinstance(record, dict):
@@ -217,7 +218,7 @@ def _first_text(message: Any) -> str:
 def _read_meta(path: str) -> Dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            data = loads(f.read())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -386,7 +387,7 @@ def _ends_final(path: str) -> bool:
         return False
     for raw in reversed(tail.split(b"\n")):
         try:
-            record = json.loads(raw)
+            record = loads(raw)
         except ValueError:
             continue
         if not isinstance(record, dict) or record.get("type") not in ("user", "assistant"):

@@ -97,7 +97,8 @@ def shape(msg: Dict[str, Any]) -> tuple:
 def index_of(messages: List[Dict[str, Any]], message_id: str) -> int:
     """Return the position of `message_id` (ids end in their position; searched otherwise)."""
     tail = message_id.rsplit("-", 1)[-1]
-    if tail.isdigit() and int(tail) < len(messages) and messages[int(tail)]["id"] == message_id:
+    if tail.isascii() and tail.isdigit() and len(tail) < 19 and int(tail) < len(messages) \
+            and messages[int(tail)]["id"] == message_id:  # not "²", not 5000 digits
         return int(tail)
     for i, m in enumerate(messages):
         if m["id"] == message_id:
