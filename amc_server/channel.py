@@ -129,7 +129,7 @@ class AmcLink:
                 continue
             event, event_id, data = done
             try:
-                payload = json.loads(data)
+                payload = store.loads(data)
             except ValueError:
                 payload = None
             if isinstance(payload, dict):

@@ -61,9 +61,14 @@ def prose_question(text: Any) -> str:
 _CHANNEL_TAG = re.compile(r"^\s*<channel\b[^>]*>\s*(.*?)\s*(?:</channel>\s*)?$", re.S)
 
 
+# A background agent's end reaches UserPromptSubmit as a turn of its own (Claude Code 2.1.x).
+_TASK_SUMMARY = re.compile(r"^\s*<task-notification>.*?<summary>(.*?)</summary>", re.S)
+
+
 def prompt_text(prompt: str) -> str:
-    """Return what the user wrote: a channel message without its <channel ...> wrapper."""
-    m = _CHANNEL_TAG.match(prompt)
+    """Return what the user wrote: a channel message without its <channel ...> wrapper, and a
+    background agent's <task-notification> as its summary ('Agent "..." finished')."""
+    m = _CHANNEL_TAG.match(prompt) or _TASK_SUMMARY.match(prompt)
     return m.group(1) if m else prompt
 
 

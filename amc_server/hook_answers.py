@@ -29,7 +29,6 @@ Files (atomic writes, mode 0600, `version` 1):
   answers/<sid>.json  {version, session_id, pid (the waiter's), tool_use_id, kind, answers |
                        behavior [+ message], answered_at (ISO)}
 """
-import json
 import os
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
@@ -107,7 +106,7 @@ def find_tool_use_id(events_path: str, tool_name: str, tool_input: Any) -> str:
         return ""
     for raw in reversed(lines):
         try:
-            payload = json.loads(raw).get("payload") or {}
+            payload = store.loads(raw).get("payload") or {}
         except (ValueError, AttributeError):
             continue
         if payload.get("hook_event_name") == "PreToolUse" and \
@@ -275,7 +274,7 @@ def _new_records(path: str, offset: int) -> Any:
     records = []
     for raw in data[:end].split(b"\n"):
         try:
-            records.append(json.loads(raw))
+            records.append(store.loads(raw))
         except ValueError:
             pass
     return offset + end, records

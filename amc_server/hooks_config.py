@@ -79,7 +79,7 @@ def _load(path: str) -> Tuple[Dict[str, Any], bool]:
     if not raw.strip():
         return {}, True
     try:
-        data = json.loads(raw)
+        data = store.loads(raw)
     except ValueError as e:
         raise ConfigError("%s is not valid JSON (%s); fix it by hand, nothing was changed"
                           % (path, e)) from e

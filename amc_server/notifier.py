@@ -13,7 +13,6 @@ of its own -> Runner -> the commands of notify.json (notify.py: the file, the en
   or done (a machine coming back online brings all its sessions) only if it entered that status
   in the last RECENT_S seconds.
 """
-import json
 import logging
 import os
 import queue
@@ -23,7 +22,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import model
+from . import model, store
 from .notify import Commands, environment, expand
 
 log = logging.getLogger("amc.notify")
@@ -245,7 +244,7 @@ class Notifier:
 
 
 def _json(data: Any) -> Any:
-    return json.loads(data)
+    return store.loads(data)
 
 
 def _sessions(data: Any) -> List[Any]:

@@ -77,7 +77,7 @@ def read_follows(stdin: Optional[IO[bytes]], on_follow: Callable[[Set[str]], Non
         try:
             for raw in iter(lambda: stdin.readline(1 << 16), b""):
                 try:
-                    ids = json.loads(raw).get("follow")
+                    ids = store.loads(raw).get("follow")
                 except (ValueError, AttributeError):
                     continue
                 if isinstance(ids, list):

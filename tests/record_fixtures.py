@@ -2,7 +2,7 @@
 """Re-record the CLI fixtures from the pinned CLIs and say what changed since the last version.
 
     python3 tests/record_fixtures.py [--cli claude|codex|all] [--scenario NAME ...] [--out DIR]
-                                     [--page]
+                                     [--page] [--reference]
 
 Each scenario of tests/recording/<cli>.py runs the CLI version this run uses (tests/tools.py: the
 pin, or AMC_TEST_CLAUDE_VERSION / AMC_TEST_CODEX_VERSION) in a fresh sandbox and lands in
@@ -11,7 +11,10 @@ pin, or AMC_TEST_CLAUDE_VERSION / AMC_TEST_CODEX_VERSION) in a fresh sandbox and
 that replaces the old one only when it succeeds, so a failure keeps the previous recording; it is
 reported with its reason and the others go on, and the exit status is 1. Then the recording is
 compared with the newest older recorded version of that CLI (tests/recording/changes.py) and the
-changes printed; `--page` rewrites docs/claude-jsonl-reference/09-changes-by-version.md.
+changes printed; `--page` rewrites docs/claude-jsonl-reference/09-changes-by-version.md, and
+`--reference` re-cuts the reference's examples from the new recording (those taken from it, and
+those taken from the previous version, which move to it: tests/reference.py `refresh`) and prints
+what on the pages is no longer true (tests/reference.py `check`).
 """
 import argparse
 import importlib
@@ -49,6 +52,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help="write here instead of tests/fixtures/<slug>-<version>")
     parser.add_argument("--page", action="store_true",
                         help="rewrite docs/claude-jsonl-reference/09-changes-by-version.md")
+    parser.add_argument("--reference", action="store_true",
+                        help="re-cut the reference's examples from the new recording and check "
+                             "every page")
     return parser.parse_args(argv)
 
 
@@ -100,6 +106,24 @@ def report_changes(cli: str, version: str, new_dir: str, stream: TextIO) -> None
         print("could not compare: %s: %s" % (type(e).__name__, e), file=stream)
 
 
+def refresh_reference(moves: List[Tuple[str, str]], stream: TextIO) -> bool:
+    """Re-cut the reference's examples for each (old, new) recording pair, then check every
+    page; tell whether the reference is true of the new recordings."""
+    reference = importlib.import_module("tests.reference")
+    for old, new in moves:
+        print("reference: %d example(s) from %s re-cut from %s" % (
+            reference.refresh(old, new), old, new), file=stream)
+    true = True
+    for page in reference.pages():
+        count, problems = reference.check_page(page)
+        for problem in problems:
+            print("  " + problem, file=stream)
+        true = true and not problems
+    print("reference: %s" % ("every example holds" if true else "fix the pages above"),
+          file=stream)
+    return true
+
+
 def write_page(stream: TextIO) -> bool:
     """Rewrite the changes-by-version page from every recorded version; tell if it worked."""
     try:
@@ -124,6 +148,7 @@ def main(argv: Optional[List[str]] = None, tables: Optional[Tables] = None,
     clis = list(CLIS) if args.cli == "all" else [args.cli]
     loaded: Dict[str, Mapping[str, Scenario]] = {}
     failed: List[Tuple[str, str]] = []
+    moves: List[Tuple[str, str]] = []
     for cli in clis:
         try:
             loaded[cli] = tables[cli] if tables is not None else load_scenarios(cli)
@@ -158,8 +183,15 @@ def main(argv: Optional[List[str]] = None, tables: Optional[Tables] = None,
                   flush=True)
         if recorded:
             report_changes(cli, version, target_root, stream)
+            if not args.out:
+                new = os.path.basename(target_root)
+                old = previous_version(cli, version)
+                moves += [(new, new)] + ([(os.path.basename(fixture_dir(cli, old)), new)]
+                                         if old else [])
     if args.page and not write_page(stream):
         failed.append(("--page", "the page was not written"))
+    if args.reference and not refresh_reference(moves, stream):
+        failed.append(("--reference", "examples on the reference's pages no longer hold"))
     if failed:
         print("\n%d failed:" % len(failed), file=stream)
         for what, why in failed:

@@ -274,5 +274,30 @@ class HttpRegressions(unittest.TestCase):
         self.assert_error(b"GET /api/nothing\r\n\r\n", 403)
 
 
+class RemoteRegressions(unittest.TestCase):
+    """What another machine prints is hostile too (the same decoder, store.loads)."""
+
+    def test_a_remote_stream_line_nested_5000_deep_is_rejected_not_raised(self):
+        from amc_server.remote.feed import Feed
+
+        class Hub:
+            def __init__(self):
+                self.reasons = []
+
+            def rejected(self, name, reason):
+                self.reasons.append((name, reason))
+
+        hub = Hub()
+        feed = Feed(hub, "m1", "m1")
+        feed._line(DEEP)
+        self.assertEqual(hub.reasons, [("m1", "a line that is not JSON")])
+        self.assertEqual(feed.lines, 0)
+
+    def test_a_remote_request_nested_5000_deep_is_refused_in_words(self):
+        from amc_server.remote import answer
+        with self.assertRaises(ValueError):
+            answer.parse(DEEP)
+
+
 if __name__ == "__main__":
     unittest.main()

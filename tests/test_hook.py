@@ -17,17 +17,22 @@ SCENARIOS = os.path.join(FIXTURES, "claude-code-2.1.329")
 TMUX_ENV = {"TMUX": "/tmp/tmux-1000/work,4242,0", "TMUX_PANE": "%7"}
 
 
-def recorded(scenario):
-    with open(os.path.join(SCENARIOS, scenario, "hooks.jsonl")) as f:
+def recorded(scenario, scenarios=SCENARIOS):
+    with open(os.path.join(scenarios, scenario, "hooks.jsonl")) as f:
         return [json.loads(line)["payload"] for line in f if line.strip()]
 
 
 class ReplayRealPayloads(IsolatedTestCase):
     """Each recorded session, replayed event by event, gives the status a user expects."""
 
+    scenarios = SCENARIOS  # Claude Code 2.1.329; the class below replays 2.1.332's recordings
+
+    def recorded(self, scenario):
+        return recorded(scenario, self.scenarios)
+
     def replay(self, scenario, extra_env=TMUX_ENV):
         statuses = []
-        for payload in recorded(scenario):
+        for payload in self.recorded(scenario):
             result = self.run_hook(payload, extra_env)
             self.assertEqual(result.returncode, 0)
             self.assertEqual(result.stdout, b"")
@@ -55,10 +60,10 @@ class ReplayRealPayloads(IsolatedTestCase):
         self.assertEqual(waiting["project"], "demo-proj")
         self.assertEqual(waiting["project_dir"], "/home/dev/work/demo-proj")
         self.assertTrue(waiting["transcript_path"].endswith(
-            "/bda31bac-6f32-4510-b153-215cbdc63702.jsonl"))
+            "/%s.jsonl" % steps[0][2]["session_id"]))
 
     def test_session_end_removes_session_but_keeps_every_event(self):
-        payloads = recorded("ask-option")
+        payloads = self.recorded("ask-option")
         self.replay("ask-option")
         sid = payloads[0]["session_id"]
         self.assertIsNone(self.session_file(sid))
@@ -95,10 +100,23 @@ class ReplayRealPayloads(IsolatedTestCase):
         self.assertNotIn("needs_attention", [st for _, st, _ in steps])
 
     def test_zellij_pane_is_recorded(self):
-        payload = recorded("ask-option")[0]
+        payload = self.recorded("ask-option")[0]
         self.run_hook(payload, {"ZELLIJ_SESSION_NAME": "work", "ZELLIJ_PANE_ID": "3"})
         s = self.session_file(payload["session_id"])
         self.assertEqual((s["zellij_session"], s["zellij_pane"], s["tmux_pane"]), ("work", "3", ""))
+
+
+class ReplayRealPayloads2_1_332(ReplayRealPayloads):
+    """The same, with the payloads Claude Code 2.1.332 sent (tests/record_fixtures.py)."""
+
+    scenarios = os.path.join(FIXTURES, "claude-code-2.1.332")
+
+    def test_a_background_agent_notification_previews_as_its_summary(self):
+        statuses = self.replay("subagents")
+        previews = [s["last_message_preview"] for name, _, s in statuses
+                    if name == "UserPromptSubmit"]
+        self.assertEqual(previews[1:], ['Agent "Echo in a shell" finished',
+                                        'Agent "Slow look around" finished'])
 
 
 class NeverBreaksTheAgent(IsolatedTestCase):

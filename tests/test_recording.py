@@ -175,6 +175,43 @@ class CommandLine(unittest.TestCase):
         self.assertIsNone(record_fixtures.previous_version("claude", "0.0.1"))
 
 
+class ReferenceStep(unittest.TestCase):
+    """--reference re-cuts the examples and says which pages no longer hold."""
+
+    def test_true_pages_hold_and_an_untrue_one_is_named(self) -> None:
+        from tests import reference
+        out = io.StringIO()
+        self.assertTrue(record_fixtures.refresh_reference([], out))
+        self.assertIn("every example holds", out.getvalue())
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "01-x.md"), "w", encoding="utf-8") as f:
+                f.write("Example: `claude-code-2.1.332/bash-tool/transcript.jsonl` line 5 "
+                        "(Claude Code 2.1.332) \u00b7 type `assistant`\n```json\n{}\n```\n")
+            out = io.StringIO()
+            with unittest.mock.patch.object(reference, "REFERENCE", tmp):
+                self.assertFalse(record_fixtures.refresh_reference([], out))
+        self.assertIn("type 'user', the page says 'assistant'", out.getvalue())
+        self.assertIn("fix the pages above", out.getvalue())
+
+    def test_a_move_re_cuts_an_example_from_the_new_recording(self) -> None:
+        from tests import reference
+        with tempfile.TemporaryDirectory() as tmp:
+            page = os.path.join(tmp, "01-x.md")
+            with open(page, "w", encoding="utf-8") as f:
+                f.write("Example: `claude-code-2.1.329/bash-tool/transcript.jsonl` line 5 "
+                        "(Claude Code 2.1.329) \u00b7 type `user`\n```json\n"
+                        '{"type": "user", "version": "2.1.329"}\n```\n')
+            out = io.StringIO()
+            with unittest.mock.patch.object(reference, "REFERENCE", tmp):
+                self.assertTrue(record_fixtures.refresh_reference(
+                    [("claude-code-2.1.329", "claude-code-2.1.332")], out))
+            with open(page, encoding="utf-8") as f:
+                text = f.read()
+        self.assertIn("`claude-code-2.1.332/bash-tool/transcript.jsonl` line", text)
+        self.assertIn('"version": "2.1.332"', text)
+        self.assertIn("1 example(s) from claude-code-2.1.329", out.getvalue())
+
+
 class Recordings(unittest.TestCase):
     """The Claude Code 2.1.332 recordings: complete, clean, and read back as scripted."""
 

@@ -11,9 +11,9 @@ at most MAX_IMAGE_BYTES. Anything else is an error for a person (errors.py), nev
 """
 import base64
 import binascii
-import json
 from typing import Any, Dict, List, Tuple
 
+from .. import store
 from ..errors import BadRequest, NotFound, PayloadTooLarge
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -105,7 +105,7 @@ def extract(path: str, end: int, index: int, call_id: str = "") -> Tuple[str, by
     """Return (media type, bytes) of image `index` of the record ending at `end` (of the tool
     result of `call_id` in it, when given)."""
     try:
-        record = json.loads(read_line(path, end))
+        record = store.loads(read_line(path, end))
     except ValueError:
         raise NotFound("the transcript changed since it was read; reload the conversation") \
             from None

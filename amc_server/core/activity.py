@@ -26,7 +26,7 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import model
+from .. import model, store
 from .activity_lines import RAW_BYTES, bounded, clip, from_history_line, from_hook_line
 
 log = logging.getLogger("amc.activity")
@@ -235,7 +235,7 @@ class Activity:
             return self._unparsed(path, offset, b"", "a line of %d bytes was skipped (over %d)"
                                   % (len(raw), MAX_LINE), sid)
         try:
-            obj = json.loads(raw)
+            obj = store.loads(raw)
             if not isinstance(obj, dict):
                 raise ValueError("a JSON %s, not an object" % type(obj).__name__)
         except (ValueError, UnicodeDecodeError) as e:

@@ -19,6 +19,7 @@ import urllib.request
 from http import HTTPStatus
 from typing import IO, Any, Dict, Optional, Tuple
 
+from .. import store
 from ..paths import Paths
 
 MAX_REQUEST = 16 << 20
@@ -35,7 +36,7 @@ def parse(raw: bytes) -> Dict[str, Any]:
     """Return the request read from stdin, or raise ValueError saying what is wrong."""
     if len(raw) > MAX_REQUEST:
         raise ValueError("request over %d bytes" % MAX_REQUEST)
-    req = json.loads(raw)
+    req = store.loads(raw)
     if not isinstance(req, dict) or req.get("method") not in ("GET", "POST") or \
             not isinstance(req.get("path"), str) or not req["path"].startswith("/api/"):
         raise ValueError("a request is {method: GET|POST, path: /api/..., query, body}")
@@ -77,7 +78,7 @@ def answer_here(paths: Paths, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]
     except ApiError as e:
         return _error(e.status, e.message)
     if isinstance(answer, api.Body):
-        answer = json.loads(b"".join(answer.data))
+        answer = store.loads(b"".join(answer.data))
     return int(status), answer
 
 
@@ -92,10 +93,10 @@ def answer_server(url: str, token: str, req: Dict[str, Any]) -> Tuple[int, Dict[
     request = urllib.request.Request(full, data=data, headers=headers, method=req["method"])
     try:
         with _OPENER.open(request, timeout=120) as r:
-            return r.status, json.loads(r.read())
+            return r.status, store.loads(r.read())
     except urllib.error.HTTPError as e:
         try:
-            return e.code, json.loads(e.read())
+            return e.code, store.loads(e.read())
         except ValueError:
             return _error(HTTPStatus.BAD_GATEWAY, "this machine's AMC answered %d" % e.code)
     except (OSError, ValueError) as e:

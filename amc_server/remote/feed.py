@@ -25,6 +25,7 @@ import time
 from typing import Any, Callable, Optional, Set
 
 from ..core.activity import TOPIC as ACTIVITY_TOPIC
+from .. import store
 from . import ship
 from .ssh import last_line, ssh_argv, ssh_failure
 
@@ -196,7 +197,7 @@ class Feed:
 
     def _line(self, raw: bytes) -> None:
         try:
-            item = json.loads(raw)
+            item = store.loads(raw)
         except ValueError:
             self.hub.rejected(self.name, "a line that is not JSON")
             return

@@ -27,6 +27,7 @@ from ..errors import ApiError
 from ..paths import Paths
 from . import config, ship, zipapp
 from .feed import Feed
+from .. import store
 from .ssh import (RemoteError, check_name, check_target, find_ssh, last_line, ssh_argv,
                   ssh_failure)
 
@@ -246,7 +247,7 @@ class Hub:
             proc.wait(5)
             return None, {}
         try:
-            answer = json.loads(line)
+            answer = store.loads(line)
             status = HTTPStatus(int(answer["status"]))
             body = answer["body"]
             if not isinstance(body, dict):
