@@ -11,6 +11,7 @@ so it imports only what a hook can afford (os, json, fcntl, time). Guarantees:
 import fcntl
 import json
 import os
+import re
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -70,6 +71,12 @@ class Locked:
         os.close(self.fd)
 
 
+# A surrogate's escape (`\ud83d`) in bytes; that or a surrogate itself in a str. Only lines that
+# have one are walked for lone surrogates. (re.search is faster than `in` on these lines.)
+_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
 def loads(data: Any) -> Any:
     """json.loads for what AMC does not write itself (transcripts, payloads, requests).
 
@@ -78,15 +85,22 @@ def loads(data: Any) -> Any:
     a pair, which JSON.stringify escapes) becomes U+FFFD, so what was read can be written as
     UTF-8 again (files, HTTP answers, the stream) instead of failing there.
     """
+    if isinstance(data, (bytes, bytearray)):
+        # Decoded as json.loads would (its encoding detection, BOM included), but strictly
+        # first: json.loads lets a surrogate's own UTF-8 form (ED A0..BF) through.
+        encoding = json.detect_encoding(data)
+        odd = _ESCAPE.search(data) is not None
+        try:
+            data = data.decode(encoding)
+        except UnicodeDecodeError:
+            data, odd = bytes(data).decode(encoding, "surrogatepass"), True
+    else:
+        odd = _SURROGATE.search(data) is not None
     try:
         value = json.loads(data)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
-    # json.loads of bytes decodes with "surrogatepass": a surrogate's own UTF-8 form (ED A0..BF)
-    # gets through as well as its escape
-    escape = (b"\\ud", b"\\uD", b"\xed") if isinstance(data, (bytes, bytearray)) \
-        else ("\\ud", "\\uD")
-    if any(e in data for e in escape):
+    if odd:
         try:
             value = _no_surrogates(value)
         except RecursionError:
