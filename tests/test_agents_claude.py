@@ -437,6 +437,28 @@ class Incremental(TmpDirCase):
         self.assertEqual([m["content"] for m in transcript.refresh()], ["two"])
 
 
+    def test_a_file_rewritten_in_place_is_reread_from_the_start(self):
+        # Claude Code can rewrite a transcript whole (same inode, not shorter): what was read
+        # before is gone, so the reader must not go on from its old offset
+        path = self.write("t.jsonl", jsonl(user("one"), assistant("m1", {"type": "text",
+                                                                         "text": "first"})))
+        transcript = ClaudeTranscript(path, "s")
+        self.assertEqual(len(transcript.refresh()), 2)
+        inode = os.stat(path).st_ino
+        with open(path, "r+b") as f:
+            f.write(jsonl(user("rewritten"), assistant("m2", {"type": "text", "text": "anew"}),
+                          user("and longer")))
+        self.assertEqual(os.stat(path).st_ino, inode)
+        generation = transcript.generation
+        self.assertEqual([m["content"] for m in transcript.refresh()],
+                         ["rewritten", "anew", "and longer"])
+        self.assertEqual(transcript.generation, generation + 1)
+        with open(path, "ab") as f:  # a plain append after that is read as an append
+            f.write(jsonl(user("appended")))
+        self.assertEqual(transcript.refresh()[-1]["content"], "appended")
+        self.assertEqual(transcript.generation, generation + 1)
+
+
 class HostileInput(TmpDirCase):
     def test_garbage_file_is_skipped_line_by_line_not_raised(self):
         data = b"".join([

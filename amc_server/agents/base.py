@@ -3,7 +3,8 @@
 An agent module (claude.py, codex.py) subclasses `Transcript` and implements `feed(record, where)`,
 which folds one decoded JSON object into `self.messages`. `Transcript.refresh()` reads only the
 bytes appended since the last call, so a 100 MB transcript is parsed once and then followed cheaply;
-a file that shrank or was replaced is re-read from the start. Reads are tolerant: a torn last line
+a file that shrank, was replaced, or was rewritten in place (the last 256 bytes read before the
+offset no longer match) is re-read from the start. Reads are tolerant: a torn last line
 is left for the next refresh, non-object JSON and undecodable lines are skipped with one logged
 warning per file.
 """
@@ -24,6 +25,7 @@ READ_CHUNK = 1024 * 1024
 # marker saying how much was left out, so a reader's memory does not grow with huge tool outputs
 # (a reader made with clip=False keeps everything: the API's "whole part" fetches use one).
 # Values under a "data" key (base64 images) are left alone: readers only measure them.
+SEAL_BYTES = 256  # the last bytes read, compared before each later read (a rewrite in place)
 CLIP_CHARS = 64 * 1024
 CLIP_KEEP = 4000
 CLIP_MARK = "\u2026 [%d more characters not loaded]"
@@ -62,6 +64,8 @@ class Transcript:
         self.offset = 0
         self.line_no = 0
         self.identity: Optional[tuple] = None
+        self.mtime_ns = 0
+        self.seal = b""  # the bytes read last ending at `offset`: checked before going on
         self.messages: List[Dict[str, Any]] = []
         self.skipped = 0
         self._warned: set = set()
@@ -94,12 +98,30 @@ class Transcript:
         if identity != self.identity or st.st_size < self.offset:
             self._reset()
             self.identity = identity
-        if st.st_size == self.offset:
+        if st.st_size == self.offset and st.st_mtime_ns == self.mtime_ns:
             return self.messages
         with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            self._consume(f, st.st_size)
+            if self.offset and not self._sealed(f):
+                # Rewritten in place (same inode, not shorter: the bytes already read changed,
+                # as when the CLI rewrites a transcript whole): read it again from the start.
+                self._reset()
+                self.identity = identity
+            self.mtime_ns = st.st_mtime_ns
+            if st.st_size > self.offset:
+                f.seek(self.offset)
+                self._consume(f, st.st_size)
+            self._seal(f)
         return self.messages
+
+    def _sealed(self, f) -> bool:
+        """Tell whether the file still holds, just before `offset`, the bytes last read there."""
+        f.seek(self.offset - len(self.seal))
+        return f.read(len(self.seal)) == self.seal
+
+    def _seal(self, f) -> None:
+        start = max(0, self.offset - SEAL_BYTES)
+        f.seek(start)
+        self.seal = f.read(self.offset - start)
 
     def _consume(self, f, size: int) -> None:
         pending = b""
