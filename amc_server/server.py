@@ -229,6 +229,11 @@ class Handler(BaseHTTPRequestHandler):
             del self.headers[security.CLIENT_HEADER]
             self.headers[security.CLIENT_HEADER] = str(self.client_address[0])
             self.server.guard.check(method, path, self.headers)
+            if method != "POST" and (self.headers.get("Content-Length", "0").strip() not in
+                                     ("", "0") or "Transfer-Encoding" in self.headers):
+                # A body nothing here reads: its bytes would be taken for the next request on
+                # this keep-alive connection. Answer this one, then end the connection.
+                self.close_connection = True
             if path.startswith("/api/"):
                 func, params = api.resolve(method, path)
                 body = self._read_body() if method == "POST" else None
@@ -265,10 +270,16 @@ class Handler(BaseHTTPRequestHandler):
                             {"ok": False, "error": "internal error: %s" % type(e).__name__})
 
     def _read_body(self) -> Any:
+        if "Transfer-Encoding" in self.headers:
+            self.close_connection = True
+            raise BadRequest("a body needs a Content-Length (no Transfer-Encoding)")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise BadRequest("bad Content-Length") from None
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            raise BadRequest("bad Content-Length")
         if length > MAX_BODY:
             # Drain a moderately large body so the client can read our answer; close after it.
             self.close_connection = True

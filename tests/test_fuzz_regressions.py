@@ -6,6 +6,7 @@ if the bug comes back) even where Hypothesis cannot be installed.
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -269,6 +270,39 @@ class HttpRegressions(unittest.TestCase):
     def test_http_2_0_and_a_broken_version_get_a_status_line_and_the_json_shape(self):
         self.assert_error(b"GET /api/state HTTP/2.0\r\nHost: HOST\r\n\r\n", 505)
         self.assert_error(b"GET /api/state HTTP/x\r\nHost: HOST\r\n\r\n", 400)
+
+    def answers(self, raw: bytes):
+        """Return the status lines of every answer to `raw` on one connection."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as s:
+            s.sendall(raw.replace(b"HOST", b"127.0.0.1:%d" % self.port)
+                      .replace(b"TOKEN", self.token.encode()))
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return re.findall(rb"HTTP/1\.[01] \d{3}[^\r\n]*", data)  # a body has no CRLF after it
+
+    def test_a_get_with_a_body_is_answered_once_not_as_two_requests(self):
+        smuggled = b"GET /api/nothing HTTP/1.1\r\nHost: HOST\r\n\r\n"
+        raw = (b"GET /api/state HTTP/1.1\r\nHost: HOST\r\nContent-Length: %d\r\n\r\n"
+               % len(smuggled)) + smuggled
+        self.assertEqual(self.answers(raw), [b"HTTP/1.1 200 OK"])
+
+    def test_a_post_with_a_negative_content_length_is_400_and_the_end(self):
+        raw = (b"POST /api/dismiss/%s HTTP/1.1\r\nHost: HOST\r\nX-AMC-Token: TOKEN\r\n"
+               b"Content-Length: -5\r\n\r\nGET /api/nothing HTTP/1.1\r\nHost: HOST\r\n\r\n"
+               % SID.encode())
+        self.assertEqual(self.answers(raw), [b"HTTP/1.1 400 Bad Request"])
+        self.assert_error(raw, 400)
+
+    def test_a_chunked_post_is_refused_and_its_chunks_not_read_as_a_request(self):
+        raw = (b"POST /api/dismiss/%s HTTP/1.1\r\nHost: HOST\r\nX-AMC-Token: TOKEN\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"
+               b"GET /api/nothing HTTP/1.1\r\nHost: HOST\r\n\r\n" % SID.encode())
+        self.assertEqual(self.answers(raw), [b"HTTP/1.1 400 Bad Request"])
 
     def test_request_line_without_a_version_gets_a_status_line(self):
         self.assert_error(b"GET /api/nothing\r\n\r\n", 403)
