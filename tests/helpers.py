@@ -61,15 +61,20 @@ class IsolatedTestCase(unittest.TestCase):
             return None
 
 
+def serve(paths: Any):
+    """Return a real AMC server on 127.0.0.1:<random port>, serving in a daemon thread."""
+    server = make_server(paths, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    return server
+
+
 class ServerTestCase(IsolatedTestCase):
     """IsolatedTestCase plus a real AMC server on 127.0.0.1:<random port> in a thread."""
 
     def setUp(self) -> None:
         super().setUp()
-        self.server = make_server(self.paths, "127.0.0.1", 0)
-        thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
-        thread.start()
+        self.server = serve(self.paths)
         self.addCleanup(self._stop_server)
         self.port = self.server.server_address[1]
         self.token = self.server.guard.token

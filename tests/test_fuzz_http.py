@@ -16,7 +16,6 @@ import re
 import shutil
 import socket
 import tempfile
-import threading
 import unittest
 from email.message import Message
 from typing import Any, Dict, List, Tuple
@@ -24,12 +23,11 @@ from urllib.parse import quote
 
 from tests.fuzzing import (
     deep_nesting, examples, given, hostile_text, json_line, json_values, require, st)
-from tests.helpers import FIXTURES, isolated_env
+from tests.helpers import FIXTURES, isolated_env, serve
 
 from amc_server import api, hook, security
 from amc_server.errors import ApiError
 from amc_server.paths import get_paths
-from amc_server.server import make_server
 
 SID = "f022f022-0000-4000-8000-00000000f022"
 KNOWN_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")
@@ -195,10 +193,7 @@ class HttpFuzz(unittest.TestCase):
         for lg in cls.loggers:
             lg.addHandler(cls.log)
             lg.setLevel(logging.ERROR)
-        cls.server = make_server(cls.paths, "127.0.0.1", 0)
-        cls.thread = threading.Thread(target=cls.server.serve_forever,
-                                      kwargs={"poll_interval": 0.05}, daemon=True)
-        cls.thread.start()
+        cls.server = serve(cls.paths)
         cls.port = cls.server.server_address[1]
         cls.token = cls.server.guard.token
 

@@ -12,10 +12,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import unittest
 
-from tests.helpers import ROOT, IsolatedTestCase, isolated_env
+from tests.helpers import ROOT, IsolatedTestCase, isolated_env, serve
 
 from amc_server import channel, hook, hook_answers, store, usage
 from amc_server.agents import claude_registry, subagents
@@ -23,7 +22,6 @@ from amc_server.agents.claude import ClaudeTranscript
 from amc_server.agents.codex import CodexTranscript
 from amc_server.core.conversations import index_of, wire
 from amc_server.paths import get_paths
-from amc_server.server import make_server
 
 SID = "5c0375b4-0000-4000-8000-00000000f022"
 DEEP = b"[" * 5000 + b"]" * 5000
@@ -208,9 +206,7 @@ class HttpRegressions(unittest.TestCase):
             f.write(b'{"type":"user","message":{"content":"hi"}}\n' + LONE_SURROGATE_LINE + b"\n")
         hook.record({"session_id": SID, "hook_event_name": "UserPromptSubmit",
                      "transcript_path": transcript}, env)
-        cls.server = make_server(paths, "127.0.0.1", 0)
-        threading.Thread(target=cls.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
+        cls.server = serve(paths)
         cls.port = cls.server.server_address[1]
         cls.token = cls.server.guard.token
 
@@ -220,8 +216,8 @@ class HttpRegressions(unittest.TestCase):
         cls.server.server_close()
         shutil.rmtree(cls.home, True)
 
-    def send(self, raw: bytes):
-        """Return (status, decoded JSON body) of the first answer to `raw`."""
+    def exchange(self, raw: bytes) -> bytes:
+        """Send `raw` (HOST and TOKEN filled in) on one connection; return all it answered."""
         with socket.create_connection(("127.0.0.1", self.port), timeout=20) as s:
             s.sendall(raw.replace(b"HOST", b"127.0.0.1:%d" % self.port)
                       .replace(b"TOKEN", self.token.encode()))
@@ -230,9 +226,12 @@ class HttpRegressions(unittest.TestCase):
             while True:
                 chunk = s.recv(65536)
                 if not chunk:
-                    break
+                    return data
                 data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
+
+    def send(self, raw: bytes):
+        """Return (status, decoded JSON body) of the first answer to `raw`."""
+        head, _, body = self.exchange(raw).partition(b"\r\n\r\n")
         self.assertRegex(head.split(b"\r\n")[0], rb"^HTTP/1\.1 \d{3} ")
         self.assertIn(b"application/json", head)
         return int(head.split(b" ")[1]), json.loads(body)
@@ -273,17 +272,8 @@ class HttpRegressions(unittest.TestCase):
 
     def answers(self, raw: bytes):
         """Return the status lines of every answer to `raw` on one connection."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=20) as s:
-            s.sendall(raw.replace(b"HOST", b"127.0.0.1:%d" % self.port)
-                      .replace(b"TOKEN", self.token.encode()))
-            s.shutdown(socket.SHUT_WR)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        return re.findall(rb"HTTP/1\.[01] \d{3}[^\r\n]*", data)  # a body has no CRLF after it
+        # an answer's body has no CRLF after it: the next status line may follow it directly
+        return re.findall(rb"HTTP/1\.[01] \d{3}[^\r\n]*", self.exchange(raw))
 
     def test_a_get_with_a_body_is_answered_once_not_as_two_requests(self):
         smuggled = b"GET /api/nothing HTTP/1.1\r\nHost: HOST\r\n\r\n"

@@ -30,6 +30,7 @@ from tests.agentenv import AgentHome, PrivateTmux
 from tests.fakemodel import FakeModel
 from tests.fakemodel_rules import (DEFAULT_CODEX_RULES, CodexReply, CodexRule, CodexTurn,
                                    codex_function_output)
+from tests.recording import shapes
 from tests.recording.common import Recording
 
 READY = "Ask Codex to do anything"
@@ -310,19 +311,7 @@ class Run:
 
 def read_jsonl(path: str) -> List[Dict[str, Any]]:
     """Return the JSON objects of a JSONL file ([] when absent); torn lines are skipped."""
-    records = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    value = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(value, dict):
-                    records.append(value)
-    except OSError:
-        pass
-    return records
+    return list(shapes.read_jsonl(path))
 
 
 def _has_event(kind: str) -> Callable[[List[Dict[str, Any]]], bool]:
