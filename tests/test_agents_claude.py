@@ -459,6 +459,61 @@ class Incremental(TmpDirCase):
         self.assertEqual(transcript.generation, generation + 1)
 
 
+class Rewinds(TmpDirCase):
+    """After a rewind (double Esc, /rewind) the conversation is the branch the user is on."""
+
+    SOURCE = "cc-2.1.42-progress-filehistory-03eb5929.jsonl"
+
+    def prompts(self, messages):
+        return [m["content"][:40] for m in messages if m["role"] == "user"]
+
+    def test_the_abandoned_branch_is_not_shown(self):
+        # Lines 18 and 38 of the 2.1.42 transcript both answer record eb84e3ee: the user went
+        # back and asked again; Claude Code shows only the second branch
+        transcript = ClaudeTranscript(public(self.SOURCE), "03eb5929")
+        messages = transcript.refresh()
+        self.assertFalse(any(p.startswith("I very much like this idea") for p in
+                             self.prompts(messages)), self.prompts(messages))
+        [again] = [m for m in messages if m.get("rewound")]
+        self.assertTrue(again["content"].startswith("I actually don't like much this idea"))
+        self.assertEqual(again["rewound"], 6)  # the abandoned prompt and what answered it
+        self.assertEqual(len(self.prompts(messages)), 5)
+        self.assertEqual([m["id"] for m in messages],
+                         ["claude-03eb5929-%d" % n for n in range(len(messages))])
+
+    def test_followed_across_the_rewind_it_equals_one_read(self):
+        with open(public(self.SOURCE), "rb") as f:
+            data = f.read()
+        cut = sum(len(line) + 1 for line in data.split(b"\n")[:37])  # up to the second prompt
+        _, (before, after) = Incremental.follow(self, public(self.SOURCE), [cut])
+        self.assertTrue(any(p.startswith("I very much like this idea")
+                            for p in self.prompts(before)))
+        whole = ClaudeTranscript(public(self.SOURCE), "feedface").refresh()
+        self.assertEqual(after, json.loads(json.dumps(whole)))
+
+    def test_a_rewind_tells_followers_to_take_the_conversation_again(self):
+        with open(public(self.SOURCE), "rb") as f:
+            lines = f.read().split(b"\n")
+        path = self.write("t.jsonl", b"\n".join(lines[:37]) + b"\n")
+        transcript = ClaudeTranscript(path, "feedface")
+        transcript.refresh()
+        generation = transcript.generation
+        with open(path, "ab") as f:
+            f.write(b"\n".join(lines[37:]))
+        transcript.refresh()
+        self.assertEqual(transcript.generation, generation + 1)
+        self.assertEqual(transcript.rewinds, 1)
+
+    def test_local_commands_answering_one_record_are_not_a_rewind(self):
+        # 1.0.43: /doctor, /status and /mcp each hang off the same caveat line
+        transcript = ClaudeTranscript(public("cc-1.0.43-image-thinking-long-0d3a8e6f.jsonl"), "x")
+        messages = transcript.refresh()
+        self.assertEqual(transcript.rewinds, 0)
+        shown = " ".join(m["content"] for m in messages if m["role"] == "user")
+        for command in ("/doctor", "/status", "/mcp"):
+            self.assertIn(command, shown)
+
+
 class HostileInput(TmpDirCase):
     def test_garbage_file_is_skipped_line_by_line_not_raised(self):
         data = b"".join([

@@ -11,6 +11,7 @@ checked in the page itself with page.evaluate. Screenshots go to tests/artifacts
 """
 import json
 import os
+import re
 import shutil
 import time
 
@@ -270,6 +271,19 @@ class Diffs(ToolViews):
         self.assertEqual((patched["path"], patched["moveTo"]), ("a", "b"))
         self.assertEqual([(r["op"], r["a"], r["b"]) for r in patched["hunks"][0]["rows"]],
                          [("=", 10, 10), ("-", 11, 0), ("+", 0, 11)])
+
+
+class Rewound(ToolViews):
+    def test_after_a_rewind_the_page_shows_the_branch_the_user_is_on(self):
+        sid = self.session_with(os.path.join(PUBLIC, "cc-2.1.42-progress-filehistory-03eb5929.jsonl"))
+        self.open_conversation(sid)
+        again = self.dialog().locator('[data-testid="message"][data-role="user"]').filter(
+            has_text="I actually don't like much this idea")
+        self.expect(self.tid("rewound", again)).to_have_text("rewound")
+        self.expect(self.tid("rewound", again)).to_have_attribute(
+            "title", re.compile(r"the 6 messages of the earlier branch are hidden"))
+        self.expect(self.dialog()).not_to_contain_text("I very much like this idea")
+        self.expect(self.tid("rewound", self.dialog())).to_have_count(1)
 
 
 class Outputs(ToolViews):

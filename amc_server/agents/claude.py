@@ -90,6 +90,8 @@ class ClaudeTranscript(Transcript):
         self._open: Dict[str, Dict[str, Any]] = {}    # API message id -> merge state, this turn
         self._absorbed: set = set()  # channel messages shown from a mid-turn attachment
         self.image_lines: Dict[str, int] = {}  # message or tool call id -> end of its record line
+        self._prompted: Dict[str, int] = {}  # parentUuid of a typed prompt -> where it was shown
+        self.rewinds = 0
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         """Fold one transcript record into `self.messages`."""
@@ -199,7 +201,34 @@ class ClaudeTranscript(Transcript):
                 or record.get("isCompactSummary") is True \
                 or record.get("isVisibleInTranscriptOnly") is True:
             return  # tool output, expanded skill/command text, or a compaction summary
+        n = len(self.messages)
         self._prompt(blocks, record, "prompt")
+        parent = record.get("parentUuid")
+        if len(self.messages) > n and self.messages[n].get("kind") == "prompt" and \
+                isinstance(parent, str):
+            at = self._prompted.get(parent)
+            if at is not None and at < n:
+                n = self._rewind(at, n)
+            self._prompted[parent] = n
+
+    def _rewind(self, at: int, n: int) -> int:
+        """Drop the branch the user went back from; return where the new prompt now is.
+
+        A second typed prompt whose parent is the record an earlier typed prompt answered
+        (double Esc, /rewind) starts a new branch there: messages `at` up to the new prompt `n`
+        are no longer the conversation (the CLI keeps them in the file). Followers and the
+        index take the conversation again, as after a re-read (`generation` + 1)."""
+        msg = self.messages[n]
+        del self.messages[at:]
+        old_id, msg["id"] = msg["id"], self.next_id()  # ids are positions
+        if old_id in self.image_lines:
+            self.image_lines[msg["id"]] = self.image_lines.pop(old_id)
+        msg["rewound"] = n - at  # how many messages the abandoned branch had
+        self.messages.append(msg)
+        self._prompted = {p: i for p, i in self._prompted.items() if i < at}
+        self.rewinds += 1
+        self.generation += 1
+        return at
 
     def _attachment(self, record: Dict[str, Any]) -> None:
         # A prompt typed while Claude was busy reaches the model as a queued_command attachment.

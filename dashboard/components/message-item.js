@@ -1,7 +1,7 @@
 /**
  * One transcript message: who and when, then thinking (collapsed), the text (assistant text as
- * safe Markdown, user text plain), image placeholders and tool calls. Marks failed API turns and
- * interrupted ones. A text over 64 KB arrives as its start, with "Load" for the whole.
+ * safe Markdown, user text plain), image placeholders and tool calls. Marks failed API turns,
+ * interrupted ones, and a prompt asked again after a rewind. A text over 64 KB arrives as its start, with "Load" for the whole.
  */
 import { html, useState } from "../lib/preact.js";
 import { formatClock } from "../state.js";
@@ -32,6 +32,8 @@ export function MessageItem({ message: m, agentName, sessionId }) {
       ${kind && html`<span class="badge">${kind}</span>`}
       ${failed && html`<span class="badge error">API error</span>`}
       ${m.interrupted && html`<span class="badge warn">interrupted</span>`}
+      ${isUser && m.rewound > 0 && html`<span class="badge" data-testid="rewound"
+          title=${`You went back to here and asked again: the ${m.rewound} messages of the earlier branch are hidden (they stay in the transcript file)`}>rewound</span>`}
       <span class="spacer"></span>
       <time data-testid="message-time" datetime=${m.timestamp || undefined} title=${m.timestamp || undefined}>
         ${formatClock(m.timestamp)}</time>
