@@ -124,24 +124,32 @@ class Transcript:
         self.seal = f.read(self.offset - start)
 
     def _consume(self, f, size: int) -> None:
-        pending = b""
+        # The unfinished line is kept as its pieces and joined once it ends: a 50 MB line costs
+        # one copy, not one per chunk read (which held the GIL for seconds).
+        pieces: List[bytes] = []
+        waiting = 0  # bytes in `pieces`
         pos = self.offset
         while pos < size:
             chunk = f.read(min(READ_CHUNK, size - pos))
             if not chunk:
                 break
             pos += len(chunk)
-            pending += chunk
-            lines = pending.split(b"\n")
-            pending = lines.pop()
-            for raw in lines:
-                self.offset += len(raw) + 1
-                self._line(raw)
-            if len(pending) > MAX_LINE_BYTES:
+            end = chunk.rfind(b"\n")
+            if end >= 0:
+                pieces.append(chunk[:end])
+                lines = b"".join(pieces).split(b"\n")
+                pieces, waiting = [chunk[end + 1:]], len(chunk) - end - 1
+                for raw in lines:
+                    self.offset += len(raw) + 1
+                    self._line(raw)
+            else:
+                pieces.append(chunk)
+                waiting += len(chunk)
+            if waiting > MAX_LINE_BYTES:
                 # Skip the rest of an absurdly long line without holding it in memory.
                 self.warn_once("huge:%d" % self.line_no, "%s:%d: line over %d bytes skipped"
                                % (self.path, self.line_no + 1, MAX_LINE_BYTES))
-                skipped = len(pending)
+                skipped = waiting
                 rest = f.readline()
                 while rest and not rest.endswith(b"\n"):
                     skipped += len(rest)
@@ -153,7 +161,8 @@ class Transcript:
                 pos = self.offset
                 self.line_no += 1
                 self.skipped += 1
-                pending = b""
+                pieces, waiting = [], 0
+        pending = b"".join(pieces)
         if pending:
             # Last line without a newline: complete JSON is taken, a torn line waits for more bytes.
             try:
