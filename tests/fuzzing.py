@@ -18,6 +18,7 @@ import os
 import sys
 from typing import Any, Callable, Dict, List
 
+from amc_server import store
 from tests import tools
 
 FULL_SCALE = 300          # examples of a cheap in-process test at the default scale
@@ -226,19 +227,8 @@ def json_line(value: Any, ascii_only: bool) -> bytes:
 
 
 def records_in(path: str, limit: int = 400) -> List[Dict[str, Any]]:
-    """Return up to `limit` JSON objects of a JSONL file (the fixtures' real shapes)."""
-    out: List[Dict[str, Any]] = []
-    with open(path, "rb") as f:
-        for raw in f:
-            try:
-                obj = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(obj, dict):
-                out.append(obj)
-            if len(out) >= limit:
-                break
-    return out
+    """Return the first `limit` JSON objects of a JSONL file (the fixtures' real shapes)."""
+    return store.read_jsonl(path)[:limit]
 
 
 def utf8(text: str) -> bytes:

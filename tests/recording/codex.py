@@ -311,7 +311,7 @@ class Run:
 
 def read_jsonl(path: str) -> List[Dict[str, Any]]:
     """Return the JSON objects of a JSONL file ([] when absent); torn lines are skipped."""
-    return list(shapes.read_jsonl(path))
+    return shapes.read_jsonl(path)
 
 
 def _has_event(kind: str) -> Callable[[List[Dict[str, Any]]], bool]:

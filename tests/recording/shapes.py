@@ -10,8 +10,9 @@ skipped, unreadable files are empty.
 import json
 import os
 import re
-from typing import Any, Dict, Iterable, Iterator, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+from amc_server import store
 from tests.recording.common import SLUGS
 
 MAX_DEPTH = 12
@@ -24,19 +25,9 @@ LEGACY_SCREEN_LABELS = {"tui-trust-screen": "the folder-trust screen at start"}
 Shape = Dict[str, Dict[str, Set[str]]]  # record type (or event) -> key path -> JSON types
 
 
-def read_jsonl(path: str) -> Iterator[Dict[str, Any]]:
-    """Yield the JSON objects of a JSONL file; torn lines and non-objects are skipped."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    value = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(value, dict):
-                    yield value
-    except OSError:
-        return
+def read_jsonl(path: str) -> List[Dict[str, Any]]:
+    """Return the JSON objects of a JSONL file ([] when absent); torn lines are skipped."""
+    return store.read_jsonl(path)
 
 
 def json_type(value: Any) -> str:
