@@ -1,8 +1,9 @@
 """The notifier: the user's notify commands run when a session comes to need attention or is done.
 
 Place in the flow: the core's event log (`session` events, core/events.py) -> Notifier, a thread
-of its own -> Runner -> the commands of notify.json (notify.py: the file, the environment, the
-`$AMC_X` expansion). The core's thread never waits for a command:
+of its own -> Runner -> the commands of notify.json (notify.py: the file, the environment, an
+argument that is exactly `$AMC_X`; a value never goes inside an argument, so a session's text
+never becomes a shell's code). The core's thread never waits for a command:
 - the Notifier follows the log only while notify.json holds a command (a stat every CHECK_S),
   so a server without commands parses nothing; it hands runs to the Runner and goes on;
 - the Runner runs at most AT_ONCE at a time, QUEUE_MAX more wait, beyond that a run is dropped

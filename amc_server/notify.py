@@ -4,23 +4,34 @@ Place in the flow: `bin/amc notify add "<command>" | list | remove` (cli.py) -> 
 `<data dir>/notify.json` (atomic writes under a lock) -> the notifier (notifier.py), which runs
 each command when a session's status changes. This module owns the file, the argv (shlex-split
 once when added, never run through a shell), and what a command is told: its environment
-(AMC_EVENT, AMC_SESSION_ID, ..., docs/notify.md) and `$AMC_X` in an argument replaced by its
-value, the argument staying one argument. So `ntfy`, `notify-send` or a chat webhook script works
+(AMC_EVENT, AMC_SESSION_ID, ..., docs/notify.md), and an argument that is exactly `$AMC_X`
+replaced by that value as one argument. So `ntfy`, `notify-send` or a chat webhook script works
 without AMC knowing any of them.
+
+The values are text a session wrote (on a hub, another machine's), so they are data, never code:
+AMC never writes a value *into* an argument. Substituted into `sh -c 'echo "$AMC_QUESTION"'`, a
+question holding `$(...)`, backticks or `";` would be run by that shell (issue 17). Inside a
+longer argument `$AMC_X` stays as typed; a shell reads it from the environment, as data.
 """
+import logging
 import os
 import re
 import shlex
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Set
 
 from . import model, store
 from .paths import Paths
+
+log = logging.getLogger("amc.notify")
 
 VERSION = 1            # notify.json's format
 MAX_VALUE = 4000       # characters of one environment value
 NAMES = ("AMC_EVENT", "AMC_SESSION_ID", "AMC_PROJECT", "AMC_PROJECT_DIR", "AMC_AGENT",
          "AMC_STATUS", "AMC_STATUS_SINCE", "AMC_QUESTION", "AMC_ATTENTION_KIND", "AMC_MESSAGE",
          "AMC_MACHINE", "AMC_URL")
+# Programs that run an argument as shell code (`sh -c SCRIPT`): AMC never puts a value there.
+SHELLS = frozenset(("sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish", "csh",
+                    "tcsh"))
 
 
 class NotifyError(Exception):
@@ -71,6 +82,11 @@ def _save(paths: Paths, commands: List[Dict[str, Any]]) -> None:
 def add(paths: Paths, text: str) -> Dict[str, Any]:
     """Store a command (its argv parsed now); return it. The same command twice is refused."""
     argv = parse_command(text)
+    for i in shell_scripts(argv):
+        if _whole(argv[i]):  # `sh -c '$AMC_QUESTION'`: the shell would run the question
+            raise NotifyError("%s would run what a session wrote as a command: use it as data "
+                              "inside the script, e.g. sh -c 'notify-send \"%s\"'" % (
+                                  " ".join(shlex.quote(a) for a in argv[:i + 1]), argv[i]))
     with _locked(paths):
         commands = read(paths)
         if any(c["command"] == text for c in commands):
@@ -110,6 +126,9 @@ class Commands:
         if sig != self._sig:
             self._sig = sig
             self._commands = read(self.paths) if sig is not None else []
+            for command in self._commands:  # a file from before issue 17, or edited by hand
+                for note in notes(command["argv"]):
+                    log.warning("notify: %s", note)
         return self._commands
 
 
@@ -156,10 +175,55 @@ def environment(session: Mapping[str, Any], event: str, url: str = "",
 _VARIABLE = re.compile(r"\$(?:\{(AMC_[A-Z_]+)\}|(AMC_[A-Z_]+))")
 
 
+def _whole(arg: str) -> str:
+    """Return X's name when `arg` is exactly `$AMC_X` or `${AMC_X}` of a known X, else ''."""
+    m = _VARIABLE.fullmatch(arg)
+    name = m and (m.group(1) or m.group(2))
+    return name if name in NAMES else ""
+
+
+def shell_scripts(argv: List[str]) -> Set[int]:
+    """Return the indices of the arguments a shell in `argv` runs as its script: `sh -c S`,
+    `bash -ec S`, `timeout 5 sh -c S`, `busybox sh -c S`."""
+    scripts = set()
+    for i, arg in enumerate(argv):
+        if os.path.basename(arg) not in SHELLS:
+            continue
+        j, script = i + 1, False
+        while j < len(argv) and len(argv[j]) > 1 and argv[j][0] in "-+" and argv[j] != "--":
+            script = script or (argv[j][0] == "-" and "c" in argv[j][1:]
+                                and not argv[j].startswith("--"))
+            j += 2 if argv[j] in ("-o", "+o", "-O", "+O") else 1
+        j += 1 if j < len(argv) and argv[j] == "--" else 0
+        if script and j < len(argv):
+            scripts.add(j)
+    return scripts
+
+
 def expand(argv: List[str], env: Mapping[str, str]) -> List[str]:
-    """Return `argv` with `$AMC_X` / `${AMC_X}` replaced by their values (each argument stays one
-    argument: no shell, no splitting); other text, unknown names included, is left as it is."""
-    def value(m: "re.Match[str]") -> str:
-        name = m.group(1) or m.group(2)
-        return env[name] if name in env and name in NAMES else m.group(0)
-    return [_VARIABLE.sub(value, a) for a in argv]
+    """Return `argv` with each argument that is exactly `$AMC_X` / `${AMC_X}` replaced by X's
+    value, one argument whatever it holds. Nothing is ever put inside a longer argument or a
+    shell's script: there `$AMC_X` stays as typed, for a shell to expand from the environment."""
+    scripts = shell_scripts(argv)
+    out = []
+    for i, arg in enumerate(argv):
+        name = _whole(arg)
+        out.append(env[name] if name and name in env and i not in scripts else arg)
+    return out
+
+
+def notes(argv: List[str]) -> List[str]:
+    """Return what to tell the user about `$AMC_X` in `argv` that reaches the program as typed
+    (inside a longer argument of a program that is not a shell reading its script)."""
+    scripts = shell_scripts(argv)
+    out = []
+    for i, arg in enumerate(argv[1:], 1):
+        found = [m.group(1) or m.group(2) for m in _VARIABLE.finditer(arg)]
+        if i in scripts or _whole(arg) or not any(n in NAMES for n in found):
+            continue
+        out.append("%s reaches %s as typed: AMC puts a value only in an argument that is "
+                   "exactly $AMC_X, never inside one (docs/notify.md); or let a shell read it "
+                   "from the environment: sh -c '... \"$%s\"'" % (
+                       shlex.quote(arg), os.path.basename(argv[0]),
+                       next(n for n in found if n in NAMES)))
+    return out
