@@ -11,11 +11,17 @@ one card from the first moment. Codex chooses its own id, so its card is a `star
 a new pane of the Zellij session of `$ZELLIJ_SESSION_NAME`, else a window of a dedicated server
 (`tmux -L amc`, or `tmux -S $AMC_TMUX_SOCKET`). Every argv comes from a pure function below (the
 prompt is one argv element; no shell ever sees it) and runs through an injectable runner.
+tmux (3.3a) expands formats in `-c` and `-n`: `#(cmd)` in a directory's name would run `cmd`
+through /bin/sh and `#S` would start the agent elsewhere, so `#` is doubled there, and the new
+pane's start directory and its agent's working directory are read back: a pane anywhere else is
+closed and the launch refused in words.
 """
 import os
 import re
 import subprocess
+import shlex
 import threading
+import time
 import uuid
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
@@ -33,6 +39,8 @@ MAX_PROMPT_BYTES = 100_000     # well under Linux's 128 KiB limit for one argv e
 DEDICATED_SOCKET_NAME = "amc"  # `tmux -L amc`
 DEDICATED_SESSION = "amc"
 PANE_FORMAT = "#{pane_id} #{socket_path}"
+DIR_CHECK_S = 3.0              # how long the agent may take to be seen in its directory
+DIR_POLL_S = 0.02
 CHANNEL_SERVER = "amc"
 CHANNEL_TOOL = "mcp__amc__reply"
 CLONE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,6 +62,10 @@ class ToolMissing(LaunchError):
 class TerminalDead(LaunchError):
     """The multiplexer AMC should start the session in does not answer."""
     status = HTTPStatus.CONFLICT
+
+
+class WrongDirectory(TerminalDead):
+    """tmux started the new pane somewhere else than the project directory (it was closed)."""
 
 
 class Request(NamedTuple):
@@ -123,6 +135,8 @@ def project_dir(value: Any, uid: Optional[int] = None) -> str:
         raise BadRequest("project_dir %s does not exist" % value) from None
     if not os.path.isdir(path):
         raise BadRequest("project_dir %s is not a directory" % value)
+    if not os.access(path, os.X_OK):  # tmux would start the agent in the home directory
+        raise BadRequest("project_dir %s cannot be entered (no search permission)" % value)
     if st.st_uid != (os.getuid() if uid is None else uid):
         raise Forbidden("project_dir %s is not owned by you (uid %d); AMC starts agents only in "
                         "your own directories" % (value, st.st_uid))
@@ -182,17 +196,40 @@ def tmux_probe_argv(where: Where) -> List[str]:
     return where.base + ["display-message", "-p", "#{socket_path}"]
 
 
+def tmux_literal(text: str) -> str:
+    """Return `text` for a tmux argument that is format-expanded (`-c`, `-n`): `#` doubled."""
+    return text.replace("#", "##")
+
+
+def tmux_command(command: Sequence[str]) -> List[str]:
+    """Return `command` for tmux: one argument alone is run by the shell, so it is quoted."""
+    return [shlex.quote(command[0])] if len(command) == 1 else list(command)
+
+
 def tmux_window_argv(where: Where, cwd: str, name: str, command: Sequence[str]) -> List[str]:
     """Return argv opening a detached window in `cwd` running `command` (exec'd, no shell)."""
     target = ["-t", "=%s:" % DEDICATED_SESSION] if where.dedicated else []
     return where.base + ["new-window", "-d", "-P", "-F", PANE_FORMAT] + target + \
-        ["-n", name, "-c", cwd, "--"] + list(command)
+        ["-n", tmux_literal(name), "-c", tmux_literal(cwd), "--"] + tmux_command(command)
 
 
 def tmux_session_argv(where: Where, cwd: str, name: str, command: Sequence[str]) -> List[str]:
     """Return argv starting AMC's dedicated server with its session running `command`."""
     return where.base + ["new-session", "-d", "-P", "-F", PANE_FORMAT, "-s", DEDICATED_SESSION,
-                         "-x", "200", "-y", "50", "-n", name, "-c", cwd, "--"] + list(command)
+                         "-x", "200", "-y", "50", "-n", tmux_literal(name),
+                         "-c", tmux_literal(cwd), "--"] + tmux_command(command)
+
+
+def tmux_pane_path_argv(where: Where, pane: str, which: str) -> List[str]:
+    """Return argv printing `<pane id> <dead 0|1> <path>` of `pane`; `which` is `start` (the
+    directory tmux was given, after its format expansion) or `current` (the agent's cwd)."""
+    return where.base + ["display-message", "-p", "-t", pane,
+                         "#{pane_id} #{pane_dead} #{pane_%s_path}" % which]
+
+
+def tmux_kill_argv(where: Where, pane: str) -> List[str]:
+    """Return argv closing `pane` (a new window's only pane: the window closes with it)."""
+    return where.base + ["kill-pane", "-t", pane]
 
 
 def zellij_argv(zellij: str, session: str, cwd: str, name: str,
@@ -321,12 +358,54 @@ class Launcher:
             result = self._run(tmux_session_argv(where, req.project_dir, name, command),
                                "tmux new-session")
         fields = result.stdout.strip().split(" ", 1)
-        if not fields or not re.match(r"^%\d+$", fields[0]):
+        if not fields or not re.fullmatch(r"%\d+", fields[0]):
             raise TerminalDead("tmux did not say which pane it opened (it printed %r)"
                                % result.stdout[:200])
         socket = fields[1] if len(fields) > 1 else ""
+        self._check_directory(where, fields[0], req.project_dir)
         return {"tmux_pane": fields[0], "tmux_socket": socket,
                 "where": "tmux pane %s on %s" % (fields[0], socket)}
+
+    def _check_directory(self, where: Where, pane: str, want: str) -> None:
+        """Close `pane` and raise unless tmux started it in `want` and its agent runs there.
+
+        The start path is what tmux made of `-c` (a format it expanded would show here). The
+        agent's cwd (`pane_current_path`) is the server's own for the moment between the fork
+        and the child's chdir, and tmux falls back to the home directory when chdir fails, so it
+        is read until it is `want` (the agents do not change directory), for DIR_CHECK_S.
+        """
+        start = self._pane_path(where, pane, "start")
+        gone = "the new pane %s closed at once: the agent exited before AMC could see where it " \
+               "started" % pane
+        if start is None:
+            raise WrongDirectory(gone)
+        if not _same_path(start, want):
+            problem = "tmux opened the new pane in %r, not in %r" % (start, want)
+        else:
+            deadline = time.monotonic() + DIR_CHECK_S
+            while True:
+                current = self._pane_path(where, pane, "current")
+                if current is None:
+                    raise WrongDirectory(gone)
+                if _same_path(current, want):
+                    return
+                if time.monotonic() >= deadline:
+                    problem = "the agent in the new pane runs in %r, not in %r (tmux could not " \
+                              "enter the directory)" % (current, want)
+                    break
+                time.sleep(DIR_POLL_S)
+        self.runner(tmux_kill_argv(where, pane), None, TIMEOUT_S, self.env)
+        raise WrongDirectory("%s; AMC closed that pane, no session was started" % problem)
+
+    def _pane_path(self, where: Where, pane: str, which: str) -> Optional[str]:
+        """Return the start or current path of a live `pane`, or None when it is gone or dead."""
+        result = self.runner(tmux_pane_path_argv(where, pane, which), None, TIMEOUT_S, self.env)
+        out = result.stdout[:-1] if result.stdout.endswith("\n") else result.stdout
+        fields = out.split(" ", 2)
+        # display-message prints an empty pane id (and succeeds) for a pane that is gone
+        if result.returncode != 0 or len(fields) < 3 or fields[0] != pane or fields[1] != "0":
+            return None
+        return fields[2]
 
     def _run(self, argv: List[str], what: str) -> Result:
         result = self.runner(argv, None, TIMEOUT_S, self.env)
@@ -363,6 +442,11 @@ class Launcher:
                                     "channel": req.channel, "resume": req.resume,
                                     "where": pane.get("where", "")}})
             store.write_json_atomic(self.paths.session_file(sid), session)
+
+
+def _same_path(seen: str, want: str) -> bool:
+    """Tell whether tmux's path (decoded as UTF-8 with replacement) is `want` (a real path)."""
+    return seen == os.fsencode(want).decode("utf-8", "replace")
 
 
 _INSTALL = threading.Lock()

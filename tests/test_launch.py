@@ -125,6 +125,31 @@ class ArgvTest(unittest.TestCase):
         self.assertEqual(launch.tmux_probe_argv(theirs),
                          ["tmux", "-S", "/s", "display-message", "-p", "#{socket_path}"])
 
+    def test_tmux_argv_doubles_hash_where_tmux_expands_formats(self) -> None:
+        own = launch.Where("tmux", ["tmux", "-L", "amc"], dedicated=True)
+        theirs = launch.Where("tmux", ["tmux", "-S", "/s"])
+        # -c and -n are format-expanded by tmux 3.3a: `#(...)` would run, `#S` would be replaced
+        self.assertEqual(launch.tmux_window_argv(theirs, "/w/x#(touch P)", "n#S", ["c", "#(x)"]), [
+            "tmux", "-S", "/s", "new-window", "-d", "-P", "-F", "#{pane_id} #{socket_path}",
+            "-n", "n##S", "-c", "/w/x##(touch P)", "--", "c", "#(x)"])
+        self.assertEqual(launch.tmux_session_argv(own, "/w/a#Sb", "n", ["c", "d"]), [
+            "tmux", "-L", "amc", "new-session", "-d", "-P", "-F", "#{pane_id} #{socket_path}",
+            "-s", "amc", "-x", "200", "-y", "50", "-n", "n", "-c", "/w/a##Sb", "--", "c", "d"])
+        # a command of one argument is run by the pane's shell: it goes as one quoted word
+        self.assertEqual(launch.tmux_window_argv(theirs, "/p", "n", ["/b/my $(x) codex"])[-2:],
+                         ["--", "'/b/my $(x) codex'"])
+        self.assertEqual(launch.tmux_pane_path_argv(theirs, "%3", "start"), [
+            "tmux", "-S", "/s", "display-message", "-p", "-t", "%3",
+            "#{pane_id} #{pane_dead} #{pane_start_path}"])
+        self.assertEqual(launch.tmux_pane_path_argv(own, "%3", "current")[-1],
+                         "#{pane_id} #{pane_dead} #{pane_current_path}")
+        self.assertEqual(launch.tmux_kill_argv(theirs, "%3"),
+                         ["tmux", "-S", "/s", "kill-pane", "-t", "%3"])
+
+    def test_window_names_never_carry_a_format(self) -> None:
+        self.assertEqual(launch.window_name("x#(touch P)", "claude"), "claude-x__touch_P_")
+        self.assertEqual(launch.window_name("a#Sb", "codex"), "codex-a_Sb")
+
     def test_zellij_argv(self) -> None:
         self.assertEqual(launch.zellij_argv("zellij", "work", "/p", "n", ["/b/claude", "hi"]), [
             "zellij", "--session", "work", "run", "--name", "n", "--cwd", "/p", "--",
@@ -152,6 +177,69 @@ class ArgvTest(unittest.TestCase):
             s = json.load(f)
         self.assertEqual((s["zellij_session"], s["zellij_pane"], s["status"]),
                          ("work", "7", "starting"))
+
+
+class DirectoryCheckTest(unittest.TestCase):
+    """The new pane's directory is read back; a pane elsewhere is closed and refused in words."""
+
+    def launch_with(self, start: str, current: str, pane_gone: bool = False):
+        calls = []
+        home = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, home, True)
+        project = os.path.join(home, "a#Sb")
+        os.mkdir(project)
+        start, current = start.format(p=project, w=home), current.format(p=project, w=home)
+
+        def runner(argv, stdin, timeout, env):
+            calls.append(list(argv))
+            if "has-session" in argv:
+                return Result(0, "", "")
+            if "new-window" in argv:
+                return Result(0, "%5 /s\n", "")
+            if "display-message" in argv:
+                if pane_gone:
+                    return Result(0, " 0 \n", "")  # tmux 3.3a: a gone pane is no error
+                path = start if argv[-1].endswith("start_path}") else current
+                return Result(0, "%%5 0 %s\n" % path, "")
+            return Result(0, "", "")
+        bindir = _stub_bin(home, "tmux", "claude")
+        env = {"PATH": bindir, "HOME": home, "AMC_TMUX_SOCKET": "/s",
+               "AMC_DATA_DIR": os.path.join(home, "data")}
+        from amc_server.paths import get_paths
+        launcher = launch.Launcher(get_paths(env), env, runner=runner)
+        self.addCleanup(setattr, launch, "DIR_CHECK_S", launch.DIR_CHECK_S)
+        launch.DIR_CHECK_S = 0.2
+        try:
+            return launcher.start({"agent": "claude", "project_dir": project}), calls, project
+        except launch.ApiError as e:
+            self.assertFalse(os.path.exists(os.path.join(home, "data", "sessions")) and
+                             os.listdir(os.path.join(home, "data", "sessions")), "a card stayed")
+            return e, calls, project
+
+    def test_the_same_directory_is_accepted(self) -> None:
+        answer, calls, project = self.launch_with("{p}", "{p}")
+        self.assertTrue(answer["ok"], answer)
+        self.assertFalse([c for c in calls if "kill-pane" in c])
+
+    def test_a_start_path_tmux_changed_is_refused_and_the_pane_closed(self) -> None:
+        error, calls, project = self.launch_with("{w}/atb", "{p}")
+        self.assertIsInstance(error, launch.ApiError)
+        self.assertEqual(error.status, 409)
+        self.assertIn("tmux opened the new pane in", str(error))
+        self.assertIn("not in %r" % project, str(error))
+        self.assertIn("no session was started", str(error))
+        self.assertEqual(calls[-1][-3:], ["kill-pane", "-t", "%5"])
+
+    def test_an_agent_that_never_runs_there_is_refused(self) -> None:
+        error, calls, project = self.launch_with("{p}", "/somewhere/else")
+        self.assertIsInstance(error, launch.ApiError)
+        self.assertIn("runs in '/somewhere/else', not in %r" % project, str(error))
+        self.assertEqual(calls[-1][-3:], ["kill-pane", "-t", "%5"])
+
+    def test_a_pane_gone_at_once_is_said(self) -> None:
+        error, calls, project = self.launch_with("{p}", "{p}", pane_gone=True)
+        self.assertIsInstance(error, launch.ApiError)
+        self.assertIn("closed at once", str(error))
 
 
 class StartDialogTest(unittest.TestCase):
@@ -361,6 +449,55 @@ class LaunchEndpointTest(ServerTestCase):
         out = subprocess.run([tools.require("tmux"), "-S", self.socket, "list-windows", "-t",
                               "amc"], stdout=subprocess.PIPE, timeout=10).stdout.decode()
         self.assertEqual(len(out.strip().splitlines()), 2, out)
+
+    def test_directories_with_tmux_formats_start_the_agent_exactly_there(self) -> None:
+        tmux = tools.require("tmux")
+        self.addCleanup(self.kill_tmux, self.socket)
+        work = os.path.dirname(self.project)
+        names = ["x#(touch P)", "a#Sb", "sp ace;semi #{session_name}", "x#(cd;touch P)",
+                 "x#(touch P)"]  # the first starts the server (new-session), then new-window
+        panes = []
+        for name in names:
+            directory = os.path.join(work, name)
+            os.makedirs(directory, exist_ok=True)
+            if os.path.exists(self.record):
+                os.unlink(self.record)
+            code, answer = self.post({"agent": "claude", "project_dir": directory,
+                                      "prompt": "#(touch P) #S"})
+            self.assertEqual((code, answer.get("ok")), (200, True), (name, answer))
+            run = self.recorded()
+            self.assertEqual(run["cwd"], directory, name)
+            self.assertEqual(run["argv"][-2:], ["--", "#(touch P) #S"])
+            card = self.server.core.session(answer["session_id"])
+            self.assertEqual((card["project_dir"], card["tmux_pane"]), (directory, run["pane"]))
+            panes.append(run["pane"])
+        out = subprocess.run([tmux, "-S", self.socket, "list-panes", "-s", "-t", "amc", "-F",
+                              "#{pane_id}\t#{window_name}\t#{pane_start_path}"],
+                             stdout=subprocess.PIPE, timeout=10).stdout.decode()
+        rows = [line.split("\t") for line in out.splitlines()]
+        self.assertEqual([r[0] for r in rows], panes)
+        self.assertEqual([r[1] for r in rows],
+                         [launch.window_name(n, "claude") for n in names])
+        self.assertEqual([r[2] for r in rows], [os.path.join(work, n) for n in names])
+        # `#(...)` never ran: no P where the tmux server, its jobs or AMC would have run it
+        server_pid = subprocess.run([tmux, "-S", self.socket, "display-message", "-p", "#{pid}"],
+                                    stdout=subprocess.PIPE, timeout=10).stdout.decode().strip()
+        time.sleep(0.5)  # tmux runs `#()` jobs in the background
+        places = {os.getcwd(), self.home, "/", "/tmp", os.path.expanduser("~"),
+                  os.path.realpath("/proc/%s/cwd" % server_pid)}
+        for root, dirs, files in os.walk(self.home):
+            places.add(root)
+        self.assertEqual(sorted(p for p in places if os.path.lexists(os.path.join(p, "P"))), [])
+
+    def test_a_directory_tmux_cannot_enter_is_refused_in_words(self) -> None:
+        locked = os.path.join(os.path.dirname(self.project), "locked")
+        os.makedirs(locked)
+        os.chmod(locked, 0o600)
+        self.addCleanup(os.chmod, locked, 0o700)
+        if os.access(locked, os.X_OK):
+            self.skipTest("running as root: every directory can be entered")
+        self.error({"agent": "claude", "project_dir": locked}, 400, "cannot be entered")
+        self.assertFalse(os.path.exists(self.record))
 
     def test_claude_starts_in_the_tmux_server_amc_runs_in(self) -> None:
         tmux = tools.require("tmux")

@@ -330,6 +330,111 @@ class Replacement(SearchCase):
         self.assertEqual(len(self.wait_hits("vicuna", 1)), 1)
 
 
+class IndexErrors(SearchCase):
+    """index.sqlite damaged, removed or full while the server runs: words, then a rebuild."""
+
+    def answers_until_found(self, q, timeout=WAIT_S):
+        """Search `q` until it has a hit; return every (status, body) seen on the way."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.search(q)
+            seen.append((status, body))
+            if status == 200 and body.get("results"):
+                return seen
+            if time.monotonic() > deadline:
+                self.fail("%r never found again; the answers: %r" % (q, seen[-3:]))
+            time.sleep(0.05)
+
+    def assert_said_in_words(self, seen, *words):
+        """Every answer is 200; each one without hits says in `index` why (one of `words`)."""
+        for status, body in seen:
+            self.assertEqual(status, 200, body)
+            if not body["results"]:
+                self.assertFalse(body["index"]["ready"], body)
+                self.assertTrue(any(w in body["index"]["error"] for w in words), body)
+        self.assertTrue(seen[0][1]["results"] == [] or len(seen) == 1)
+
+    def assert_index_is_whole_again(self, q):
+        self.assertTrue(self.index().wait_ready(WAIT_S))
+        status, body = self.search(q)
+        self.assertEqual((status, len(body["results"]), body["index"]["error"]), (200, 1, ""))
+        with sqlite3.connect(self.paths.index_file) as conn:
+            self.assertEqual(conn.execute("SELECT value FROM meta").fetchone(), ("1",))
+
+    def test_an_index_overwritten_while_the_server_runs_is_rebuilt_by_the_walk(self):
+        server = self.server
+        self.claude([user("s", "garbled cormorant")])
+        self.wait_hits("cormorant", 1)
+        self.write(self.paths.index_file, b"this is not a database" * 200, "r+b")
+        seen = self.answers_until_found("cormorant")
+        self.assert_said_in_words(seen, "damaged", "being rebuilt")
+        self.assertIs(self.server, server)  # no restart
+        self.assert_index_is_whole_again("cormorant")
+
+    def test_an_index_removed_while_the_server_runs_is_made_again_by_the_walk(self):
+        self.claude([user("s", "vanished vole")])
+        self.wait_hits("vole", 1)
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(self.paths.index_file + suffix):
+                os.remove(self.paths.index_file + suffix)
+        status, body = self.search("vole")
+        self.assertEqual(status, 200, body)
+        if not body["results"]:  # the walk may have made it again already
+            self.assertIn("search index", body["index"]["error"])
+            self.assertFalse(body["index"]["ready"])
+        seen = self.answers_until_found("vole")
+        self.assert_said_in_words(seen, "missing", "being rebuilt", "made again")
+        self.assert_index_is_whole_again("vole")
+
+    def test_a_full_index_says_the_disk_is_full_and_catches_up_after(self):
+        from unittest import mock
+        from amc_server.index import db
+        self.claude([user("s", "early flamingo")])
+        self.wait_hits("flamingo", 1)
+        pragmas = db._pragmas
+
+        def capped(conn):  # SQLite answers SQLITE_FULL once the file would grow
+            pragmas(conn)
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            conn.execute("PRAGMA max_page_count = %d" % pages)
+        full = mock.patch.object(db, "_pragmas", capped)
+        full.start()
+        self.addCleanup(full.stop)
+        rnd = random.Random(5)
+        filler = " ".join("%x" % rnd.getrandbits(64) for _ in range(20000))
+        self.claude([user("s", "late flamingo pelican " + filler)], project="other-proj")
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            status, body = self.search("pelican")
+            self.assertEqual(status, 200, body)  # never "cannot search for that"
+            if "full" in body["index"]["error"]:
+                break
+            self.assertLess(time.monotonic(), deadline, body)
+            time.sleep(0.05)
+        self.assertEqual(body["results"], [])
+        self.assertIn("the disk holding the search index %s is full" % self.paths.index_file,
+                      body["index"]["error"])
+        self.assertEqual(len(self.hits("flamingo")), 1)  # what is indexed is still searchable
+        full.stop()  # space again: the next walk writes what failed
+        self.answers_until_found("pelican", timeout=3 * WAIT_S)
+        self.assertEqual(len(self.hits("flamingo")), 2)
+        self.assertEqual(self.search("flamingo")[1]["index"]["error"], "")
+
+    def test_sqlite_errors_are_told_apart(self):
+        from amc_server.index import db
+        path = self.paths.index_file
+        full = db.explain(sqlite3.OperationalError("database or disk is full"), path)
+        self.assertIsInstance(full, db.IndexFull)
+        self.assertIn("is full", str(full))
+        self.write(path, b"x", "ab")
+        for message in ("file is not a database", "database disk image is malformed"):
+            self.assertIsInstance(db.explain(sqlite3.DatabaseError(message), path),
+                                  db.IndexDamaged, message)
+        self.assertNotIsInstance(db.explain(sqlite3.OperationalError("database is locked"),
+                                            path), (db.IndexDamaged, db.IndexFull))
+
+
 class HostileQueries(SearchCase):
     SYNTAX = 'use NOT OR AND NEAR col:value "quoted" (paren) a^b -minus +plus star* {text}'
 

@@ -1,9 +1,11 @@
 """The search index's SQLite file: schema, opening, rebuild on a version change, connections.
 
 Place in the flow: transcripts -> files.py -> here (`<data dir>/index.sqlite`) <- query.py <-
-`GET /api/search`. The file is derived from the transcripts and can be deleted (server stopped)
-at any time: an unreadable file, or one whose `version` is not SCHEMA_VERSION, is removed and
-built again (the migration is a rebuild). WAL mode, so searches read while the indexer writes;
+`GET /api/search`. The file is derived from the transcripts and can be deleted at any time, even
+while the server runs: an unreadable file, or one whose `version` is not SCHEMA_VERSION, is
+removed and built again (the migration is a rebuild), and a file found missing or damaged later is
+made again by the next walk (indexer.py). `explain` turns SQLite's errors into words and kinds:
+damaged (rebuilt), missing (made again), full (the disk), other. WAL mode, so searches read while the indexer writes;
 connections are open only while the index works or a search runs (files.py: `session`), so
 SQLite folds the WAL back into the file when it is idle.
 
@@ -17,7 +19,7 @@ import logging
 import os
 import sqlite3
 import zlib
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 log = logging.getLogger("amc.index")
 
@@ -49,6 +51,45 @@ CREATE VIRTUAL TABLE fts USING fts5(text, tools, thinking, content='docs', conte
 
 class IndexUnavailable(Exception):
     """The index cannot be used (no FTS5 in this SQLite, the file cannot be created...)."""
+
+
+class NoFts(IndexUnavailable):
+    """This Python's SQLite has no FTS5: search can never run (not retried)."""
+
+
+class IndexDamaged(IndexUnavailable):
+    """The file is not a database, is corrupt or is gone: the next walk makes it again."""
+
+
+class IndexFull(IndexUnavailable):
+    """The disk holding the index (or SQLite's size limit) is full: nothing more is written."""
+
+
+_DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_READONLY_DBMOVED")
+_DAMAGED_WORDS = ("malformed", "not a database", "unable to open", "no such table",
+                  "no such function", "no such module")
+
+
+def explain(e: BaseException, path: str) -> IndexUnavailable:
+    """Return SQLite's error `e` on the index at `path` as words, of the kind it is.
+
+    Python 3.11 names the error code (`sqlite_errorname`); 3.9 and 3.10 only have the message.
+    A full disk is SQLITE_FULL ("database or disk is full"); a file removed while a connection
+    had it open is READONLY_DBMOVED ("attempt to write a readonly database").
+    """
+    if isinstance(e, IndexUnavailable):
+        return e
+    name = str(getattr(e, "sqlite_errorname", "") or "")
+    text = str(e)
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return IndexFull("the disk holding the search index %s is full (%s): new messages are "
+                         "not indexed until there is space" % (path, text))
+    if not os.path.exists(path):
+        return IndexDamaged("the search index %s is missing: it is being made again" % path)
+    if name.startswith(_DAMAGED) or any(w in text for w in _DAMAGED_WORDS):
+        return IndexDamaged("the search index %s is damaged (%s): it is being rebuilt"
+                            % (path, text))
+    return IndexUnavailable("the search index %s cannot be used: %s" % (path, text))
 
 
 def pack(text: str) -> Any:
@@ -93,6 +134,12 @@ def open_index(path: str) -> sqlite3.Connection:
 
     Raises IndexUnavailable with a reason for a person when the index cannot be used at all.
     """
+    return open_or_create(path)[0]
+
+
+def open_or_create(path: str) -> Tuple[sqlite3.Connection, bool]:
+    """Return the writer connection to the index at `path`, and whether the file is new
+    (created, or rebuilt: empty). Raises IndexUnavailable (or a kind of it) in words."""
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -104,22 +151,30 @@ def open_index(path: str) -> sqlite3.Connection:
         version = _version(conn)
         if version == str(SCHEMA_VERSION):
             _pragmas(conn)
-            return conn
+            return conn, False
         if version is not None:
             log.info("search index %s has version %s, not %d: rebuilding it", path, version,
                      SCHEMA_VERSION)
     except sqlite3.DatabaseError as e:  # not a database, corrupt, unreadable
+        problem = explain(e, path)
+        if not isinstance(problem, IndexDamaged):  # a full disk or a lock: keep the file
+            if conn is not None:
+                conn.close()
+            raise problem from None
         log.warning("search index %s is unusable (%s): rebuilding it", path, e)
     if conn is not None:
         conn.close()
     remove_files(path)
     try:
-        return _create(path)
+        return _create(path), True
     except sqlite3.DatabaseError as e:
         remove_files(path)
         if "fts5" in str(e).lower():
-            raise IndexUnavailable("this Python's SQLite (%s) has no FTS5: search is "
-                                   "unavailable" % sqlite3.sqlite_version) from None
+            raise NoFts("this Python's SQLite (%s) has no FTS5: search is "
+                        "unavailable" % sqlite3.sqlite_version) from None
+        if isinstance(explain(e, path), IndexFull):
+            raise IndexFull("cannot create the search index %s: the disk is full (%s)"
+                            % (path, e)) from None
         raise IndexUnavailable("cannot create the search index %s: %s" % (path, e)) from None
 
 

@@ -52,6 +52,8 @@ class FileIndexer:
         self._cache: "collections.OrderedDict[str, Tracked]" = collections.OrderedDict()
         self._cache_lock = threading.Lock()
         self._next_id = 0
+        # how many times the file was made (created, or rebuilt): the walk starts over on a new one
+        self.generation = 0
 
     # -- the connection: open only while the index works -------------------------------------
 
@@ -59,11 +61,31 @@ class FileIndexer:
     def conn(self) -> Any:
         """The writer connection (callers hold `write_lock`), opened on first use."""
         if self._conn is None:
-            self._conn = db.open_index(self.path)  # checks the version: the file may be new
+            # checks the version; a file that is gone or not a database is made again
+            self._conn, created = db.open_or_create(self.path)
+            if created:
+                self.generation += 1
+                with self._cache_lock:
+                    self._cache.clear()  # the readers' counts were of the old file
         if not self._next_id:
             self._next_id = (self._conn.execute("SELECT max(id) FROM messages").fetchone()[0]
                              or 0) + 1
         return self._conn
+
+    def open(self) -> int:
+        """Open the writer connection now (inside `session`); return the file's generation."""
+        with self.write_lock:
+            _ = self.conn  # opening is the point
+            return self.generation
+
+    def rebuild(self) -> None:
+        """Close the connection and remove the file: the next use makes it again, empty."""
+        with self.write_lock:
+            conn, self._conn = self._conn, None
+            self._next_id = 0
+            if conn is not None:
+                conn.close()
+            db.remove_files(self.path)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[None]:

@@ -15,8 +15,13 @@ Two daemon threads:
 - `amc-index-live` takes the session ids the core names (on its own thread: the core's thread
   only adds them to a set) and indexes their transcripts at once, keeping their readers, so an
   appended line is searchable well within a second.
-A failure to write (disk full, a read-only data dir) is logged, shown as `index.error`, and
-retried at the next change or walk; it never stops the server.
+A failure to write (disk full, a read-only data dir) is logged, shown as `index.error` in words,
+and retried at the next change or walk; it never stops the server. The walk opens the index at
+every round: a file removed or overwritten while the server runs is made again there, and one
+found damaged by a search or a write (SQLite's "malformed") is removed and rebuilt; either way
+the walk then starts over from every transcript (`ready` false until it is done). A search
+answers each index error in words: the index being made again (no hits, `ready` false, the
+reason in `index.error`), 507 for a full disk, 503 otherwise (`_search_failed`).
 """
 import logging
 import os
@@ -41,6 +46,7 @@ REWALK_S = 300.0
 QUICK_S = 2.0          # how often directories are looked at for new transcripts
 RECENT_S = 600.0       # a file written this recently keeps its reader after the walk
 JOIN_S = 5.0
+RETRY_MAX_S = 60.0     # the longest wait before opening an index that failed again
 
 Locate = Callable[[str], Tuple[str, str, str]]   # session id -> (agent, path, project_dir)
 
@@ -61,9 +67,14 @@ class SearchIndex:
         self._pending: Set[str] = set()
         self._wake = threading.Condition()
         self._stop = threading.Event()
+        self._nudge = threading.Event()   # wakes the walk (a damaged file, stop)
         self._threads: list = []
         self._slice = time.monotonic()
         self._dir_mtimes: Dict[str, int] = {}
+        self._damaged: Optional[Tuple[int, str]] = None  # (generation, why): rebuild it
+        self._rebuilding = ""     # the words shown while a new file is being filled
+        self._full = False        # self.error is a full disk (searches: 507)
+        self._write_failed = False  # a file could not be written: the next round walks again
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -78,6 +89,7 @@ class SearchIndex:
     def stop(self) -> None:
         """Stop the threads (each finishes the file it is on) and close the connections."""
         self._stop.set()
+        self._nudge.set()
         with self._wake:
             self._wake.notify_all()
         for thread in self._threads:
@@ -89,7 +101,8 @@ class SearchIndex:
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the first walk is done (tests, the bench); return whether it is."""
         deadline = time.monotonic() + timeout
-        while not self.ready and not self.error and time.monotonic() < deadline:
+        while not self.ready and not (self.error and self.files is None) \
+                and time.monotonic() < deadline:
             time.sleep(0.02)
         return self.ready
 
@@ -111,53 +124,109 @@ class SearchIndex:
     def search(self, params: Dict[str, str]) -> Dict[str, Any]:
         """Answer GET /api/search (docs/search.md); bad parameters raise BadRequest."""
         checked = query.parse_params(params)
-        if self.files is None:
+        files = self.files
+        if files is None:
             if self.error:
                 raise ApiError("search is unavailable: %s" % self.error,
-                               HTTPStatus.SERVICE_UNAVAILABLE)
+                               HTTPStatus.INSUFFICIENT_STORAGE if self._full
+                               else HTTPStatus.SERVICE_UNAVAILABLE)
             return {"results": [], "index": self.status()}  # still opening
         if not checked["match"] or checked["machine"]:
             return {"results": [], "index": self.status()}  # nothing to look up
+        generation = files.generation
         # A connection per search: nothing of the index stays open while nobody searches.
         try:
             conn = db.connect(self.paths.index_file, create=False)
+            try:
+                results = query.run(conn, checked)
+            finally:
+                conn.close()
         except sqlite3.Error as e:
-            raise ApiError("search is unavailable: cannot open %s: %s" % (
-                self.paths.index_file, e), HTTPStatus.SERVICE_UNAVAILABLE) from None
-        try:
-            results = query.run(conn, checked)
-        finally:
-            conn.close()
+            return self._search_failed(db.explain(e, self.paths.index_file), generation)
         return {"results": results, "index": self.status()}
+
+    def _search_failed(self, problem: db.IndexUnavailable, generation: int) -> Dict[str, Any]:
+        """Answer a search the index could not run, in words (and have a damaged file rebuilt)."""
+        if isinstance(problem, db.IndexDamaged):
+            self._damage(generation, str(problem))
+            return {"results": [], "index": dict(self.status(), ready=False, error=str(problem))}
+        if isinstance(problem, db.IndexFull):
+            raise ApiError("search is unavailable: %s" % problem, HTTPStatus.INSUFFICIENT_STORAGE)
+        raise ApiError("search is unavailable: %s" % problem, HTTPStatus.SERVICE_UNAVAILABLE)
+
+    def _damage(self, generation: int, why: str) -> None:
+        """Have the walk rebuild the file of `generation` (a later file is not rebuilt)."""
+        if self._damaged is None:
+            log.warning("%s", why)
+        self._damaged = (generation, why)
+        self._nudge.set()  # the walk rebuilds it now
 
     # -- the threads ----------------------------------------------------------------------------
 
     def _walk_loop(self) -> None:
         _lower_priority()
-        try:
-            conn = db.open_index(self.paths.index_file)
-        except db.IndexUnavailable as e:
-            self.error = str(e)
-            log.warning("search index: %s", e)
-            return
-        self.files = files = FileIndexer(self.paths.index_file, conn)
-        with self._wake:
-            self._wake.notify_all()
-        first, walked = True, 0.0
+        files = FileIndexer(self.paths.index_file)
+        walked: Optional[float] = None  # when the last full walk ended; None: start over
+        generation, failures = -1, 0
         while not self._stop.is_set():
             try:
                 with files.session():  # the connection closes when the work is done
-                    if first or time.monotonic() - walked >= REWALK_S:
-                        self._walk(first)
-                        first, walked = False, time.monotonic()
+                    damaged, self._damaged = self._damaged, None
+                    if damaged is not None and damaged[0] == files.generation:
+                        self._rebuilding = damaged[1]
+                        files.rebuild()
+                    opened = self._open(files)
+                    if opened != generation:  # a new file (the first, or made again): all of it
+                        if generation >= 0:
+                            self._rebuilding = self._rebuilding or \
+                                "the search index %s was made again: it is being rebuilt" \
+                                % self.paths.index_file
+                            self.ready, self.error = False, self._rebuilding
+                        generation, walked = opened, None
+                    again, self._write_failed = self._write_failed, False
+                    if walked is None or again or time.monotonic() - walked >= REWALK_S:
+                        if self._walk(walked is None):  # `again`: files a write failed on
+                            walked = time.monotonic()
                     else:
                         self._quick()
-            except Exception:
-                log.exception("search index: the walk failed")
-            if self._stop.wait(QUICK_S):
+                failures = failures + 1 if self._write_failed else 0
+            except db.NoFts as e:
+                self.error = str(e)
+                log.warning("search index: %s", e)
                 return
+            except (db.IndexUnavailable, sqlite3.Error) as e:
+                failures += 1
+                self._problem(db.explain(e, self.paths.index_file), files.generation)
+            except Exception:
+                failures += 1
+                log.exception("search index: the walk failed")
+            # an index that cannot be opened is tried again less and less often
+            self._nudge.wait(min(RETRY_MAX_S, QUICK_S * 2 ** min(failures, 6)))
+            self._nudge.clear()
 
-    def _walk(self, first: bool) -> None:
+    def _open(self, files: FileIndexer) -> int:
+        """Open the index (making the file again if it is gone or not a database); return its
+        generation. The first success hands `files` to searches and the live thread."""
+        generation = files.open()
+        if self.files is None:
+            self.files = files
+            self.error, self._full = "", False
+            with self._wake:
+                self._wake.notify_all()
+        return generation
+
+    def _problem(self, problem: db.IndexUnavailable, generation: int) -> None:
+        """Show an index error in words (logged once); have a damaged file rebuilt."""
+        message = str(problem)
+        if message != self.error:
+            log.warning("search index: %s", message)
+        self.error = message
+        self._full = isinstance(problem, db.IndexFull)
+        if isinstance(problem, db.IndexDamaged):
+            self._damage(generation, message)
+
+    def _walk(self, first: bool) -> bool:
+        """Look at every transcript (`first`: counting them); return whether it got through."""
         files = self.files
         assert files is not None
         listing = transcript_files(self.paths, self.agents)
@@ -166,8 +235,9 @@ class SearchIndex:
         known = files.known()
         now = time.time()
         for agent, path, sid in listing:
-            if self._stop.is_set():
-                return
+            damaged = self._damaged
+            if self._stop.is_set() or (damaged is not None and damaged[0] == files.generation):
+                return False  # a damaged file is rebuilt first
             recent = _mtime(path) > now - RECENT_S
             self._index(agent, path, known.get(path) or sid, keep=recent)
             if first:
@@ -179,6 +249,11 @@ class SearchIndex:
                 self._guard(files.forget, path)
         self.files_total = self.files_done = len(listing)
         self.ready = True
+        if first and self._rebuilding:
+            if self.error == self._rebuilding:
+                self.error = ""
+            self._rebuilding = ""
+        return True
 
     def _quick(self) -> None:
         """Index the transcripts of directories whose mtime moved (new files). The core tells
@@ -238,20 +313,24 @@ class SearchIndex:
             self.stats["messages"] += written
 
     def _guard(self, func: Callable[..., int], *args: Any) -> Optional[int]:
-        """Run one file's work; a failure is logged and shown, never raised."""
+        """Run one file's work; a failure is logged and shown in words, never raised."""
+        files = self.files
+        generation = files.generation if files is not None else 0
         try:
             result = func(*args)
         except (sqlite3.Error, db.IndexUnavailable) as e:
-            message = "cannot write the search index %s: %s" % (self.paths.index_file, e)
-            if message != self.error:
-                log.warning("%s", message)
-            self.error = message
+            problem = db.explain(e, self.paths.index_file)
+            if type(problem) is db.IndexUnavailable:
+                problem = db.IndexUnavailable("cannot write the search index %s: %s"
+                                              % (self.paths.index_file, e))
+            self._problem(problem, generation)
+            self._write_failed = True
             return None
         except Exception:
             log.exception("search index: %s failed for %s", func.__name__, args[:2])
             return None
-        if self.error.startswith("cannot write"):
-            self.error = ""
+        if self.error and self.error != self._rebuilding:
+            self.error, self._full = "", False  # written again: the problem is over
         return result
 
     def _yield(self) -> None:

@@ -79,6 +79,7 @@ def parse_params(query: Mapping[str, str]) -> Dict[str, Any]:
             "limit": max(1, min(MAX_LIMIT, limit))}
 
 
+QUERY_FAULTS = ("fts5", "syntax error", "unknown special query")
 PARTS = ("text", "tools", "thinking")   # the columns, in the order a snippet is taken from
 _SNIPPET = "snippet(fts, %d, :start, :end, :cut, :tokens)"
 SQL = ("SELECT f.session_id, f.agent, f.project, f.project_dir, m.message_id, m.timestamp, m.role, "
@@ -101,7 +102,10 @@ def run(conn: sqlite3.Connection, params: Dict[str, Any]) -> List[Dict[str, Any]
     try:
         rows = conn.execute(SQL % where, args).fetchall()
     except sqlite3.OperationalError as e:
-        # match_expression makes only quoted phrases; a refusal here is still the query's fault
+        # match_expression makes only quoted phrases; FTS5 refusing one is still the query's
+        # fault. Any other error is the index's (full, damaged, gone): the caller says so.
+        if not any(w in str(e) for w in QUERY_FAULTS):
+            raise
         raise BadRequest("cannot search for that: %s" % e) from None
     out = []
     for sid, agent, project, pdir, mid, ts, role, *snippets in rows:
