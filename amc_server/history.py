@@ -3,7 +3,9 @@
 Place in the flow: Claude's transcripts (`$CLAUDE_CONFIG_DIR/projects/<dir>/<id>.jsonl`) and
 Codex's rollouts (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*-<id>.jsonl`) -> `History.scan` ->
 `GET /api/history` (the list, newest first) and `GET /api/usage` (totals per project and per
-day). Each file is read once (usage.UsageFile plus what a list needs: title, project, times)
+day). Each file is read once (usage.UsageFile plus what a list needs: title, project, times;
+the title by agents/titles.py, and a `summary` another file wrote for this file's last record
+when it has no title of its own)
 and remembered by (path, size, mtime, inode) in `<data dir>/history.json`, so a second request
 reads no unchanged file; a file that grew is read on from where it was when its reader is still
 in memory. A request reads for at most READ_BUDGET_S: a first scan of years of transcripts
@@ -20,13 +22,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import model, pricing, store
 from .history_file import HistoryFile  # first: it loads agents.codex before codex_discovery
+from .agents import titles
 from .errors import BadRequest
 from .paths import Paths
 from .usage import FIELDS
 
 log = logging.getLogger("amc.history")
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2        # 2: titles by agents/titles.py (a cache of 1 holds "/clear" titles)
 READ_BUDGET_S = 3.0      # reading per request; the rest is read in the background
 SLICE_S = 0.5            # the background reads this long at a time, between requests
 READERS = 32             # files kept open for incremental reads (the ones that grow: live)
@@ -146,7 +149,9 @@ class History:
             "last_activity": reader.last_at or _iso_ns(sig[1]),
             "bytes": max(size, sig[0]), "usage": reader.usage(),
         }
-        record = {"sig": list(sig), "entry": entry, "days": reader.acc.day_state()}
+        record = {"sig": list(sig), "entry": entry, "days": reader.acc.day_state(),
+                  "title_source": reader.titles.source(), "leaf": reader.titles.leaf,
+                  "summaries": dict(reader.titles.other_leaves())}
         self._files[path] = record
         self._dirty = True
         return record
@@ -199,7 +204,8 @@ class History:
                              % before[:100])
         limit = _limit(query.get("limit"))
         records, complete = self.scan()
-        rows = [r["entry"] for r in records if _matches(r["entry"], project, agent)]
+        rows = [_titled(r, summaries) for summaries in [_summaries(records)]
+                for r in records if _matches(r["entry"], project, agent)]
         rows.sort(key=lambda e: (e["last_activity"], e["session_id"]), reverse=True)
         if before:
             rows = [e for e in rows if e["last_activity"] < before]
@@ -271,6 +277,26 @@ class _Total:
                    unpriced_models=sorted(m or "unknown" for m in self.unpriced),
                    unpriced_tokens=sum(self.unpriced.values()))
         return out
+
+
+def _summaries(records: List[Dict[str, Any]]) -> Dict[str, str]:
+    """Return leafUuid -> summary of every `summary` line that titles another file's chain."""
+    out: Dict[str, str] = {}
+    for r in records:
+        if isinstance(r.get("summaries"), dict):
+            out.update((k, v) for k, v in r["summaries"].items() if isinstance(v, str))
+    return out
+
+
+def _titled(record: Dict[str, Any], summaries: Dict[str, str]) -> Dict[str, Any]:
+    """Return the record's entry, titled by a summary another file wrote for its chain (1.0.x-
+    2.0.x wrote them at the top of later sessions' files) when the file has no title of its own
+    (agents/titles.py)."""
+    entry = record["entry"]
+    if record.get("title_source") not in ("prompt", "command", ""):
+        return entry
+    text = titles.summary_for(record.get("leaf"), summaries)
+    return dict(entry, title=model.preview(text, titles.TITLE_CHARS)) if text else entry
 
 
 def _matches(entry: Dict[str, Any], project: str, agent: str) -> bool:

@@ -100,21 +100,40 @@ GEO_MULTIPLIER = {"us": (11, 10)}   # inference_geo -> (numerator, denominator);
 UNPRICED_SPEEDS = frozenset(("fast",))
 
 _DATE = re.compile(r"(?:-\d{8}|-\d{4}-\d\d-\d\d|@\d{8})$")
-_BEDROCK = re.compile(r"^(?:[a-z]{2}\.)?anthropic\.(.+?)(?:-v\d+(?::\d+)?)?$")
+# Amazon Bedrock's cross-Region inference profiles put a routing prefix before the model id:
+# `us.`, `eu.`, `apac.`, `us-gov.`, `jp.`, `au.` (a geography) or `global.`
+# (https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html).
+# Any other two letters are kept as a prefix too, for a geography newer than this list.
+BEDROCK_ROUTES = ("us", "eu", "apac", "us-gov", "jp", "au", "global")
+_BEDROCK = re.compile(r"^(?:(?:%s|[a-z]{2})\.)?anthropic\.(.+?)(?:-v\d+(?::\d+)?)?$"
+                      % "|".join(re.escape(r) for r in BEDROCK_ROUTES))
+# A model given by its resource name: a Bedrock ARN (`arn:aws:bedrock:<region>:<account>:
+# inference-profile/<id>` or `foundation-model/<id>`) or a Vertex AI path (`projects/P/
+# locations/L/publishers/anthropic/models/<id>`): the id is the last part.
+_RESOURCE = re.compile(r"^(?:arn:[^/]*:(?:inference-profile|foundation-model)|.*/models)/")
+# Vertex AI writes `<model>@<date>`; its older ids carry a version before it
+# (`claude-3-5-sonnet-v2@20241022`, the same model as `claude-3-5-sonnet-20241022`).
+_VERTEX = re.compile(r"^(claude-.+?)(?:-v\d+)?@\d{8}$")
 
 
 def normalise(model: str) -> str:
     """Return the table's form of a model id: lower case, no `[1m]`, date or provider wrapping.
 
     `claude-sonnet-4-5-20250929` -> `claude-sonnet-4-5`, `claude-opus-4-6[1m]` ->
-    `claude-opus-4-6`, `us.anthropic.claude-opus-4-1-20250805-v1:0` -> `claude-opus-4-1`,
+    `claude-opus-4-6`, `us.anthropic.claude-opus-4-1-20250805-v1:0` and
+    `global.anthropic.claude-opus-4-1-20250805-v1:0` (Bedrock, any BEDROCK_ROUTES prefix) ->
+    `claude-opus-4-1`, `claude-sonnet-4-5@20250929` (Vertex AI) -> `claude-sonnet-4-5`,
     `claude-opus-4.5` -> `claude-opus-4-5` (dots between Claude version digits).
     """
     m = str(model or "").strip().lower()
     m = re.sub(r"\[[^\]]*\]$", "", m)
+    m = _RESOURCE.sub("", m)
     bedrock = _BEDROCK.match(m)
     if bedrock:
         m = bedrock.group(1)
+    vertex = _VERTEX.match(m)
+    if vertex:
+        m = vertex.group(1)
     m = _DATE.sub("", m)
     if m.endswith("-latest"):
         m = m[:-len("-latest")]

@@ -32,11 +32,13 @@ CLAUDE_FIXTURES = {
                                              "Stage0 small fixture"),        # custom-title
     "aaaaaaaa-0000-0000-0000-000000000003": ("public/claude/cc-2.1.220-compact-boundary-skeleton.jsonl",
                                              "設定画面の表示不具合を調査"),  # ai-title
+    # the summaries at the top of these two name other files' chains: the first typed prompt
     "aaaaaaaa-0000-0000-0000-000000000004": ("public/claude/cc-1.0.51-summary-system-326189cf.jsonl",
-                                             "Claude Code Log: Timestamp-Based Caching Implementation"),
+                                             "please fix these"),
     "aaaaaaaa-0000-0000-0000-000000000005": ("public/claude/cc-2.0.55-askuserquestion-planmode-long-a7da6a22.jsonl",
-                                             "Claude Code CLI Tool Development Summary"),
-    "aaaaaaaa-0000-0000-0000-000000000006": ("public/claude/cc-empty-file-b23cbd1d.jsonl", ""),
+                                             "It's been a while - I see that I have pending changes, examine them, "
+                                             "add and commit (i.e., including unknown files)."),
+    "aaaaaaaa-0000-0000-0000-000000000006": ("public/claude/cc-empty-file-b23cbd1d.jsonl", "untitled"),
 }
 OLD = 1577836800  # 2020-01-01, before every fixture
 CODEX_FIXTURES = {
@@ -102,7 +104,7 @@ class HistoryTest(HistoryCase):
         self.assertEqual((ask["project"], ask["agent"]), ("demo-proj", "claude"))
         self.assertEqual(ask["usage"]["cost_usd"], 0.00056)
         empty = by_id["aaaaaaaa-0000-0000-0000-000000000006"]
-        self.assertEqual((empty["bytes"], empty["title"], empty["usage"]["turns"]), (0, "", 0))
+        self.assertEqual((empty["bytes"], empty["title"], empty["usage"]["turns"]), (0, "untitled", 0))
 
     def test_a_second_request_and_a_restarted_server_read_no_unchanged_file(self) -> None:
         first = self.history()

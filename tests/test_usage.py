@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import shutil
+import tempfile
 import time
 import unittest
 from typing import Any, Dict, List, Optional, Tuple
@@ -321,6 +322,61 @@ class PricingTest(unittest.TestCase):
                           ("claude-opus-4.5", "claude-opus-4-5"), ("GPT-5.5", "gpt-5.5"),
                           ("gpt-5-2025-08-07", "gpt-5")]:
             self.assertEqual(pricing.normalise(raw), want)
+
+    def test_bedrock_and_vertex_ids_are_priced_as_their_model(self) -> None:
+        # Every routing prefix of Bedrock's cross-Region inference profiles, the plain Bedrock
+        # id, an ARN, and Vertex AI's `@date` (with and without its `-v2`) and resource path.
+        for raw, want in [
+                ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+                ("apac.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4"),
+                ("apac.anthropic.claude-3-5-sonnet-20241022-v2:0", "claude-3-5-sonnet"),
+                ("eu.anthropic.claude-opus-4-6-v1", "claude-opus-4-6"),
+                ("eu.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+                ("us.anthropic.claude-opus-4-1-20250805-v1:0", "claude-opus-4-1"),
+                ("us-gov.anthropic.claude-3-7-sonnet-20250219-v1:0", "claude-3-7-sonnet"),
+                ("jp.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+                ("au.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+                ("anthropic.claude-opus-4-5-20251101-v1:0", "claude-opus-4-5"),
+                ("arn:aws:bedrock:ap-southeast-2:123456789012:inference-profile/"
+                 "apac.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+                ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
+                ("claude-opus-4-1@20250805", "claude-opus-4-1"),
+                ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet"),
+                ("projects/p/locations/global/publishers/anthropic/models/"
+                 "claude-opus-4-5@20251101", "claude-opus-4-5")]:
+            self.assertEqual(pricing.normalise(raw), want, raw)
+            self.assertIs(pricing.lookup(raw), pricing.lookup(want), raw)
+            self.assertIsNotNone(pricing.lookup(raw), raw)
+        # a priced transcript: the same tokens cost the same under every id form
+        sonnet = pricing.cost(pricing.lookup("claude-sonnet-4-5"), 1_000_000, 0, 0, 0)
+        for raw in ("global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                    "apac.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                    "claude-sonnet-4-5@20250929"):
+            self.assertEqual(pricing.cost(pricing.lookup(raw), 1_000_000, 0, 0, 0), sonnet, raw)
+        # not a routing prefix, not Anthropic's: still no price, never a guess
+        for raw in ("global.meta.llama3-70b-instruct-v1:0", "apac.claude-sonnet-4-5",
+                    "europe.anthropic.claude-sonnet-4-5-20250929-v1:0"):
+            self.assertIsNone(pricing.lookup(raw), raw)
+
+    def test_bedrock_and_vertex_ids_in_a_transcript_are_priced(self) -> None:
+        # The recorded 2.1.332 transcript (model claude-opus-5-5) with its model id written as
+        # Bedrock's global/apac profiles and Vertex AI write it: the same tokens, the same cost.
+        path = os.path.join(FIXTURES, "claude-code-2.1.332", "bash-tool", "transcript.jsonl")
+        with open(path, "rb") as f:
+            body = f.read()
+        direct = usage.read(path, "claude")
+        self.assertIsNotNone(direct["cost_usd"])
+        tmp = tempfile.mkdtemp(prefix="amc-test-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        for form in ("global.anthropic.claude-opus-5-5-v1:0", "apac.anthropic.claude-opus-5-5-v1:0",
+                     "eu.anthropic.claude-opus-5-5-v1:0", "claude-opus-5-5@20261120"):
+            routed = os.path.join(tmp, "t.jsonl")
+            with open(routed, "wb") as f:
+                f.write(body.replace(b'"model":"claude-opus-5-5"', b'"model":"%s"' % form.encode()))
+            u = usage.read(routed, "claude")
+            self.assertEqual((u["cost_usd"], u["input_tokens"], u["context_window"]),
+                             (direct["cost_usd"], direct["input_tokens"],
+                              direct["context_window"]), form)
 
     def test_unknown_models_have_no_price(self) -> None:
         for name in ("fake-model", "", "claude-opus-9", "claude-opus-5-55", "<synthetic>"):
