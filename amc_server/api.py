@@ -116,7 +116,8 @@ def get_events(app: "App", req: Request) -> Answer:
     """GET /api/events/<id>: the session's hook event log, oldest first (last MAX_EVENTS)."""
     sid = _session_id(req)
     path = app.core.paths.events_file(sid)
-    events = store.read_jsonl(path, limit=_int(req.query.get("limit"), MAX_EVENTS, 1, MAX_EVENTS))
+    events = store.read_jsonl(path, limit=_int(req.query.get("limit"), MAX_EVENTS, 1, MAX_EVENTS),
+                              follow=False)
     if not events and app.core.session(sid) is None:
         raise NotFound("no session %s" % sid)
     return HTTPStatus.OK, {"session_id": sid, "events": events}
@@ -289,8 +290,8 @@ def post_channel_reply(app: "App", req: Request) -> Answer:
 # -- logging in to a server reached from the network (docs/security.md) ------------------------
 
 def _with_headers(status: HTTPStatus, answer: Dict[str, Any], headers: Dict[str, str]) -> Answer:
-    import json  # the JSON answer needs its Set-Cookie / Retry-After header: a Body
-    return status, Body([json.dumps(answer).encode("utf-8")], headers)
+    # the JSON answer needs its Set-Cookie / Retry-After header: a Body
+    return status, Body([store.dumps(answer).encode("utf-8")], headers)
 
 
 def post_login(app: "App", req: Request) -> Answer:
@@ -299,9 +300,9 @@ def post_login(app: "App", req: Request) -> Answer:
 
 
 def post_logout(app: "App", req: Request) -> Answer:
-    """POST /api/logout: remove the session cookie."""
+    """POST /api/logout: end the login of the request's cookie and remove the cookie."""
     return _with_headers(HTTPStatus.OK, {"ok": True},
-                         {"Set-Cookie": app.guard.logout_cookie(req.headers)})
+                         {"Set-Cookie": app.guard.logout(req.headers)})
 
 
 def _int(value: Optional[str], default: int, low: int, high: int) -> int:

@@ -17,7 +17,6 @@ so it knows which session it belongs to. It:
   gets a JSON-RPC error or is ignored (a notification); it never crashes.
 Only the standard library; nothing it receives is ever run.
 """
-import json
 import os
 import sys
 import threading
@@ -82,7 +81,7 @@ class AmcLink:
     def _request(self, method: str, path: str, body: Any = None,
                  timeout: float = 10.0) -> Any:
         base = self.base_url()
-        data = json.dumps(body).encode() if body is not None else None
+        data = store.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(base + path, data=data, method=method, headers={
             "X-AMC-Token": self.token(), "Content-Type": "application/json",
             "Host": base.split("//", 1)[-1]})
@@ -153,7 +152,7 @@ class Channel:
         self.ready = threading.Event()
 
     def send(self, message: Dict[str, Any]) -> None:
-        line = json.dumps(dict(message, jsonrpc="2.0"), ensure_ascii=False)
+        line = store.dumps(dict(message, jsonrpc="2.0"), ensure_ascii=False)
         with self._write_lock:
             self.out.write(line + "\n")
             self.out.flush()

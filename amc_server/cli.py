@@ -1,5 +1,5 @@
 """Command-line parsing for `amc`; every command delegates to launcher.py, hooks_config.py,
-service.py, stream_cli.py, notify.py or remote/ (cli.py, answer.py)."""
+service.py, stream_cli.py, notify.py, logins.py or remote/ (cli.py, answer.py)."""
 import argparse
 import os
 import shlex
@@ -68,6 +68,12 @@ def parser() -> argparse.ArgumentParser:
     notify.add_argument("command_text", nargs="?", metavar="COMMAND",
                         help='add: the command, quoted as one argument ("notify-send AMC"); '
                         "remove: its number in `amc notify list`, or the command")
+    logins = sub.add_parser("logins", help="the browsers logged into this server when it is "
+                            "bound to a network address (docs/remote-access.md)")
+    logins.add_argument("action", choices=("list", "revoke"))
+    logins.add_argument("login_id", nargs="?", metavar="ID",
+                        help="revoke: the login's id in `amc logins list` (or its start)")
+    logins.add_argument("--all", action="store_true", help="revoke: every login")
     claude = sub.add_parser("claude", help="start Claude Code here with AMC's channel loaded")
     claude.add_argument("args", nargs=argparse.REMAINDER, help="passed on to claude")
     return p
@@ -106,6 +112,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                                install_hooks=args.install_hooks, codex=args.codex)
     if args.command == "notify":
         return _notify(paths, args.action, args.command_text)
+    if args.command == "logins":
+        from . import logins
+        return logins.main(paths.logins_file, args.action, args.login_id, args.all)
     if args.command == "request":
         from .remote import answer
         return answer.main(paths)
@@ -122,9 +131,7 @@ def _channel(paths, args) -> int:
         print("amc: %s" % e, file=sys.stderr)
         return 1
     if args.action == "install":
-        print("AMC's channel is registered. Start Claude Code with it:\n  %s\n(or `bin/amc "
-              "claude`; the CLI shows a warning about development channels: accept it)"
-              % channel_config.start_command(args.project))
+        print(channel_config.install_note(paths, os.environ, args.project))
     return 0
 
 
@@ -147,6 +154,8 @@ def _notify(paths, action: str, text: Optional[str]) -> int:
                 shlex.quote(a) for a in entry["argv"])))
             print("It runs when a session comes to need attention and when one is done; what "
                   "happened is in AMC_EVENT, AMC_PROJECT, AMC_QUESTION, ... (docs/notify.md).")
+            for note in notify.notes(entry["argv"]):
+                print("amc: note: %s" % note, file=sys.stderr)
         else:
             print("removed: %s" % notify.remove(paths, text)["command"])
         return 0

@@ -26,6 +26,7 @@ from . import hook_answers, keystrokes, model, store, terminals
 from .agents.answers import Answer, strip_control
 from .core import channels as channels_module
 from .core.live import Core
+from .core.sources import transcript_refusal
 from .errors import ApiError, BadRequest, NotFound
 
 log = logging.getLogger("amc.delivery")
@@ -379,7 +380,8 @@ class Delivery:
     def _moved_on(self, session: Dict[str, Any], before: Dict[str, Any]) -> str:
         """Return what shows the agent moved on since `before` ('' when nothing does yet)."""
         sid = session["session_id"]
-        for event in store.read_jsonl_since(self.core.paths.events_file(sid), before["events"]):
+        for event in store.read_jsonl_since(self.core.paths.events_file(sid), before["events"],
+                                              follow=False):
             # a late "needs your permission" reminder is not an answer being taken
             if event.get("event") not in QUIET_EVENTS:
                 return "hook event %s" % event.get("event")
@@ -394,10 +396,11 @@ class Delivery:
                   ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
         """Return the hook events and transcript records written since `before`."""
         events = store.read_jsonl_since(self.core.paths.events_file(session["session_id"]),
-                                        before["events"])
+                                        before["events"], follow=False)
         path = session.get("transcript_path") or ""
-        records = store.read_jsonl_since(path, before["transcript"]) \
-            if path and before["transcript"] >= 0 else []
+        records = store.read_jsonl_since(path, before["transcript"]) if path \
+            and before["transcript"] >= 0 \
+            and not transcript_refusal(self.core.paths, path, session["session_id"]) else []
         return events, records
 
     def _registry_mark(self, sid: str) -> Tuple[Any, ...]:

@@ -10,7 +10,6 @@ whatever the input, the disk or the data dir looks like. `apply_event` is a pure
 SubagentStart / SubagentStop (and a Stop's `background_tasks`) keep the session's
 `running_subagents`, a bounded list (`track_subagents`), so counting them costs no file reads.
 """
-import json
 import os
 import re  # already loaded by json: costs the hook nothing
 import sys
@@ -234,7 +233,7 @@ def codex_notify_payload(raw: Any) -> Optional[Dict[str, Any]]:
 
 
 def _capped(payload: Dict[str, Any]) -> Dict[str, Any]:
-    line = json.dumps(payload, ensure_ascii=False)
+    line = store.dumps(payload, ensure_ascii=False)
     if len(line) <= MAX_EVENT_LINE:
         return payload
 
@@ -267,7 +266,8 @@ def record(payload: Dict[str, Any], env: Mapping[str, str], agent: str = "claude
         log.append({"received_at": model.now_iso(now), "agent": agent,
                     "event": payload.get("hook_event_name"), "pane": pane_from_env(env),
                     "payload": _capped(payload)})
-        current = store.read_json(session_file)
+        # never a FIFO, a symlink or a file over store.MAX_JSON_BYTES: read as no session
+        current = store.read_json(session_file, follow=False)
         if update_only and current is None:
             return
         updated = apply_event(current, payload, env, agent, now)
@@ -299,7 +299,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             from . import hook_answers  # opt-in (docs/hook-answers.md): only this path loads it
             verdict = hook_answers.wait_for_answer(payload, os.environ, argv)
             if verdict is not None:  # deliberately answering Claude
-                sys.stdout.write(json.dumps(verdict))
+                sys.stdout.write(store.dumps(verdict))
                 sys.stdout.flush()
     except BaseException as e:  # the agent must never see a failing hook
         try:

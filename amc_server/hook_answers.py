@@ -97,11 +97,11 @@ def server_running(p: amc_paths.Paths) -> bool:
 def find_tool_use_id(events_path: str, tool_name: str, tool_input: Any) -> str:
     """Return the tool_use_id of this call's newest PreToolUse (PermissionRequest has none)."""
     try:
-        with open(events_path, "rb") as f:
+        with store.open_read(events_path, follow=False) as f:  # a FIFO would block the agent
             f.seek(0, os.SEEK_END)
             size = f.tell()
             f.seek(max(0, size - TAIL_BYTES))
-            lines = f.read().split(b"\n")
+            lines = f.read(TAIL_BYTES).split(b"\n")
     except OSError:
         return ""
     for raw in reversed(lines):
@@ -265,12 +265,14 @@ def _new_records(path: str, offset: int) -> Any:
         size = os.path.getsize(path)
         if size <= offset:
             return offset, []
-        with open(path, "rb") as f:
+        with store.open_read(path, follow=False) as f:  # the event log: never a FIFO
             f.seek(offset)
-            data = f.read(size - offset)
+            data = f.read(min(size - offset, TAIL_BYTES))  # the rest on the next look
     except OSError:
         return offset, []
     end = data.rfind(b"\n") + 1
+    if not end and len(data) == TAIL_BYTES:
+        end = len(data)  # a line longer than one look (the hook cuts its own to 64 KB): skipped
     records = []
     for raw in data[:end].split(b"\n"):
         try:

@@ -10,7 +10,6 @@ Codex reads the same schema from `$CODEX_HOME/hooks.json`, and runs `notify = [.
 `config.toml` after each turn; `--codex` configures both. We never rewrite TOML we do not own: the
 top-level `notify` line is added only when absent, and removed only when it is ours.
 """
-import json
 import os
 import re
 import shlex
@@ -201,7 +200,7 @@ TABLE_RE = re.compile(r"^\s*\[")
 
 def edit_codex_notify(path: str, argv: List[str], install: bool) -> str:
     """Add (or remove) `notify = [<hook argv>..., "--codex-notify"]` in Codex's config.toml."""
-    ours = "notify = %s" % json.dumps(list(argv) + ["--codex-notify"])
+    ours = "notify = %s" % store.dumps(list(argv) + ["--codex-notify"])
     try:
         with open(path, "r", encoding="utf-8") as f:
             lines = f.read().splitlines()

@@ -185,8 +185,9 @@ def _reap(pid: int) -> None:
 
 def _tail(path: str, lines: int = 15) -> str:
     try:
-        with open(path, "rb") as f:
-            return b"\n".join(f.read()[-8000:].splitlines()[-lines:]).decode("utf-8", "replace")
+        with store.open_read(path) as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 8000))  # a big log is not read whole
+            return b"\n".join(f.read(8000).splitlines()[-lines:]).decode("utf-8", "replace")
     except OSError:
         return ""
 

@@ -45,7 +45,7 @@ def clean(paths: Paths, now: Optional[float] = None,
         removed["zellij_gone"] = 0
     live = set()
     for path in store.list_json(paths.sessions):
-        s = store.read_json(path)
+        s = store.read_json(path, follow=False)
         if not isinstance(s, dict):
             continue
         sid = s.get("session_id")

@@ -118,9 +118,9 @@ def tool_summary(tool_input: Any, limit: int = 200) -> str:
                 return preview(value, limit)
     if tool_input in (None, {}, [], ""):
         return ""
-    import json
+    from . import store
     try:
-        text = json.dumps(tool_input, ensure_ascii=False, sort_keys=True)
+        text = store.dumps(tool_input, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError):
         text = str(tool_input)
     return preview(text, limit)

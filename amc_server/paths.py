@@ -29,6 +29,7 @@ class Paths(NamedTuple):
     claude_history: str = ""   # Claude Code's prompt history: history.jsonl (the Activity view)
     index_file: str = ""       # the search index, index.sqlite (derived, rebuildable: index/)
     history_cache: str = ""    # past sessions' titles, sizes and usage, by file (history.py)
+    logins_file: str = ""      # browsers logged in on a network bind, hashed (logins.py)
 
     def session_file(self, session_id: str) -> str:
         return os.path.join(self.sessions, session_id + ".json")
@@ -81,6 +82,7 @@ def get_paths(env: Optional[Mapping[str, str]] = None) -> Paths:
         claude_history=os.path.join(claude, "history.jsonl"),
         index_file=os.path.join(data, "index.sqlite"),
         history_cache=os.path.join(data, "history.json"),
+        logins_file=os.path.join(data, "logins.json"),
     )
 
 

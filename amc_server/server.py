@@ -12,7 +12,6 @@ a client that stopped reading.
 """
 import base64
 import hashlib
-import json
 import logging
 import mimetypes
 import os
@@ -28,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import api, lifecycle, memory, security, store
+from . import api, lifecycle, logins, memory, security, store
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from .core.events import Event
 from .core.live import Core
@@ -261,7 +260,8 @@ class Handler(BaseHTTPRequestHandler):
                 # Refused before its body was read (the guard, 404, 405): the unread bytes would
                 # be taken for the next request on this keep-alive connection. End it instead.
                 self.close_connection = True
-            self._send_json(e.status, {"ok": False, "error": e.message}, head=method == "HEAD")
+            self._send_json(e.status, {"ok": False, "error": e.message}, head=method == "HEAD",
+                            headers=getattr(e, "headers", None))  # 429's Retry-After
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client went away; nothing to answer
         except Exception as e:
@@ -306,10 +306,10 @@ class Handler(BaseHTTPRequestHandler):
         root = os.path.realpath(self.server.dashboard_dir)
         full = os.path.realpath(os.path.join(root, path.lstrip("/")))
         guard = self.server.guard
-        if full == os.path.join(root, "index.html") and guard.login_required and \
-                not guard.reader_ok(self.headers):
-            # Reachable from the network and not logged in: the page that carries the token is
-            # only for the session cookie; everyone else gets the login form (no token in it).
+        page_token = guard.page_token(self.headers)  # the token, a login's own value, or None
+        if full == os.path.join(root, "index.html") and page_token is None:
+            # Reachable from the network and not logged in: the dashboard is only for a live
+            # login's cookie; everyone else gets the login form (nothing secret in it).
             full = os.path.join(root, LOGIN_PAGE)
         if not full.startswith(root + os.sep) or not os.path.isfile(full):
             raise NotFound("no such file: %s" % path)
@@ -317,7 +317,7 @@ class Handler(BaseHTTPRequestHandler):
             data = f.read()
         headers = {}
         if full == os.path.join(root, "index.html"):
-            data = data.replace(TOKEN_PLACEHOLDER, guard.token.encode("ascii"))
+            data = data.replace(TOKEN_PLACEHOLDER, (page_token or "").encode("ascii"))
             data = data.replace(LOGIN_PLACEHOLDER, b"1" if guard.login_required else b"")
         if full.endswith(".html"):
             headers["Content-Security-Policy"] = csp_for_page(data)
@@ -375,9 +375,10 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             stream.on_close()
 
-    def _send_json(self, status: HTTPStatus, obj: Dict[str, Any], head: bool = False) -> None:
-        data = json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        self._send(status, data, "application/json; charset=utf-8", head)
+    def _send_json(self, status: HTTPStatus, obj: Dict[str, Any], head: bool = False,
+                   headers: Optional[Dict[str, str]] = None) -> None:
+        data = store.dumps(obj, ensure_ascii=False).encode("utf-8")
+        self._send(status, data, "application/json; charset=utf-8", head, headers)
 
     def _send(self, status: HTTPStatus, data: Union[bytes, List[bytes]], ctype: str,
               head: bool = False, headers: Optional[Dict[str, str]] = None) -> None:
@@ -441,5 +442,6 @@ def make_server(paths: Paths, host: str = "127.0.0.1", port: int = 7400,
     allowed = list(allowed_hosts or [])
     if not security.is_loopback(host) and host not in ("", "0.0.0.0", "::"):
         allowed.append("[%s]" % host.strip("[]") if ":" in host else host)  # Host has [v6]
-    guard = security.Guard(token, allowed, login_required=not security.is_loopback(host))
+    guard = security.Guard(token, allowed, login_required=not security.is_loopback(host),
+                           logins_file=paths.logins_file)
     return AmcServer((host, port), paths, guard, dashboard_dir, force_stat)

@@ -6,14 +6,19 @@ so it imports only what a hook can afford (os, json, fcntl, time). Guarantees:
 - an event line is one `write()` on an `O_APPEND` file, so concurrent hooks never interleave;
 - read-modify-write of a session happens under an exclusive `flock` on the session's event log,
   so the order of lines in `events/<id>.jsonl` is the order in which state changes were applied;
-- reads are tolerant: a missing, empty or broken file reads as None / no records.
+- reads are tolerant: a missing, empty or broken file reads as None / no records;
+- JSON is read with `loads` and written with `dumps` everywhere in AMC (tests/test_json_finite.py
+  checks that no other json call exists): NaN, Infinity and 1e999 read as null, and what is
+  written is always standard JSON a browser can parse.
 """
+import errno  # built in: costs the hook nothing
 import fcntl
 import json
 import os
 import re
+import stat  # already loaded by os: costs the hook nothing
 import time
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional
 
 LOCK_TIMEOUT_S = 2.0
 
@@ -23,26 +28,107 @@ def ensure_dir(path: str) -> None:
     os.makedirs(path, mode=0o700, exist_ok=True)
 
 
+# -- the one way to open a file AMC reads or appends to ------------------------------------------
+# A FIFO opened blindly blocks until a writer comes (forever once it is unlinked), a device or a
+# 1 GB "JSON" file is read whole, a symlink in sessions/ leads anywhere. So every data-dir file,
+# event log and transcript is opened here: O_NONBLOCK (a FIFO opens at once, or fails with ENXIO
+# for a writer), then fstat on the descriptor itself (no race with a rename): regular files only,
+# at most `max_bytes`, and with follow=False no symlink as the last component (O_NOFOLLOW).
+
+MAX_JSON_BYTES = 32 * 1024 * 1024   # a JSON file read whole (a session file: a few KB; its
+# biggest part, AskUserQuestion's questions, comes from one hook payload, capped at 16 MB)
+MAX_LINE_BYTES = 64 * 1024 * 1024   # a JSONL line longer than this is skipped, never held whole
+_CHUNK = 1024 * 1024
+_refused: Dict[str, str] = {}       # path -> the reason last logged (bounded: logged once each)
+
+
+class Refused(OSError):
+    """A file AMC will not read or append to: not a regular file, or over its size cap."""
+
+
+def open_regular(path: str, flags: int = os.O_RDONLY, max_bytes: int = 0, follow: bool = True,
+                 mode: int = 0o600) -> int:
+    """Open `path` without ever blocking and return the descriptor; raise OSError (Refused,
+    logged once per path and reason) unless it is a regular file of at most `max_bytes`
+    (0: any size); with follow=False a symlink is refused too (ELOOP)."""
+    nofollow = 0 if follow else os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC | nofollow, mode)
+    except OSError as e:
+        if not follow and e.errno == errno.ELOOP:  # the last component is a symlink
+            _refuse(path, "a symlink (not followed)")
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            _refuse(path, "not a regular file")
+        if max_bytes and st.st_size > max_bytes:
+            _refuse(path, "%d bytes, over the cap of %d" % (st.st_size, max_bytes))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _refuse(path: str, reason: str) -> None:
+    if _refused.get(path) != reason:
+        if len(_refused) > 1000:
+            _refused.clear()
+        _refused[path] = reason
+        import logging  # only on this path: the hook imports little
+        logging.getLogger("amc.store").warning("%s: %s: not read", path, reason)
+    raise Refused("%s: %s" % (path, reason))
+
+
+def open_read(path: str, max_bytes: int = 0, follow: bool = True) -> BinaryIO:
+    """Return `path` opened for binary reading through open_regular (a file object)."""
+    return os.fdopen(open_regular(path, os.O_RDONLY, max_bytes, follow), "rb")
+
+
+def read_bytes(path: str, max_bytes: int = MAX_JSON_BYTES, follow: bool = True) -> bytes:
+    """Return the bytes of a regular file of at most `max_bytes` (open_regular's rules)."""
+    with open_read(path, max_bytes, follow) as f:
+        return f.read(max_bytes)  # never more, even if it grew since fstat
+
+
 def write_json_atomic(path: str, obj: Any, mode: int = 0o600, indent: Optional[int] = None) -> None:
     """Write `obj` as JSON to `path` so readers see the old or the new file, never a mix."""
     data = _utf8_json(obj, indent=indent, separators=(",", ": ") if indent else (",", ":"))
     write_bytes_atomic(path, data + (b"\n" if indent else b""), mode)
 
 
+def dumps(obj: Any, **options: Any) -> str:
+    """json.dumps for everything AMC writes (files, lines, answers, events): standard JSON only.
+
+    NaN and Infinity have no JSON form (RFC 8259); Python writes them as `NaN`/`Infinity`, which
+    no browser's JSON.parse accepts: one such number in /api/state blanked the whole page. loads()
+    never yields one, so a value that still has one is a bug here: it fails at this call with a
+    ValueError naming the rule instead of sending invalid JSON (the server then answers 500).
+    """
+    try:
+        return json.dumps(obj, allow_nan=False, **options)
+    except ValueError as e:
+        if "Out of range float" not in str(e):
+            raise
+        raise ValueError("NaN or Infinity cannot be written as JSON (%s); AMC writes only "
+                         "standard JSON" % e) from None
+
+
 def _utf8_json(obj: Any, **options: Any) -> bytes:
     """Return `obj` as UTF-8 JSON; text UTF-8 cannot hold (a lone surrogate: a non-UTF-8 byte of
     a path in the environment, "\\udcff") is written as its JSON escape instead of failing."""
     try:
-        return json.dumps(obj, ensure_ascii=False, **options).encode("utf-8")
+        return dumps(obj, ensure_ascii=False, **options).encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(obj, **options).encode("ascii")
+        return dumps(obj, **options).encode("ascii")
 
 
 def write_bytes_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
     """Write `data` to `path` atomically: temp file in the same dir, fsync, rename."""
     directory = os.path.dirname(path)
     tmp = os.path.join(directory, ".%s.%d.tmp" % (os.path.basename(path), os.getpid()))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # open_regular: something else at the temp name (a FIFO, a symlink) fails instead of blocking
+    fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, follow=False, mode=mode)
     try:
         view = memoryview(data)
         while view:
@@ -63,7 +149,7 @@ class Locked:
 
     def __enter__(self) -> "Locked":
         ensure_dir(os.path.dirname(self.path))
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.fd = open_regular(self.path, os.O_RDWR | os.O_CREAT, follow=False)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
@@ -75,6 +161,21 @@ class Locked:
 # have one are walked for lone surrogates. (re.search is faster than `in` on these lines.)
 _ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("\\\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_INF = float("inf")
+
+
+def _finite(text: str) -> Optional[float]:
+    value = float(text)
+    return value if -_INF < value < _INF else None  # 1e999 is valid JSON, but reads as inf
+
+
+def _no_constant(name: str) -> None:
+    return None  # NaN, Infinity, -Infinity: not JSON, yet Python's json reads them
+
+
+# Called only for numbers with a fraction or exponent, and for the three constants: the C
+# scanner stays in use, and lines without such numbers cost what json.loads costs.
+_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_no_constant)
 
 
 def loads(data: Any) -> Any:
@@ -83,7 +184,9 @@ def loads(data: Any) -> Any:
     Raises only ValueError: also for JSON nested deeper than the json module can decode (it
     raises RecursionError). A lone UTF-16 surrogate (`"\\ud83d"`: a JavaScript string cut inside
     a pair, which JSON.stringify escapes) becomes U+FFFD, so what was read can be written as
-    UTF-8 again (files, HTTP answers, the stream) instead of failing there.
+    UTF-8 again (files, HTTP answers, the stream) instead of failing there. A number JSON cannot
+    carry (`NaN`, `Infinity`, `-Infinity`, or one that overflows a float: `1e999`) becomes None,
+    so one hostile number can never make what AMC writes from it invalid JSON (see dumps).
     """
     if isinstance(data, (bytes, bytearray)):
         # Decoded as json.loads would (its encoding detection, BOM included), but strictly
@@ -97,7 +200,7 @@ def loads(data: Any) -> Any:
     else:
         odd = _SURROGATE.search(data) is not None
     try:
-        value = json.loads(data)
+        value = _DECODER.decode(data)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     if odd:
@@ -122,11 +225,11 @@ def _no_surrogates(value: Any) -> Any:
     return value
 
 
-def read_json(path: str) -> Optional[Any]:
-    """Return the JSON in `path`, or None when it is missing, unreadable or not JSON."""
+def read_json(path: str, max_bytes: int = MAX_JSON_BYTES, follow: bool = True) -> Optional[Any]:
+    """Return the JSON in `path`, or None when it is missing, unreadable, not JSON, not a
+    regular file, over `max_bytes`, or (follow=False: files in sessions/) a symlink."""
     try:
-        with open(path, "rb") as f:
-            return loads(f.read())
+        return loads(read_bytes(path, max_bytes, follow))
     except (OSError, ValueError):
         return None
 
@@ -150,7 +253,8 @@ class SessionLog:
         self.locked = False
 
     def __enter__(self) -> "SessionLog":
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # Never blocks (a FIFO here fails at once) and never follows a symlink out of events/.
+        self.fd = open_regular(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, follow=False)
         deadline = time.monotonic() + LOCK_TIMEOUT_S
         while True:
             try:
@@ -170,21 +274,34 @@ class SessionLog:
         os.close(self.fd)  # closing releases the flock
 
 
-def read_jsonl(path: str, limit: int = 0) -> List[Dict[str, Any]]:
-    """Return the JSON objects in a JSONL file, skipping torn or non-object lines.
+def read_jsonl(path: str, limit: int = 0, follow: bool = True) -> List[Dict[str, Any]]:
+    """Return the JSON objects in a JSONL file, skipping torn or non-object lines (and lines
+    over MAX_LINE_BYTES, never held whole); follow=False: a symlink reads as no records.
 
     With `limit`, return only the last `limit` records (reading from the end of the file).
     """
     try:
-        with open(path, "rb") as f:
-            if limit:
-                data = _tail(f, limit)
-            else:
-                data = f.read()
+        with open_read(path, follow=follow) as f:
+            lines = _tail(f, limit).split(b"\n") if limit else iter_lines(f)
+            out = _objects(lines)
     except OSError:
         return []
+    return out[-limit:] if limit else out
+
+
+def read_jsonl_since(path: str, offset: int, follow: bool = True) -> List[Dict[str, Any]]:
+    """Return the JSON objects appended to a JSONL file after byte `offset` (torn lines skipped)."""
+    try:
+        with open_read(path, follow=follow) as f:
+            f.seek(max(0, offset))
+            return _objects(iter_lines(f))
+    except OSError:
+        return []
+
+
+def _objects(lines: Iterable[bytes]) -> List[Dict[str, Any]]:
     out = []
-    for raw in data.split(b"\n"):
+    for raw in lines:
         if not raw.strip():
             continue
         try:
@@ -193,38 +310,69 @@ def read_jsonl(path: str, limit: int = 0) -> List[Dict[str, Any]]:
             continue
         if isinstance(obj, dict):
             out.append(obj)
-    return out[-limit:] if limit else out
-
-
-def read_jsonl_since(path: str, offset: int) -> List[Dict[str, Any]]:
-    """Return the JSON objects appended to a JSONL file after byte `offset` (torn lines skipped)."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(max(0, offset))
-            data = f.read()
-    except OSError:
-        return []
-    out = []
-    for raw in data.split(b"\n"):
-        try:
-            obj = loads(raw) if raw.strip() else None
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
     return out
 
 
-def _tail(f, lines: int, block: int = 65536) -> bytes:
+def iter_lines(f: BinaryIO) -> Iterator[bytes]:
+    """Yield the lines of `f` from where it is (the last one even without its newline), read a
+    chunk at a time; a line over MAX_LINE_BYTES is skipped without ever being held."""
+    pieces: List[bytes] = []  # the unfinished line
+    held = 0
+    skipping = False  # inside a line over the cap
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            break
+        parts = chunk.split(b"\n")
+        if len(parts) > 1:
+            if not skipping:
+                pieces.append(parts[0])
+                yield b"".join(pieces)
+            yield from parts[1:-1]
+            pieces, held, skipping = [], 0, False
+        last = parts[-1]
+        if skipping or not last:
+            continue
+        held += len(last)
+        if held > MAX_LINE_BYTES:
+            pieces, held, skipping = [], 0, True
+        else:
+            pieces.append(last)
+    if pieces:
+        yield b"".join(pieces)
+
+
+def _tail(f: BinaryIO, lines: int, block: int = 65536) -> bytes:
+    """Return the last `lines` lines of `f` or a few more (a partial first line dropped), read
+    in blocks from the end; a line over MAX_LINE_BYTES is left out without being held whole."""
     f.seek(0, os.SEEK_END)
-    end = f.tell()
-    pos, data = end, b""
-    while pos > 0 and data.count(b"\n") <= lines:
+    pos = f.tell()
+    pieces: List[bytes] = []  # blocks, the last of the file first
+    newlines = run = 0        # newlines held; bytes held before the first of them
+    dropping = False          # inside a line over the cap, on the way back to its start
+    while pos > 0 and newlines <= lines:
         step = min(block, pos)
         pos -= step
         f.seek(pos)
-        data = f.read(step) + data
-    if pos > 0:
+        piece = f.read(step)
+        if dropping:
+            nl = piece.rfind(b"\n")
+            if nl < 0:
+                continue
+            piece, dropping = piece[:nl + 1], False
+        count = piece.count(b"\n")
+        newlines += count
+        run = piece.find(b"\n") if count else run + len(piece)
+        pieces.append(piece)
+        if run > MAX_LINE_BYTES:
+            # keep what follows this line; drop what is held of it and skip back to its start
+            while pieces and b"\n" not in pieces[-1]:
+                pieces.pop()
+            if pieces:
+                pieces[-1] = pieces[-1][pieces[-1].find(b"\n"):]
+            run, dropping = 0, True
+    data = b"".join(reversed(pieces))
+    if pos > 0 or dropping:
         data = data.split(b"\n", 1)[-1]  # drop the partial first line
     return data
 

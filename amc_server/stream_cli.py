@@ -14,7 +14,6 @@ Lines `{"follow": [session ids]}` on stdin (the hub sends them: remote/feed.py) 
 whose conversations it follows, as `?follow=` does on `/api/stream`: `messages` events for them
 follow. Anything else on stdin is ignored; stdin closing changes nothing.
 """
-import json
 import queue
 import sys
 import threading
@@ -38,9 +37,9 @@ def line(event_id: str, event: str, data: Any) -> bytes:
     elif isinstance(data, list):
         body = b"".join(data)
     else:
-        body = json.dumps(data).encode("utf-8")
+        body = store.dumps(data).encode("utf-8")
     return b'{"id":%s,"event":%s,"data":%s}\n' % (
-        json.dumps(event_id).encode(), json.dumps(event).encode(), body)
+        store.dumps(event_id).encode(), store.dumps(event).encode(), body)
 
 
 class Out:

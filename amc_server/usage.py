@@ -29,7 +29,8 @@ import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from . import model as amc_model, pricing
-from .agents.base import MAX_LINE_BYTES, READ_CHUNK, Transcript
+from .agents.base import READ_CHUNK, Transcript
+from .store import MAX_LINE_BYTES
 
 MAX_IDS = 16         # message ids remembered for replacing a streamed message's numbers
 FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -345,6 +346,9 @@ class UsageFile(Transcript):
 
     def _consume(self, f: Any, size: int) -> None:
         """Read from self.offset to `size`, decoding only the lines that hold a needle."""
+        if self.huge_to > self.offset:
+            super()._consume(f, size)  # goes on looking for the end of a line over the cap
+            return
         pending = b""
         pos = self.offset
         while pos < size:

@@ -113,7 +113,8 @@ class ApplyEventFuzz(HookCase):
            sid=st.one_of(st.just(SID), hostile_text(), json_values()))
     def test_record_writes_every_usable_event(self, steps, sid):
         for payload, event, env in steps:
-            payload = with_sid(payload, event)
+            # as main() hands it over: decoded by store.loads (NaN, Infinity, 1e999 -> null)
+            payload = store.loads(json.dumps(with_sid(payload, event)))
             payload["session_id"] = sid
             env = dict(env, AMC_DATA_DIR=self.env["AMC_DATA_DIR"], HOME=self.home)
             if not amc_paths.valid_id(sid):

@@ -20,7 +20,7 @@ from tests.fuzzing import (
     require, st)
 from tests.helpers import FIXTURES
 
-from amc_server import usage as usage_mod
+from amc_server import store, usage as usage_mod
 from amc_server.agents import claude_registry, claude_tasks, subagents
 from amc_server.agents.claude import ClaudeTranscript, last_preview
 from amc_server.agents.codex import CodexTranscript
@@ -112,8 +112,9 @@ def assert_served(case: unittest.TestCase, messages: List[Dict[str, Any]]) -> No
     """What /api/conversation, the stream and the search index do with messages works."""
     for msg in messages:
         out = wire(msg)
-        # server.py sends JSON as UTF-8: a message must be encodable (no lone surrogates).
-        json.dumps(out, ensure_ascii=False).encode("utf-8")
+        # server.py sends store.dumps as UTF-8: a message must be encodable (no lone
+        # surrogates, no NaN/Infinity: store.dumps refuses them).
+        store.dumps(out, ensure_ascii=False).encode("utf-8")
         shape(msg)
         doc = document(msg)
         for part in doc:
@@ -360,6 +361,49 @@ class SubagentFilesFuzz(TempDir):
                 for i, m in enumerate(m for m in messages if isinstance(m, dict))]
         subagents.annotate(msgs, transcript, SID)
         json.dumps(msgs, ensure_ascii=False)
+
+
+def _strict(text: str) -> Any:
+    """Parse as a browser's JSON.parse: NaN, Infinity and numbers that are inf are refused."""
+    def refuse(literal: str) -> Any:
+        raise AssertionError("not standard JSON: %s" % literal)
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            refuse(literal)
+        return value
+    return json.loads(text, parse_constant=refuse, parse_float=number)
+
+
+class NonFiniteJsonFuzz(unittest.TestCase):
+    """Issue 17: what others write (transcripts, payloads, feeds) goes in through store.loads and
+    out through store.dumps; whatever numbers came in, what goes out is standard JSON."""
+
+    NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1E+400", "-9.5e9999",
+                  "0.1e310"]
+
+    @examples(200)
+    @given(value=json_values(), hostile=st.lists(st.sampled_from(NON_FINITE), min_size=1,
+                                                 max_size=3),
+           ascii_only=st.booleans(), as_bytes=st.booleans(), compact=st.booleans())
+    def test_non_finite_numbers_in_never_make_invalid_json_out(self, value, hostile, ascii_only,
+                                                               as_bytes, compact):
+        require()
+        # Python writes the value's own inf/nan as Infinity/NaN; the placeholders add the rest.
+        marks = ["@%d@" % i for i in range(len(hostile))]
+        text = json.dumps({"v": value, "h": marks, "deep": [{"k": marks[0]}]},
+                          ensure_ascii=ascii_only)
+        for mark, literal in zip(marks, hostile):
+            text = text.replace('"%s"' % mark, literal)
+        got = store.loads(text.encode("utf-8", "surrogatepass") if as_bytes else text)
+        self.assertEqual(got["h"], [None] * len(hostile))
+        self.assertIsNone(got["deep"][0]["k"])
+        options = {"separators": (",", ":")} if compact else {}
+        out = store.dumps(got, ensure_ascii=ascii_only, **options)
+        self.assertEqual(_strict(out), got)
+        line = store._utf8_json(got, **options)  # what files and event lines get
+        self.assertEqual(_strict(line.decode("utf-8")), got)
 
 
 if __name__ == "__main__":

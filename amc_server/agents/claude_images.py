@@ -31,7 +31,7 @@ SIGNATURES = {
 def read_line(path: str, end: int) -> bytes:
     """Return the transcript line that ends at byte `end` (its newline, if any, excluded)."""
     try:
-        with open(path, "rb") as f:
+        with store.open_read(path) as f:  # a regular file: a FIFO would block
             f.seek(0, 2)
             if end <= 0 or end > f.tell():
                 raise NotFound("the transcript changed since it was read; reload the conversation")

@@ -7,14 +7,13 @@ model's history and an `event_msg` for the UI, in an order and a mix that change
 Rather than trust either channel to exist, each report is matched by text against recent reports
 from the other channels, so every real message appears exactly once.
 """
-import json
 import os
 import re
 from collections import deque
 from typing import Any, Dict, Optional, Tuple
 
 from .. import model
-from ..store import loads
+from ..store import dumps, loads
 from .base import Transcript, make_message, make_tool_call
 
 # Record, event and item types that carry nothing a conversation or a status shows.
@@ -81,7 +80,7 @@ def _output(value: Any) -> Tuple[str, bool]:
         meta = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
         return _text(value["output"]), meta.get("exit_code") not in (0, None)
     if not isinstance(value, str):
-        return "" if value is None else _text(value) or json.dumps(value, ensure_ascii=False), False
+        return "" if value is None else _text(value) or dumps(value, ensure_ascii=False), False
     # Only the header ("Exit code: 1\nWall time...\nOutput:") is Codex's; never read the output.
     m = _EXIT.search(value.split("\nOutput:", 1)[0]) if "\nOutput:" in value else None
     return value, bool(m and int(m.group(1)) != 0)

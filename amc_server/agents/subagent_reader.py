@@ -9,6 +9,7 @@ session's own.
 """
 from typing import Any, Dict, Optional
 
+from .. import store
 from ..store import loads
 from .claude import ClaudeTranscript
 from .subagents import find, valid_agent_id
@@ -63,8 +64,8 @@ def _has_inline_root(path: str, agent_id: str) -> bool:
     """Tell whether the parent transcript holds a sidechain rooted at record `agent_id`."""
     needle = agent_id.encode("ascii")
     try:
-        with open(path, "rb") as f:
-            for raw in f:
+        with store.open_read(path) as f:
+            for raw in store.iter_lines(f):  # a line over the cap is skipped, never held
                 if needle not in raw or b"isSidechain" not in raw:
                     continue
                 try:

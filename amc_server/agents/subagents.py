@@ -28,6 +28,7 @@ import time
 from urllib.parse import quote
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+from .. import store
 from ..store import loads
 
 
@@ -36,6 +37,7 @@ META_WINDOW_S = 1800.0      # ... one whose meta says it writes "finished" (2.1.
 HEAD_LINES = 40             # lines read from a file's start to find its ids and prompt
 HEAD_LINE_BYTES = 2 * 1024 * 1024
 TAIL_BYTES = 256 * 1024     # read from a file's end to see whether its last record is final
+META_BYTES = 64 * 1024      # an agent-*.meta.json is a few hundred bytes: a bigger one is not read
 MAX_CACHED = 4096
 _AGENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
@@ -156,7 +158,7 @@ class _Cache:
             hit = self.metas.get(path)
         if hit is not None and hit[0] == sig:
             return hit[1]
-        data = _read_meta(path) if st.st_size <= 64 * 1024 else {}
+        data = _read_meta(path) if st.st_size <= META_BYTES else {}
         with self.lock:
             if len(self.metas) > MAX_CACHED:
                 self.metas.clear()
@@ -171,7 +173,7 @@ def _read_head(path: str) -> Tuple[str, str, str, str]:
     """Return (session id, agent id, first user text, first timestamp) from a file's start."""
     session_id = agent_id = prompt = started = ""
     try:
-        with open(path, "rb") as f:
+        with store.open_read(path) as f:
             for _ in range(HEAD_LINES):
                 raw = f.readline(HEAD_LINE_BYTES)
                 if not raw:
@@ -216,11 +218,7 @@ def _first_text(message: Any) -> str:
 
 
 def _read_meta(path: str) -> Dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = loads(f.read())
-    except (OSError, ValueError):
-        return {}
+    data = store.read_json(path, META_BYTES)
     return data if isinstance(data, dict) else {}
 
 
@@ -378,11 +376,11 @@ def _running(f: SubagentFile, now: float) -> bool:
 def _ends_final(path: str) -> bool:
     """Tell whether a subagent file's last message is its final answer (text, no tool call)."""
     try:
-        with open(path, "rb") as f:
+        with store.open_read(path) as f:
             f.seek(0, 2)
             size = f.tell()
             f.seek(max(0, size - TAIL_BYTES))
-            tail = f.read()
+            tail = f.read(TAIL_BYTES)
     except OSError:
         return False
     for raw in reversed(tail.split(b"\n")):

@@ -20,7 +20,6 @@ Why it is built like this:
 - Events are published with `session_id=TOPIC` on the core's log, so only streams that follow
   TOPIC get them: the cards' stream, replays and `amc stream` stay as they were.
 """
-import json
 import logging
 import os
 import threading
@@ -125,8 +124,8 @@ class Activity:
             if len(self._events) > self.kept:
                 del self._events[:len(self._events) - self.kept]
         if publish:
-            self.core.log.publish("activity", json.dumps(event, ensure_ascii=False,
-                                                     separators=(",", ":")), session_id=TOPIC)
+            self.core.log.publish("activity", store.dumps(event, ensure_ascii=False,
+                                                      separators=(",", ":")), session_id=TOPIC)
 
     def _sources(self) -> List[Tuple[str, os.stat_result]]:
         """Return (path, stat) of every hook event log and of the history that exist now."""
@@ -157,7 +156,8 @@ class Activity:
                 # last written before the oldest event we keep: nothing newer in it
                 self._tails[path] = _Tail(st.st_ino, st.st_size)
                 continue
-            lines, end, read = _last_lines(path, st.st_size, self.kept)
+            lines, end, read = _last_lines(path, st.st_size, self.kept,
+                                           follow=path == self.paths.claude_history)
             self.stats["backlog_bytes"] += read
             self.stats["backlog_files"] += 1
             self._tails[path] = _Tail(st.st_ino, end)
@@ -193,7 +193,8 @@ class Activity:
             start = st.st_size - READ_CAP
             tail.skipping = True
         try:
-            with open(path, "rb") as f:
+            # store.open_read: a FIFO or a symlink in events/ is refused, never waited on
+            with store.open_read(path, follow=path == self.paths.claude_history) as f:
                 f.seek(start)
                 data = f.read(st.st_size - start)
         except OSError as e:
@@ -283,14 +284,14 @@ def _mtime_iso(path: str) -> str:
         return model.now_iso()
 
 
-def _last_lines(path: str, size: int, count: int
+def _last_lines(path: str, size: int, count: int, follow: bool = True
                 ) -> Tuple[List[Tuple[int, bytes]], int, int]:
     """Return up to `count` whole lines at the end of the first `size` bytes of `path`, as
     (offset, bytes) oldest first, the offset after the last whole line (where tailing goes on:
     a torn last line is read once it is finished), and how many bytes were read. Reads blocks
     backwards from the end."""
     try:
-        f = open(path, "rb")
+        f = store.open_read(path, follow=follow)
     except OSError:
         return [], size, 0
     with f:

@@ -8,11 +8,10 @@ Claude Code's `history.jsonl` (`{display, pastedContents, timestamp (ms), projec
 Agent and hook knowledge of the feed stays in this one module; `bounded` keeps an event's `raw`
 to about RAW_BYTES however large a payload is (the hub applies it to other machines' events too).
 """
-import json
 import time
 from typing import Any, Dict, Tuple
 
-from .. import model
+from .. import model, store
 
 RAW_BYTES = 16 * 1024      # an event's raw is cut to about this
 SUMMARY_CHARS = 200
@@ -45,14 +44,14 @@ def bounded(raw: Any, limit: int = RAW_BYTES) -> Tuple[Any, bool]:
     """Return `raw` cut to about `limit` bytes of JSON (long strings shortened), and whether it
     was cut."""
     try:
-        size = len(json.dumps(raw, ensure_ascii=False))
+        size = len(store.dumps(raw, ensure_ascii=False))
     except (TypeError, ValueError):
         return str(raw)[:limit], True
     if size <= limit:
         return raw, False
     for chars in (2000, 500, 100):
         out = _cut(raw, chars)
-        if len(json.dumps(out, ensure_ascii=False)) <= limit:
+        if len(store.dumps(out, ensure_ascii=False)) <= limit:
             return out, True
     return {"amc_omitted_bytes": size}, True
 

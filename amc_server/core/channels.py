@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Set
 
-from .. import model
+from .. import model, store
 from .events import Event, EventLog, Subscription
 
 PERMISSION_OPTIONS = ["Allow", "Deny"]
@@ -86,10 +86,9 @@ class Channels:
 
     def send(self, session_id: str, kind: str, data: Dict[str, Any]) -> str:
         """Queue `data` for the session's channel (`message` or `verdict`); return its id."""
-        import json
         delivery_id = "d%d" % next(self._ids)
-        self.log.publish(kind, json.dumps(dict(data, delivery_id=delivery_id),
-                                          ensure_ascii=False), session_id=session_id)
+        self.log.publish(kind, store.dumps(dict(data, delivery_id=delivery_id),
+                                           ensure_ascii=False), session_id=session_id)
         return delivery_id
 
     def wait_ack(self, delivery_id: str, timeout: float = ACK_WAIT_S) -> bool:

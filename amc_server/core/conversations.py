@@ -19,16 +19,17 @@ reads that subagent's transcript instead, with its own cached reader.
 """
 import collections
 import copy
-import json
 import logging
 import os
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
+from .. import store
 from ..agents import claude_images, subagent_reader, subagents
 from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
+from .sources import transcript_refusal
 
 log = logging.getLogger("amc.core")
 
@@ -49,7 +50,7 @@ def _size(value: Any) -> int:
         return 0
     if not isinstance(value, str):
         try:
-            value = json.dumps(value, ensure_ascii=False)
+            value = store.dumps(value, ensure_ascii=False)
         except (TypeError, ValueError):
             return 0
     left_out = 0
@@ -190,8 +191,9 @@ class Conversations:
         for name in [agent] if agent else list(self.core.agents):
             if name not in self.core.agents:
                 continue
-            found = path or (src.transcripts if name == "claude" else src.rollout_paths
-                             ).get(session_id) or self._find(name, session_id)
+            found = path or self._allowed((src.transcripts if name == "claude" else
+                                           src.rollout_paths).get(session_id) or "", session_id) \
+                or self._allowed(self._find(name, session_id), session_id)
             if found:
                 return name, found
         raise NotFound("no transcript found for session %s" % session_id)
@@ -202,15 +204,9 @@ class Conversations:
         return finder(self.core.paths, session_id) or ""
 
     def _allowed(self, path: str, session_id: str) -> str:
-        # Never read an arbitrary file because a session file says so: only the agents' own
-        # directories, or a .jsonl named after the session.
-        if not path.endswith(".jsonl") or not os.path.isfile(path):
-            return ""
-        real = os.path.realpath(path)
-        for root in (self.core.paths.claude_dir, self.core.paths.codex_home):
-            if real.startswith(os.path.realpath(root) + os.sep):
-                return path
-        return path if session_id in os.path.basename(real) else ""
+        # Never read an arbitrary file because a session file (or a symlink) says so: the one
+        # rule, sources.transcript_refusal (exact name, real path inside the agent's directory).
+        return "" if transcript_refusal(self.core.paths, path, session_id) else path
 
     def _reader(self, agent: str, path: str, session_id: str) -> Tuple[Any, threading.Lock]:
         key = (agent, path)
@@ -328,7 +324,7 @@ class Conversations:
             raise BadRequest("call is required for a tool call's %s" % field)
         value = self._read(session_id, agent, lambda ms, _: copy.deepcopy(
             _pick(ms, message_id, call_id, field)), subagent)
-        if CLIPPED.search(json.dumps(value, ensure_ascii=False) if not isinstance(value, str)
+        if CLIPPED.search(store.dumps(value, ensure_ascii=False) if not isinstance(value, str)
                           else value):
             # The cached reader kept only the start: read the file once more, keeping everything.
             name, path = self.locate(session_id, agent)
@@ -414,5 +410,5 @@ class Conversations:
         data = {"session_id": sid, "messages": out, "total": total}
         if reset:
             data["reset"] = True
-        self.core.log.publish("messages", json.dumps(data, ensure_ascii=False,
-                                                     separators=(",", ":")), session_id=sid)
+        self.core.log.publish("messages", store.dumps(data, ensure_ascii=False,
+                                                      separators=(",", ":")), session_id=sid)

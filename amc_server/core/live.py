@@ -15,7 +15,6 @@ probes agent pids, so a lost datagram or a missed inotify event is repaired with
 Only the core thread changes the tables; readers take `_lock` for a consistent view.
 """
 import collections
-import json
 import logging
 import os
 import threading
@@ -169,10 +168,10 @@ class Core:
                 self._body = b",".join([self._frags[s] for s in order])
             event_id, sessions, setup = self.log.last_id, self._body, self._setup_json
             if self._machines_json is None:
-                self._machines_json = json.dumps(self.machines.infos(), ensure_ascii=False)
+                self._machines_json = store.dumps(self.machines.infos(), ensure_ascii=False)
             machines = self._machines_json
         tail = '],"server_time":%s,"setup":%s,"machines":%s}' % (
-            json.dumps(model.now_iso()), setup, machines)
+            store.dumps(model.now_iso()), setup, machines)
         return event_id, [b'{"sessions":[', sessions, tail.encode("utf-8")]
 
     def state(self) -> Tuple[str, List[bytes]]:
@@ -194,11 +193,11 @@ class Core:
         """Return a copy of one merged session, or None when it is not shown."""
         with self._lock:
             frag = self._frags.get(session_id)
-        return json.loads(frag) if frag is not None else None
+        return store.loads(frag) if frag is not None else None
 
     def sessions(self) -> List[Dict[str, Any]]:
         """Return copies of every shown session, in /api/state order."""
-        return json.loads(b"".join(self.snapshot()[1]))["sessions"]
+        return store.loads(b"".join(self.snapshot()[1]))["sessions"]
 
     def registry_entry(self, session_id: str) -> Optional[Dict[str, Any]]:
         """Return Claude's live registry entry for a session as last read, or None."""
@@ -404,9 +403,9 @@ class Core:
             if sid not in self._frags:
                 return False
             del self._frags[sid], self._sessions[sid], self._keys[sid]
-            self.version = self.log.publish("removed", json.dumps({"session_id": sid})).seq
+            self.version = self.log.publish("removed", store.dumps({"session_id": sid})).seq
             return True
-        frag = json.dumps(s, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        frag = store.dumps(s, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         if self._frags.get(sid) == frag:
             return False
         self._sessions[sid] = s
@@ -424,7 +423,7 @@ class Core:
         if published:
             self._body = None
         if infos_changed:
-            machines = json.dumps(self.machines.infos(), ensure_ascii=False)
+            machines = store.dumps(self.machines.infos(), ensure_ascii=False)
             self.version = self.log.publish("machine", '{"machines":%s}' % machines).seq
             self._machines_json = machines
         else:
@@ -450,7 +449,7 @@ class Core:
                            self.bell.error if self.bell is not None else "")
         if setup != self._setup:
             self._setup = setup
-            self._setup_json = json.dumps(setup, ensure_ascii=False)
+            self._setup_json = store.dumps(setup, ensure_ascii=False)
             self.version = self.log.publish("setup", self._setup_json).seq
 
     # -- which directories -------------------------------------------------------------------

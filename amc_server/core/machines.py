@@ -11,12 +11,11 @@ own. A remote's output is hostile input, so here:
   snapshot's `server_time` and each heartbeat), updated only when it moves by more than
   SKEW_SLACK_S, so a remote whose clock is off neither reorders nor ages its sessions.
 """
-import json
 import logging
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import model
+from .. import model, store
 from ..paths import valid_id
 
 log = logging.getLogger("amc.machines")
@@ -204,7 +203,7 @@ class MachineTable:
         if not valid_id(rid) or ":" in rid:
             self._reject(m, "a session id that is not its own: %r" % (str(rid)[:80],))
             return None
-        if len(json.dumps(s, ensure_ascii=False)) > MAX_SESSION_BYTES:
+        if len(store.dumps(s, ensure_ascii=False)) > MAX_SESSION_BYTES:
             self._reject(m, "a session over %d bytes" % MAX_SESSION_BYTES)
             return None
         if not isinstance(s.get("status"), str) or not isinstance(s.get("started_at", ""), str):

@@ -35,6 +35,46 @@ def stat_sig(path: str) -> Optional[Sig]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
+_refused: Dict[str, str] = {}  # transcript path -> the reason last logged (bounded)
+
+
+def transcript_refusal(paths: Paths, path: str, session_id: str) -> str:
+    """Return why `path` must not be read as the transcript of `session_id` ('' when it may).
+
+    The one rule for every path that names a transcript (a hook file's `transcript_path`, a file
+    found in Claude's projects/ or Codex's sessions/): a regular `.jsonl` file named exactly after
+    the session (`<id>.jsonl`, or Codex's `rollout-<time>-<id>.jsonl`), and when the path is in
+    an agent's transcript directory (Claude's projects/, Codex's sessions/), its real path stays
+    in that directory's real path: a symlink pointing out is refused, a symlinked ~/.claude or
+    projects/ as a whole still works.
+    A refusal is logged once per path and reason.
+    """
+    if not path or not valid_id(session_id):
+        return "no transcript path or session id"
+    real = os.path.realpath(path)
+    name = os.path.basename(real)
+    where = os.path.abspath(path)
+    outside = [root for root in (paths.claude_projects, paths.codex_sessions)
+               if where.startswith(os.path.abspath(root) + os.sep)
+               and not real.startswith(os.path.realpath(root) + os.sep)]
+    if name != session_id + ".jsonl" and rollout_id(name) != session_id:
+        reason = "its file name %r is not the session's" % name
+    elif outside:
+        reason = "its real path %s is outside %s" % (real, outside[0])
+    elif not os.path.exists(real):
+        return "missing"  # not logged: it may be written later
+    elif not os.path.isfile(real):
+        reason = "not a regular file"
+    else:
+        return ""
+    if _refused.get(path) != reason:
+        if len(_refused) > 1000:
+            _refused.clear()
+        _refused[path] = reason
+        log.warning("transcript %s of session %s not read: %s", path, session_id, reason)
+    return reason
+
+
 def _ls(path: str) -> List[str]:
     try:
         return os.listdir(path)
@@ -59,6 +99,7 @@ class Sources:
         self.rollout_sessions: Dict[str, Dict[str, Any]] = {}  # sid -> Session from its rollout
         self.alive: Dict[int, bool] = {}                    # pid -> last liveness seen
         self.names: Dict[str, Set[str]] = {}                # directory -> entries we know
+        self.checked: Dict[str, int] = {}                   # transcript path -> inode let in
         self.window_s = CODEX_ACTIVE_WINDOW_S               # a rollout is live this long
 
     # -- which file is what ---------------------------------------------------------------------
@@ -104,7 +145,8 @@ class Sources:
 
     def _hook(self, path: str, sig: Optional[Sig], now: float) -> Set[str]:
         sid = os.path.basename(path)[:-5]
-        data = store.read_json(path) if sig is not None else None
+        # never a symlink (it could lead out of the data dir), a FIFO or a huge file (store)
+        data = store.read_json(path, follow=False) if sig is not None else None
         if isinstance(data, dict) and data.get("session_id") == sid and valid_id(sid):
             self.hooks[sid] = data
         elif sig is not None and sid in self.hooks:
@@ -143,6 +185,8 @@ class Sources:
         sid = os.path.basename(path)[:-6]
         if not valid_id(sid):
             return set()
+        if sig is not None and not self._readable(path, sig, sid):
+            sig = None  # a symlink out of projects/, a FIFO: as if it were not there
         if sig is None:
             self.mtimes.pop(path, None)
             if self.transcripts.get(sid) == path:
@@ -157,10 +201,23 @@ class Sources:
                 self.transcripts[sid] = path  # the newest, if in several projects
         return {sid}
 
+    def _readable(self, path: str, sig: Sig, sid: str) -> bool:
+        """Apply transcript_refusal once per file (inode): not again on every append."""
+        if self.checked.get(path) == sig[0]:
+            return True
+        if transcript_refusal(self.paths, path, sid):
+            return False
+        if len(self.checked) > 10000:
+            self.checked.clear()
+        self.checked[path] = sig[0]
+        return True
+
     def _rollout(self, path: str, sig: Optional[Sig], now: float) -> Set[str]:
         sid = rollout_id(os.path.basename(path))
         if not sid:
             return set()
+        if sig is not None and not self._readable(path, sig, sid):
+            sig = None  # a symlink out of sessions/, a FIFO: as if it were not there
         if sig is None:
             if self.rollout_paths.get(sid) == path:
                 del self.rollout_paths[sid]

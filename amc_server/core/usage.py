@@ -9,12 +9,12 @@ numbers changed, so the session is merged again and published with them. A trans
 sessions no longer shown are dropped at the next sweep.
 """
 import logging
-import os
 import threading
 import time
 from typing import Any, Dict, Optional, Set, Tuple
 
 from ..usage import ACCUMULATORS, UsageFile
+from .sources import transcript_refusal
 
 log = logging.getLogger("amc.usage")
 
@@ -94,8 +94,8 @@ class UsageTracker:
                 self._sweep()
 
     def _read(self, sid: str, agent: str, path: str) -> None:
-        if not _allowed(self.core.paths, path, sid):
-            return
+        if transcript_refusal(self.core.paths, path, sid):
+            return  # the rule of the conversation API (logged there once)
         reader = self._readers.get(sid)
         if reader is None or reader.path != path or reader.kind != agent:
             reader = self._readers[sid] = UsageFile(path, agent, sid, pause_s=PAUSE_S,
@@ -119,14 +119,3 @@ class UsageTracker:
                 self._usage.pop(sid, None)
                 self._where.pop(sid, None)
 
-
-def _allowed(paths: Any, path: str, session_id: str) -> bool:
-    """Tell whether a session's transcript may be read: a .jsonl in the agents' own directories,
-    or one named after the session (the rule of core/conversations.py)."""
-    if not path.endswith(".jsonl") or not os.path.isfile(path):
-        return False
-    real = os.path.realpath(path)
-    for root in (paths.claude_dir, paths.codex_home):
-        if real.startswith(os.path.realpath(root) + os.sep):
-            return True
-    return session_id in os.path.basename(real)

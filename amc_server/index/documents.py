@@ -17,6 +17,7 @@ from ..agents.base import CLIPPED, Transcript
 from ..agents.claude import ClaudeTranscript
 from ..agents.codex import CodexTranscript
 from ..agents.codex_discovery import date_dirs, rollout_id
+from ..core.sources import transcript_refusal
 from ..model import project_name
 from ..paths import Paths, valid_id
 
@@ -143,19 +144,31 @@ def walk(paths: Paths, agents: Any = ("claude", "codex")) -> Iterator[Tuple[str,
             folder = os.path.join(paths.claude_projects, d)
             if not os.path.isdir(folder):
                 continue
+            linked = os.path.realpath(folder) != folder
             for name in _ls(folder):
                 sid = name[:-6] if name.endswith(".jsonl") else ""
-                if sid and not name.startswith("agent-") and valid_id(sid):
+                if sid and not name.startswith("agent-") and valid_id(sid) \
+                        and _inside(paths, os.path.join(folder, name), sid, linked):
                     yield "claude", os.path.join(folder, name), sid
     if "codex" in agents:
         root = paths.codex_sessions
         for day in date_dirs(root, time.time()):
             if os.path.relpath(day, root).count(os.sep) != 2:
                 continue  # a year or a month
+            linked = os.path.realpath(day) != day
             for name in _ls(day):
                 sid = rollout_id(name)
-                if sid:
+                if sid and _inside(paths, os.path.join(day, name), sid, linked):
                     yield "codex", os.path.join(day, name), sid
+
+
+def _inside(paths: Paths, path: str, sid: str, linked: bool) -> bool:
+    """Tell whether a transcript found by the walk may be read (core.sources.transcript_refusal:
+    no symlink out of the agent's directory). Only a symlinked file, or a file in a folder
+    reached through a symlink (`linked`), is looked at closely: one lstat per file."""
+    if linked or os.path.islink(path):
+        return not transcript_refusal(paths, path, sid)
+    return True
 
 
 def transcript_dirs(paths: Paths, agents: Any, window_s: float) -> List[str]:

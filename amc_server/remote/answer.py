@@ -11,7 +11,6 @@ not, they belong to the machine's own server.
 - Otherwise the endpoint runs here, on a core read once (no watcher, no doorbell: the `amc
   stream` process of the hub owns those), and the process exits after answering.
 """
-import json
 import sys
 import urllib.error
 import urllib.parse
@@ -86,7 +85,7 @@ def answer_server(url: str, token: str, req: Dict[str, Any]) -> Tuple[int, Dict[
     """Hand the request to this machine's running server."""
     query = urllib.parse.urlencode(req["query"])
     full = url.rstrip("/") + urllib.parse.quote(req["path"]) + ("?" + query if query else "")
-    data = json.dumps(req.get("body")).encode() if req["method"] == "POST" else None
+    data = store.dumps(req.get("body")).encode() if req["method"] == "POST" else None
     headers = {"X-AMC-Token": token, "Accept": "application/json"}
     if data is not None:
         headers["Content-Type"] = "application/json"
@@ -127,7 +126,7 @@ def main(paths: Paths, stdin: Optional[IO[bytes]] = None,
     stdin = stdin if stdin is not None else sys.stdin.buffer
     stdout = stdout if stdout is not None else sys.stdout.buffer
     status, body = answer(paths, stdin.read(MAX_REQUEST + 1))
-    stdout.write(json.dumps({"status": status, "body": body}, ensure_ascii=False).encode()
+    stdout.write(store.dumps({"status": status, "body": body}, ensure_ascii=False).encode()
                  + b"\n")
     stdout.flush()
     return 0

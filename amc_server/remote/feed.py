@@ -15,7 +15,6 @@ The followed conversations go on the same connection's stdin as `{"follow": [ids
 Remote output is hostile: a line over MAX_LINE is skipped without being held in memory, a line
 that is not a JSON event is counted and logged, ids are checked before they reach a command line.
 """
-import json
 import logging
 import random
 import re
@@ -237,7 +236,7 @@ class Feed:
         try:
             # plus the machine's activity feed (re-published by the hub: hub.activity)
             follow = sorted(self._follow | {ACTIVITY_TOPIC})
-            proc.stdin.write(json.dumps({"follow": follow}).encode() + b"\n")
+            proc.stdin.write(store.dumps({"follow": follow}).encode() + b"\n")
             proc.stdin.flush()
         except (OSError, ValueError):
             pass  # the stream is ending; the next one sends the follow set first

@@ -11,7 +11,6 @@ its own connection, ControlMaster off).
 A machine that cannot be reached answers 502 (ssh failed: the reason in words) or 504 (no answer
 in time), never a hang: every call has a deadline.
 """
-import json
 import logging
 import os
 import queue
@@ -150,8 +149,8 @@ class Hub:
             if hub_id not in self._follow:
                 return
         data = dict(data, session_id=hub_id)
-        self.core.log.publish("messages", json.dumps(data, ensure_ascii=False,
-                                                     separators=(",", ":")), session_id=hub_id)
+        self.core.log.publish("messages", store.dumps(data, ensure_ascii=False,
+                                                      separators=(",", ":")), session_id=hub_id)
 
     def activity(self, name: str, data: Any) -> None:
         """Keep and publish a remote's activity event under hub ids (machine set, session and
@@ -202,8 +201,8 @@ class Hub:
         if feed is None:
             raise ApiError("no machine named %s (see `amc remote list`)" % machine,
                            HTTPStatus.NOT_FOUND)
-        request = json.dumps({"method": method, "path": path, "query": query,
-                              "body": body}).encode("utf-8")
+        request = store.dumps({"method": method, "path": path, "query": query,
+                               "body": body}).encode("utf-8")
         for _ in range(2):
             status, answer = self._call_once(feed, request, slow)
             if status is not None:

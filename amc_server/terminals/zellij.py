@@ -13,7 +13,6 @@ send fails the whole answer with nothing typed. On 0.44+ the pane's screen is re
 `dump-screen --pane-id` (into a private temp file), so AMC can see dialogs as it does in tmux.
 Everything here is Zellij syntax.
 """
-import json
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ import time
 from http import HTTPStatus
 from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 
-from .. import keystrokes
+from .. import keystrokes, store
 from ..paths import zellij_plugin
 from . import base
 from .base import (Backend, CommandFailed, DeliveryError, MultiplexerMissing, NoPane, PaneGone,
@@ -70,8 +69,8 @@ def action_argv(zellij: str, session: str, *args: str) -> List[str]:
 def pipe_argv(zellij: str, session: str, plugin: str, pane: int, text: str,
               send_enter: bool = False) -> List[str]:
     """Return argv asking the zellij-send-keys plugin to write `text` to terminal pane `pane`."""
-    payload = json.dumps({"pane_id": pane, "text": text, "send_enter": send_enter},
-                         ensure_ascii=False, separators=(",", ":"))
+    payload = store.dumps({"pane_id": pane, "text": text, "send_enter": send_enter},
+                          ensure_ascii=False, separators=(",", ":"))
     return action_argv(zellij, session, "pipe", "--plugin", "file:" + plugin,
                        "--name", "send_keys", "--", payload)
 

@@ -3,7 +3,8 @@
  * one EventSource).
  *
  * Every POST carries the page's token as `X-AMC-Token` (the server refuses state-changing requests
- * without it). Reads carry no token: on a server reachable from the network they ride on the
+ * without it); on a server reachable from the network that is not the token but a value of this
+ * page's login, which the server takes only together with that login's cookie. Reads carry no token: on a server reachable from the network they ride on the
  * HttpOnly session cookie of its login page (`credentials: "same-origin"`), and a read answered
  * 401 (the cookie is gone or stale) loads "/" again, which is then the login page. No token ever
  * goes into a URL (docs/security.md). Failures never pass silently: a network failure, a non-2xx
@@ -20,7 +21,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Return the token the server put into <meta name="amc-token"> ("" if the page was not served by AMC). */
+/** Return what the server put into <meta name="amc-token">: the token, or this login's value ("" if not served by AMC). */
 export function pageToken() {
   const meta = document.querySelector('meta[name="amc-token"]');
   const value = meta ? meta.getAttribute("content") || "" : "";
