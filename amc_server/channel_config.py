@@ -12,10 +12,11 @@ What install added is remembered in `<data dir>/channel-install.json`, so uninst
 exactly that: an allow entry or a server the user had before stays. Every file is backed up
 before a change and written atomically; a file that is not a JSON object is refused untouched.
 A development channel loads only with `--dangerously-load-development-channels server:amc`
-(the CLI shows a warning to accept): install prints the command, `amc claude` runs it.
+(the CLI shows a warning to accept): install prints the command, `amc claude` runs it, and how
+`claude mcp list` shows the channel in a trusted and an untrusted folder (`install_note`).
 """
-import json
 import os
+import shlex
 import shutil
 import sys
 from typing import Any, Dict, List, Mapping, Optional
@@ -171,9 +172,47 @@ def _save(path: str, before: Dict[str, Any], after: Dict[str, Any], existed: boo
     return "%s: %s" % (path, write_json_object(path, before, after, existed))
 
 
+def folder_trusted(paths: Paths, env: Mapping[str, str], directory: str) -> bool:
+    """Tell whether Claude Code trusts `directory`: its user config has
+    `projects[<dir or a parent>].hasTrustDialogAccepted` (what accepting the trust dialog writes)."""
+    data = store.read_json(user_config(paths, env))
+    projects = data.get("projects") if isinstance(data, dict) else None
+    if not isinstance(projects, dict):
+        return False
+    path = os.path.realpath(directory)
+    while True:
+        entry = projects.get(path)
+        if isinstance(entry, dict) and entry.get("hasTrustDialogAccepted") is True:
+            return True
+        parent = os.path.dirname(path)
+        if parent == path:
+            return False
+        path = parent
+
+
+def install_note(paths: Paths, env: Mapping[str, str], project: Optional[str] = None) -> str:
+    """Return what `amc channel install` prints after the files: how to start, how to check.
+
+    Claude Code 2.1.337 checks stdio servers in `claude mcp list` only in a folder it trusts;
+    elsewhere it prints "Not checked (folder not trusted; run `claude` here)" without starting
+    the channel (2.1.332 started it anywhere)."""
+    lines = ["AMC's channel is registered. Start Claude Code with it:",
+             "  %s" % start_command(project),
+             "(or `bin/amc claude`; the CLI shows a warning about development channels: accept it)",
+             "Check it with `claude mcp list` in a project you trust: `amc: ... Connected`.",
+             "In a folder Claude Code does not trust yet, 2.1.337 does not start the channel and",
+             "prints `amc: ... Not checked (folder not trusted; run `claude` here)`: run `claude`",
+             "there once and accept its trust dialog."]
+    if project is not None and not folder_trusted(paths, env, project):
+        lines.append("%s is not trusted by Claude Code yet: the first `claude` there asks."
+                     % os.path.abspath(project))
+    return "\n".join(lines)
+
+
 def start_command(project: Optional[str] = None) -> str:
     """Return the one command that starts Claude Code with the channel (after install)."""
-    cd = "cd %s && " % json.dumps(os.path.abspath(project)) if project else ""
+    # shlex.quote, not JSON: in double quotes a shell still runs $(...) and backticks of a path
+    cd = "cd %s && " % shlex.quote(os.path.abspath(project)) if project else ""
     return "%sclaude %s" % (cd, " ".join(CHANNEL_FLAG))
 
 

@@ -9,6 +9,10 @@ import unittest
 
 from tests import tools
 from tests.helpers import AMC, IsolatedTestCase
+from tests.recording.common import version_key
+
+from amc_server import channel_config
+from amc_server.paths import get_paths
 
 
 def read(path):
@@ -63,7 +67,7 @@ class ChannelInstall(IsolatedTestCase):
         os.makedirs(project)
         result = self.amc("channel", "install", "--project", project)
         self.assertEqual(result.returncode, 0, result.stderr)
-        self.assertIn('cd "%s" && claude --dangerously-load-development-channels server:amc'
+        self.assertIn('cd %s && claude --dangerously-load-development-channels server:amc'
                       % project, result.stdout)
         mcp = read(os.path.join(project, ".mcp.json"))
         self.assertEqual(os.path.basename(mcp["mcpServers"]["amc"]["args"][0]), "amc-channel")
@@ -73,6 +77,26 @@ class ChannelInstall(IsolatedTestCase):
         self.assertEqual(self.amc("channel", "uninstall", "--project", project).returncode, 0)
         self.assertFalse(os.path.exists(os.path.join(project, ".mcp.json")))
         self.assertFalse(os.path.exists(os.path.join(project, ".claude", "settings.json")))
+
+    def test_the_printed_command_runs_nothing_a_project_path_holds(self):
+        project = os.path.join(self.home, 'p $(touch M1) `touch M2` "q')
+        os.makedirs(project)
+        result = self.amc("channel", "install", "--project", project)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        line = next(l for l in result.stdout.splitlines() if "&& claude " in l).strip()
+        bindir = os.path.join(self.home, "bin")
+        os.makedirs(bindir)
+        fake = os.path.join(bindir, "claude")
+        with open(fake, "w") as f:  # stands in for the CLI: says where it was started
+            f.write("#!/bin/sh\npwd > %s/where\n" % self.home)
+        os.chmod(fake, 0o755)
+        env = dict(self.env, PATH=bindir + os.pathsep + self.env.get("PATH", ""))
+        subprocess.run(["sh", "-c", line], cwd=self.home, env=env, check=True, timeout=30)
+        with open(os.path.join(self.home, "where")) as f:
+            self.assertEqual(f.read().strip(), project)  # a user pasting it lands there
+        for marker in ("M1", "M2"):
+            self.assertFalse(os.path.exists(os.path.join(self.home, marker)))
+            self.assertFalse(os.path.exists(os.path.join(project, marker)))
 
     def test_a_foreign_server_named_amc_or_a_broken_file_is_refused_untouched(self):
         with open(self.user_config(), "w") as f:
@@ -113,18 +137,74 @@ class ChannelInstall(IsolatedTestCase):
         self.assertIn("not on PATH", result.stderr)
 
 
+class FolderTrust(IsolatedTestCase):
+    def test_a_folder_is_trusted_when_it_or_a_parent_accepted_the_dialog(self):
+        config_dir = os.path.join(self.home, "cfg")
+        os.makedirs(config_dir)
+        env = dict(self.env, CLAUDE_CONFIG_DIR=config_dir)  # the config then lives inside it
+        paths = get_paths(env)
+        base = os.path.realpath(self.home)
+        with open(os.path.join(config_dir, ".claude.json"), "w") as f:
+            json.dump({"projects": {os.path.join(base, "a"): {"hasTrustDialogAccepted": True},
+                                    os.path.join(base, "b"): {"hasTrustDialogAccepted": False},
+                                    os.path.join(base, "c"): "junk"}}, f)
+        trusted = [d for d in ("a", "a/x/y", "b", "b/x", "c", "d", "")
+                   if channel_config.folder_trusted(paths, env, os.path.join(base, d))]
+        self.assertEqual(trusted, ["a", "a/x/y"])
+        self.assertFalse(channel_config.folder_trusted(paths, self.env, os.path.join(base, "a")))
+
+
 class RealCli(IsolatedTestCase):
-    def test_the_real_claude_code_connects_to_the_registered_channel(self):
-        claude = tools.require("claude")
+    """`claude mcp list` in a trusted folder starts bin/amc-channel and shows it connected; from
+    2.1.337 an untrusted folder says "Not checked" without starting it (2.1.332 checked anyway)."""
+
+    def setUp(self):
+        super().setUp()
+        self.claude = tools.require("claude")
         result = subprocess.run([sys.executable, AMC, "channel", "install"], env=self.env,
                                 capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, 0, result.stderr)
-        listed = subprocess.run([claude, "mcp", "list"], env=self.env, capture_output=True,
-                                text=True, timeout=90)
+        self.assertIn("Not checked (folder not trusted", result.stdout)  # the note says so
+        self.trusted = os.path.realpath(os.path.join(self.home, "trusted", "proj"))
+        self.untrusted = os.path.realpath(os.path.join(self.home, "untrusted"))
+        os.makedirs(os.path.join(self.trusted, "sub"))
+        os.makedirs(self.untrusted)
+        config = read(os.path.join(self.home, ".claude.json"))  # where accepting the dialog writes
+        config["projects"] = {self.trusted: {"hasTrustDialogAccepted": True},
+                              self.untrusted: {"hasTrustDialogAccepted": False}}
+        with open(os.path.join(self.home, ".claude.json"), "w") as f:
+            json.dump(config, f)
+
+    def listed(self, cwd):
+        listed = subprocess.run([self.claude, "mcp", "list"], env=self.env, cwd=cwd,
+                                capture_output=True, text=True, timeout=90)
         line = [l for l in listed.stdout.splitlines() if l.startswith("amc:")]
         self.assertEqual(len(line), 1, listed.stdout + listed.stderr)
         self.assertIn("amc-channel", line[0])
-        self.assertIn("Connected", line[0])  # it spawned bin/amc-channel and did the handshake
+        return line[0]
+
+    def test_in_a_trusted_folder_the_real_claude_code_connects_to_the_channel(self):
+        for cwd in (self.trusted, os.path.join(self.trusted, "sub")):  # trust covers subfolders
+            line = self.listed(cwd)
+            # it spawned bin/amc-channel and did the handshake
+            self.assertIn("\u2714 Connected", line, cwd)
+            self.assertNotIn("Not checked", line)
+        note = subprocess.run([sys.executable, AMC, "channel", "install", "--project",
+                               self.trusted], env=self.env, capture_output=True, text=True,
+                              timeout=60).stdout
+        self.assertNotIn("is not trusted by Claude Code yet", note)
+
+    def test_in_an_untrusted_folder_it_is_not_checked_from_2_1_337(self):
+        line = self.listed(self.untrusted)
+        if version_key(tools.cli_version("claude")) >= version_key("2.1.337"):
+            self.assertIn("Not checked (folder not trusted; run `claude` here)", line)
+            self.assertNotIn("Connected", line)
+        else:
+            self.assertIn("\u2714 Connected", line)  # 2.1.332 started it anywhere
+        note = subprocess.run([sys.executable, AMC, "channel", "install", "--project",
+                               self.untrusted], env=self.env, capture_output=True, text=True,
+                              timeout=60).stdout
+        self.assertIn("%s is not trusted by Claude Code yet" % self.untrusted, note)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """What AMC types into Claude Code's TUI for each answer (agents/claude_screen.py), on real screens.
 
-The screens are the ones recorded from Claude Code 2.1.329 in tests/fixtures;
-the e2e tests (test_e2e_claude.py) prove these plans work against the live TUI.
+The screens are the ones recorded from Claude Code 2.1.329, 2.1.332 and 2.1.337 in tests/fixtures
+(`RecordedScreens` reads the same steps in each version's recording: 2.1.337 dropped the
+permission dialog's "Tip: auto mode ..." line and starts tool rows with `●`; the footer warns
+"tmux focus-events off" under tmux); the e2e tests (test_e2e_claude.py) prove these plans work
+against the live TUI.
 """
 import os
 import unittest
@@ -125,6 +128,89 @@ class Plans(unittest.TestCase):
         self.assertEqual(claude_screen.queued_confirms(answer, [
             {"event": "UserPromptSubmit", "payload": {"prompt": "run the\nlinter"}}], []),
             "hook event UserPromptSubmit")
+
+
+def screens(version: str, scenario: str) -> dict:
+    """Return {label: screen} of one recording's screens.txt (each step after a `label:` line)."""
+    path = os.path.join(ROOT, "tests", "fixtures", "claude-code-%s" % version, scenario,
+                        "screens.txt")
+    with open(path, encoding="utf-8") as f:
+        steps = [step.strip("\n") for step in f.read().split("=====")]
+    return {step.split("\n", 1)[0]: step.split("\n", 1)[1] for step in steps if step.strip()}
+
+
+class RecordedScreens:
+    """The screen readers on one version's recorded screens (a subclass per version)."""
+    VERSION = ""
+
+    def screen(self, scenario: str, label: str) -> str:
+        return screens(self.VERSION, scenario)[label]
+
+    def assert_no_dialog(self, screen: str) -> None:
+        self.assertEqual(claude_screen.permission_options(screen), [])
+        self.assertIsNone(claude_screen.start_dialog(screen))
+        self.assertFalse(claude_screen.dialog_ready(permission(["Yes", "No"]), screen))
+        self.assertFalse(claude_screen.dialog_ready(asking(QUESTION), screen))
+
+    def test_the_permission_dialog_is_read_with_or_without_its_tip(self):
+        screen = self.screen("permission-prompt", "after 'BASH: touch made-by-agent.txt':")
+        self.assertEqual("Tip: auto mode handles these prompts" in screen,
+                         self.VERSION == "2.1.332")  # 2.1.337 dropped it
+        options = claude_screen.permission_options(screen)
+        self.assertEqual((len(options), options[0], options[-1]), (4, "Yes", "No"))
+        self.assertTrue(options[2].startswith("Yes, and switch to auto mode"))
+        self.assertTrue(claude_screen.dialog_ready(permission(), screen))
+        self.assertFalse(claude_screen.dialog_ready(asking(QUESTION), screen))
+        self.assertIsNone(claude_screen.start_dialog(screen))
+        plan = claude_screen.answer_plan(permission(), Answer("4"), 200, screen)
+        self.assertEqual(plan, [ks.text("4")])
+        with self.assertRaises(Refused):
+            claude_screen.answer_plan(permission(), Answer("5"), 200, screen)
+
+    def test_the_channel_recording_s_permission_dialogs_are_read_and_gone_once_answered(self):
+        steps = screens(self.VERSION, "channel")
+        asked = [label for label in steps if label.startswith(("permission prompt for",
+                                                                "a channel turn asked"))]
+        self.assertEqual(len(asked), 2)
+        for label in asked:
+            options = claude_screen.permission_options(steps[label])
+            self.assertEqual((len(options), options[0], options[-1]), (4, "Yes", "No"), label)
+        self.assert_no_dialog(steps["final:"])
+
+    def test_an_idle_screen_with_the_focus_events_warning_shows_no_dialog(self):
+        screen = self.screen("permission-prompt", "after keys '1':")
+        self.assertIn("tmux focus-events off", screen)  # the footer's warning under tmux
+        self.assert_no_dialog(screen)
+
+    def test_a_running_tool_row_is_not_a_dialog(self):
+        screen = self.screen("interrupt", "while `sleep 5` runs:")
+        row = [line for line in screen.splitlines() if "Running a command" in line]
+        self.assertEqual(len(row), 1)
+        self.assertEqual(row[0].startswith("\u25cf"), self.VERSION == "2.1.337")  # ● from 2.1.337
+        self.assert_no_dialog(screen)
+
+    def test_the_question_dialog_is_ready_and_closes_after_the_digit(self):
+        steps = screens(self.VERSION, "ask-option")
+        asked = steps["after 'ASK: Which database should we use?':"]
+        self.assertTrue(claude_screen.dialog_ready(asking(QUESTION), asked))
+        self.assertEqual(claude_screen.permission_options(asked), [])
+        self.assert_no_dialog(steps["after keys '2':"])
+
+    def test_the_development_channels_warning_is_a_start_dialog(self):
+        screen = self.screen("channel", "the development-channels warning at start:")
+        dialog = claude_screen.start_dialog(screen)
+        self.assertEqual(dialog["options"], ["I am using this for local development", "Exit"])
+        self.assertEqual(dialog["selected"], 1)
+        self.assertIn("WARNING: Loading development channels", dialog["text"])
+        self.assert_no_dialog(self.screen("channel", "after Enter: ready, the channel connected:"))
+
+
+class Screens2_1_332(RecordedScreens, unittest.TestCase):
+    VERSION = "2.1.332"
+
+
+class Screens2_1_337(RecordedScreens, unittest.TestCase):
+    VERSION = "2.1.337"
 
 
 class HookDecisions(unittest.TestCase):

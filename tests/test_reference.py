@@ -6,6 +6,7 @@ fixtures with a new CLI version, or changing a reader, shows up here as the page
 The Python snippets of the quick reference are run against the fixtures too.
 """
 import json
+import logging
 import os
 import re
 import subprocess
@@ -110,12 +111,80 @@ class WhatTheNewestRecordingsShow(unittest.TestCase):
     def test_claude_record_types(self):
         self.assert_covered("claude", "claude", "02-message-types.md")
 
+    def test_every_field_of_the_newest_claude_lines_is_named_on_a_page(self):
+        # a new top-level key (2.1.337: toolLimits, turnPromptId, toolResultScreened, ...) must
+        # be in some example's block or `fields`, or named in `backticks` (a field table)
+        shown = set()
+        for page in reference.pages():
+            with open(page, encoding="utf-8") as f:
+                shown.update(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", f.read()))
+            for example in reference.examples(page):
+                if reference.kind_of(example.path) != "claude" or not example.block.strip():
+                    continue
+                lines = [example.block] if example.first == example.last else \
+                    [line for line in example.block.split("\n") if line.strip()]
+                for line in lines:
+                    value = json.loads(line)
+                    shown.update(value if isinstance(value, dict) else ())
+                shown.update(re.split(r"[.\[]", field)[0]
+                             for field in example.parts.get("fields", []))
+        newest = recorded_newest("claude")
+        missing = {}
+        for base, _, names in os.walk(os.path.join(reference.FIXTURES, newest)):
+            for name in sorted(names):
+                rel = os.path.relpath(os.path.join(base, name), reference.FIXTURES)
+                if not name.endswith(".jsonl") or reference.kind_of(rel) != "claude":
+                    continue
+                with open(os.path.join(base, name), encoding="utf-8") as f:
+                    for n, line in enumerate(f, 1):
+                        record = json.loads(line)
+                        for key in record if isinstance(record, dict) else ():
+                            if key not in shown:
+                                missing.setdefault(key, "%s:%d" % (rel, n))
+        self.assertEqual(missing, {}, "no page of the reference names these fields (first seen "
+                                      "at): %s" % missing)
+
+    def test_the_reader_knows_every_record_type_of_the_newest_claude_recordings(self):
+        # known types are read or in IGNORED_TYPES; a new one would be logged as unknown
+        from amc_server.agents.claude import ClaudeTranscript
+        newest = os.path.join(reference.FIXTURES, recorded_newest("claude"))
+        read = 0
+        for base, _, names in os.walk(newest):
+            for name in sorted(n for n in names if n.endswith(".jsonl")):
+                rel = os.path.relpath(os.path.join(base, name), reference.FIXTURES)
+                if reference.kind_of(rel) != "claude":
+                    continue
+                warnings = read_logged(lambda: ClaudeTranscript(os.path.join(base, name),
+                                                                "t").refresh())
+                self.assertEqual(warnings, [], rel)
+                read += 1
+        self.assertGreater(read, 10)
+
     def test_codex_record_types(self):
         self.assert_covered("codex", "codex", "07-codex-rollouts.md")
 
     def test_hook_events_of_both_clis(self):
         self.assert_covered("claude", "hooks", "08-hooks.md")
         self.assert_covered("codex", "hooks", "08-hooks.md")
+
+
+def read_logged(read):
+    """Run `read` and return the warnings the transcript readers logged meanwhile."""
+    logger = logging.getLogger("amc.agents")
+    logged = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: logged.append(record.getMessage())
+    saved = logger.level, logger.disabled
+    logger.setLevel(logging.WARNING)
+    logger.disabled = False
+    logger.addHandler(handler)
+    try:
+        read()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.disabled = saved[1]
+    return logged
 
 
 def recorded_newest(cli):

@@ -46,10 +46,10 @@ from .base import Transcript, make_message, make_tool_call, text_preview
 # mirrors whose `message` must NOT be read as a prompt). Anything else unknown is warned once.
 IGNORED_TYPES = frozenset((
     "queue-operation", "mode", "permission-mode", "atis-latch", "file-history-snapshot",
-    "api-request-shape", "api-request-blob", "api-request", "tools-used", "system", "last-prompt",
-    "cost-state", "summary", "custom-title", "ai-title", "agent-name", "progress", "pr-link",
-    "frame-link", "worktree-state", "started", "result", "relocated", "bridge-session", "tag",
-    "file-history-delta",
+    "api-request-shape", "api-request-blob", "api-request", "api-request-route", "tools-used",
+    "system", "last-prompt", "cost-state", "summary", "custom-title", "ai-title", "agent-name",
+    "progress", "pr-link", "frame-link", "worktree-state", "started", "result", "relocated",
+    "bridge-session", "tag", "file-history-delta",
 ))
 # Assistant content blocks that add nothing to show (a model switch, encrypted reasoning, ...).
 IGNORED_BLOCKS = frozenset(("fallback", "redacted_thinking", "image", "document"))

@@ -17,6 +17,11 @@ All of AMC's knowledge of Claude Code's screen lives here (terminals/ only knows
   (`start_dialog`, `ATTN_DIALOG`). No hook fires before they are answered.
 The dialog drops keys that arrive within ~0.1 s of its first paint (seen with 2.1.329), so
 `dialog_ready` tells the sender when the dialog is fully drawn.
+Only those shapes are read (a heading, numbered options, a `❯` cursor, a footer), never the lines
+around them, which change between versions: 2.1.337 dropped the permission dialog's "Tip: auto
+mode handles these prompts for you" line and starts tool rows with `●`, and under tmux without
+focus events a footer line warns "tmux focus-events off" (tests/test_claude_screen.py reads the
+recorded screens of 2.1.332 and 2.1.337).
 """
 import re
 from http import HTTPStatus
