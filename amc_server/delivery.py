@@ -4,6 +4,9 @@ The one place that decides how an answer reaches a session:
 1. the body becomes an `Answer`; the session must be live;
 2. one answer per session at a time (a second request while one is in flight is refused), and the
    same text is never typed twice for the same pending state (a double click, a retried request);
+   an answer to a question that closed without the page (the transcript as the file holds it now:
+   answered or skipped in the terminal, resolved by itself after the user was away; or no question
+   pending at all) is refused with 409 "the question was closed: ...", nothing typed;
 3. the session's agent module (`agents/<agent>_screen.py`) turns the answer into a keystrokes
    plan, reading the pane's screen when the terminal can show it (permission options, "is the
    dialog drawn yet"); a dialog the screen does not show is refused here, for every agent;
@@ -23,6 +26,7 @@ from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import hook_answers, keystrokes, model, store, terminals
+from .agents import claude_questions
 from .agents.answers import Answer, strip_control
 from .core import channels as channels_module
 from .core.live import Core
@@ -107,11 +111,13 @@ class Delivery:
         self._prompts: Dict[str, Tuple[str, str]] = {}   # session -> its pending prompt's key
         self._wanted: Dict[Tuple[str, str], Tuple[Dict[str, Any], float]] = {}  # to read
         self._reader: Optional[threading.Thread] = None
+        self._asked: Dict[str, float] = {}  # session -> when AMC last typed a question's answer
         core.enrichers.append(self.enrich)
 
     def respond(self, session_id: str, body: Any) -> Dict[str, Any]:
         """Deliver the answer in `body` to the session; return the API answer or raise ApiError."""
         answer = parse_body(body)
+        for_question = "questionIndex" in body  # the page's question buttons always send it
         self.core.flush()
         session = self.core.session(session_id)
         if session is None:
@@ -130,15 +136,18 @@ class Delivery:
             self._in_flight[session_id] = True
         typed: List[bool] = []
         try:
-            return self._deliver(session, answer, typed)
+            return self._deliver(session, answer, typed, for_question)
         finally:
             with self._lock:
                 if typed:  # confirmed or not, what was typed is never typed again
                     self._recent[key] = self.clock()
+                    if _question_pending(session):
+                        self._asked[session_id] = self.clock()
                 self._in_flight.pop(session_id, None)
 
     def _deliver(self, session: Dict[str, Any], answer: Answer,
-                 typed: List[bool]) -> Dict[str, Any]:
+                 typed: List[bool], for_question: bool = False) -> Dict[str, Any]:
+        self._refuse_closed_question(session, for_question)
         through_channel = self._through_channel(session, answer, typed)
         if through_channel is not None:
             return through_channel
@@ -198,6 +207,7 @@ class Delivery:
         screen = self._wait_dialog(screens, backend, session)
         plan = screens.answer_plan(session, answer, enter_delay_ms(self.env), screen)
         self._refuse_without_dialog(screens, session, screen)
+        self._refuse_closed_question(session, False)  # the dialog wait may have taken seconds
         before = self._activity(session)
         where = backend.where(session)
         log.info("answering %s in %s: %s", session["session_id"], where,
@@ -225,8 +235,42 @@ class Delivery:
         if screen and session.get("status") == model.NEEDS_ATTENTION and \
                 kind in (model.ATTN_QUESTION, model.ATTN_PERMISSION) and \
                 not screens.dialog_ready(session, screen):
-            raise Busy("%s's pane shows no %s dialog (was it answered in the terminal?); nothing "
-                       "was typed" % (getattr(screens, "NAME", session["agent"]), kind))
+            raise Busy("%s%s's pane shows no %s dialog (was it answered in the terminal?); nothing "
+                       "was typed" % ("the question was closed: " if kind == model.ATTN_QUESTION
+                                      else "", getattr(screens, "NAME", session["agent"]), kind))
+
+    def _refuse_closed_question(self, session: Dict[str, Any], for_question: bool) -> None:
+        """Refuse (409, nothing typed) an answer to a question that closed without the page.
+
+        Checked against the transcript as the file holds it now, not the card: a pending
+        question whose result is written (answered or skipped in the terminal, resolved by
+        itself after the user was away), or an answer meant for a question (`questionIndex`)
+        when none is pending any more, which would otherwise be typed as a new prompt.
+        """
+        pending = _question_pending(session)
+        if not pending and not for_question:
+            return
+        sid = session["session_id"]
+        path = session.get("transcript_path") or ""
+        readable = session.get("agent") == "claude" and bool(path) and \
+            not transcript_refusal(self.core.paths, path, sid)
+        if pending:
+            gone = claude_questions.closed(path, session.get("attention"),
+                                           str(session.get("status_since") or "")) \
+                if readable else None
+            if gone is None:
+                return
+            how = gone["words"]
+        else:
+            gone = claude_questions.latest(path) if readable else None
+            how = gone["words"] if gone else \
+                "no question is pending any more (the session is %s)" % session.get("status")
+        with self._lock:
+            asked = self._asked.get(sid, -REPEAT_WINDOW_S)
+        if gone and gone["how"] == "answered" and self.clock() - asked < REPEAT_WINDOW_S:
+            how = "it was already answered from this page"
+        log.info("refusing an answer to a closed question of %s: %s", sid, how)
+        raise Busy("the question was closed: %s; nothing was typed" % how)
 
     def _through_hook(self, session: Dict[str, Any], answer: Answer, screens: Any,
                       typed: List[bool]) -> Optional[Dict[str, Any]]:
@@ -441,6 +485,11 @@ class Delivery:
                 time.sleep(DIALOG_SETTLE_S / 2)  # drawn just now: let it settle too
                 return self._screen(backend, session) or screen
         return screen
+
+
+def _question_pending(session: Dict[str, Any]) -> bool:
+    return session.get("status") == model.NEEDS_ATTENTION and \
+        (session.get("attention") or {}).get("kind") == model.ATTN_QUESTION
 
 
 def _size(path: str) -> int:

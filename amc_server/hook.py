@@ -182,9 +182,15 @@ def apply_event(session: Optional[Dict[str, Any]], payload: Dict[str, Any], env:
             s["last_message_preview"] = model.preview(prompt_text(payload["prompt"]))
     elif name in ("PreToolUse", "PermissionRequest") and tool == QUESTION_TOOL:
         questions = normalize_questions(tool_input)
+        before = s.get("attention") or {}
+        # PreToolUse names the call; PermissionRequest (the same call, a moment later) does not
+        call = payload.get("tool_use_id") if isinstance(payload.get("tool_use_id"), str) else ""
+        if not call and before.get("kind") == model.ATTN_QUESTION and \
+                s.get("pending_questions") == questions:
+            call = str(before.get("tool_use_id") or "")
         s["pending_questions"] = questions
         _attend(s, stamp, kind=model.ATTN_QUESTION, tool=tool,
-                text=questions[0]["question"] if questions else "")
+                text=questions[0]["question"] if questions else "", tool_use_id=call[:200])
     elif name == "PermissionRequest":
         s["pending_questions"] = []
         summary = model.tool_summary(tool_input)

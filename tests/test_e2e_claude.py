@@ -165,6 +165,39 @@ class ClaudeCodeTuiE2E(AgentTuiCase):
             s = self.wait(lambda s: s["status"] != "needs_attention", "the question cleared")
             self.assertEqual((s["status"], s["pending_questions"]), ("done", []), s)
 
+    def test_a_question_answered_in_the_terminal_refuses_a_late_answer_from_the_page(self) -> None:
+        """The card shows the question, the user answers it in the terminal: the card clears, and
+        the page's answer that arrives afterwards is refused (409) with nothing typed."""
+        self.start_amc()
+        self.launch_claude()
+        with self.step("the question is on the card"):
+            self.type_prompt("ASK: " + QUESTION)
+            s = self.wait(lambda s: s["status"] == "needs_attention" and s["pending_questions"],
+                          "the question on the card")
+            self.assertEqual(s["pending_questions"][0]["question"], QUESTION)
+            self.wait_dialog()
+        with self.step("answered in the terminal, the card clears"):
+            self.tmux.send_keys("2")
+            self.tmux.wait_for("ANSWER-RECEIVED")
+            self.wait(lambda s: s["status"] != "needs_attention" and not s["pending_questions"],
+                      "the question left the card")
+            self.wait(lambda s: s["status"] == "done", "status done after the answer")
+        with self.step("the page's late answer is refused, nothing typed"):
+            requests = len(self.fake.requests_to("/v1/messages"))
+            before = _input_line(self.tmux.capture())
+            for body in ({"text": "3", "questionIndex": 0},
+                         {"text": "Postgres", "freeform": True, "optionCount": 3,
+                          "questionIndex": 0}):
+                status, answer = self.amc.post("/api/respond/" + self.session_id, body)
+                self.assertEqual(status, 409, answer)
+                self.assertEqual(answer.get("ok"), False, answer)
+                self.assertTrue(answer["error"].startswith(
+                    "the question was closed: answered in the terminal"), answer)
+            time.sleep(1.0)
+            self.assertEqual(_input_line(self.tmux.capture()), before)
+            self.assertEqual(len(self.fake.requests_to("/v1/messages")), requests)
+            self.assertEqual((self.amc.session(self.session_id) or {}).get("status"), "done")
+
     def test_session_without_hooks_comes_from_the_live_registry(self) -> None:
         """No `amc hooks install`: Claude Code's own sessions/<pid>.json still shows the session."""
         with self.step("amc serve without hooks"):

@@ -16,9 +16,9 @@ else from the subagents' files (agents/subagents.py; read when the session is me
 from typing import Any, Callable, Dict, Optional
 
 from .. import model
-from ..agents import claude_registry, codex as codex_agent, subagents
+from ..agents import claude_questions, claude_registry, codex as codex_agent, subagents
 from ..dismissed import Dismissed
-from .sources import Sources, hook_session
+from .sources import Sources, hook_session, transcript_refusal
 
 STATUS_RANK = {status: i for i, status in enumerate(model.STATUSES)}
 PANE_KEYS = ("tmux_pane", "tmux_socket", "zellij_session", "zellij_pane")
@@ -54,7 +54,28 @@ def merge(sid: str, src: Sources, dismissed: Dismissed, panes: Optional[Lookup] 
     if s is None or not visible(s, dismissed):
         return None
     complete(s, src, panes)
+    close_question(s, src)
     return s
+
+
+def close_question(s: Dict[str, Any], src: Sources) -> None:
+    """Take a question off the card when the transcript holds its result (answered or skipped in
+    the terminal, or resolved by itself after the user was away: agents/claude_questions.py).
+
+    The hook's PostToolUse says so too; this covers a lost or missing hook, and runs on the
+    transcript's own change event. The file is read only while a question waits, and again only
+    when it changed.
+    """
+    attention = s.get("attention") or {}
+    path = s.get("transcript_path") or ""
+    if s.get("agent") != "claude" or s.get("status") != model.NEEDS_ATTENTION or \
+            attention.get("kind") != model.ATTN_QUESTION or not path or \
+            transcript_refusal(src.paths, path, s["session_id"]):
+        return
+    gone = claude_questions.closed_cached(path, attention, str(s.get("status_since") or ""))
+    if gone is not None:
+        s.update(status=model.ACTIVE, status_since=gone["at"] or s["status_since"],
+                 attention=None, pending_questions=[], last_event="transcript:question-closed")
 
 
 def visible(s: Dict[str, Any], dismissed: Dismissed) -> bool:
