@@ -20,6 +20,7 @@ from tests.agentenv import ROOT
 from tests.amcproc import run_amc
 from tests.e2ecase import AgentTuiCase
 from tests.fakemodel_rules import ASK_OPTIONS, ClaudeReply
+from tests.sse import SSEClient
 
 QUESTION = "Which database should we use?"
 PROSE_QUESTION = "Should I continue with the migration?"
@@ -151,6 +152,53 @@ class ClaudeCodeTuiE2E(AgentTuiCase):
 
         with self.step("the run stayed fast"):
             self.assertLess(time.monotonic() - started, 60)
+
+    def test_a_prose_question_opens_onto_the_prompt_that_led_to_it(self) -> None:
+        """Issue 18: typed prompt -> prose question, again and again. When the card shows the
+        question (its `session` event), the conversation answers with everything the transcript
+        holds at that moment, and an open panel (a follower) gets the prompt and the question
+        without any further hook, even when Claude Code writes them after its Stop hook."""
+        rounds = 6
+        self.fake.claude_rules.insert(0, lambda turn: ClaudeReply.text(
+            "Round %s looked fine.\n\nShall I go on with round %s?" % ((turn.prompt[6:-1],) * 2))
+            if re.match(r"^ROUND \d+\?$", turn.prompt) else None)
+        self.start_amc()
+        self.launch_claude()
+        port = int(self.amc.url.rsplit(":", 1)[1])
+        follower = SSEClient(port, "/api/stream?follow=" + self.session_id)
+        self.addCleanup(follower.close)
+        # the panel is open (no transcript yet: Claude Code writes it with the first prompt)
+        follower.until(lambda e: e["event"] == "snapshot", STEP_TIMEOUT)
+        behind = []
+        for n in range(rounds):
+            said, asked = "ROUND %d?" % n, "Shall I go on with round %d?" % n
+            with self.step("round %d: the card shows the question" % n):
+                self.type_prompt(said)
+                event = follower.until(lambda e: e["event"] == "session" and (
+                    e["data"].get("attention") or {}).get("text") == asked, STEP_TIMEOUT)
+                with open(event["data"]["transcript_path"], "rb") as f:
+                    held = _said(f.read())  # before the request leaves
+                conv = self.amc.get("/api/conversation/" + self.session_id)
+            with self.step("round %d: the answer holds all the file held" % n):
+                texts = [m["content"] for m in conv["messages"]]
+                for text in (said, asked):
+                    if any(text in t for t in held):
+                        self.assertTrue(any(text in t for t in texts),
+                                        "%r is in the file but not in the answer: %s"
+                                        % (text, texts[-4:]))
+                    else:
+                        behind.append((n, text))  # the CLI had not written it yet
+            with self.step("round %d: the open panel catches up by itself" % n):
+                def streamed(e: Dict[str, Any], text: str) -> bool:
+                    return e["event"] == "messages" and any(
+                        text in (m.get("content") or "") for m in e["data"]["messages"])
+                for text in (said, asked):  # whether or not the request already had it
+                    if not any(streamed(e, text) for e in follower.events):
+                        follower.until(lambda e: streamed(e, text), STEP_TIMEOUT)
+                self.tmux.wait_for(asked)
+                self.wait(lambda s: s["status"] == "needs_attention", "the question waits")
+        print("\n[issue 18] written by Claude Code after the card showed its question: %s"
+              % (behind or "none"), flush=True)
 
     def test_escape_on_a_question_clears_attention(self) -> None:
         """Esc on the dialog fires no hook; AMC must still stop saying the session waits."""
@@ -406,6 +454,24 @@ class ClaudeCodeTuiE2E(AgentTuiCase):
             self.assertTrue(m["id"].startswith("claude-%s-" % self.session_id[:8]), m["id"])
             for key in ("role", "content", "timestamp", "tool_calls", "thinking"):
                 self.assertIn(key, m)
+
+
+def _said(data: bytes) -> List[str]:
+    """Return the texts of the user and assistant lines a transcript holds (finished lines only;
+    a prompt also appears in other records, as `queue-operation`, that are no message)."""
+    out = []
+    for raw in data.split(b"\n")[:-1]:
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(record, dict) or record.get("type") not in ("user", "assistant"):
+            continue
+        content = (record.get("message") or {}).get("content")
+        blocks = [content] if isinstance(content, str) else [
+            b.get("text") for b in content or () if isinstance(b, dict)]
+        out += [b for b in blocks if isinstance(b, str)]
+    return out
 
 
 def _hook_commands(settings: Dict[str, Any]) -> Dict[str, List[str]]:
