@@ -15,7 +15,6 @@ under CI=true.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from typing import Any, Dict, List, Optional, Pattern, Tuple
 
 from tests import tools
 from tests.amcproc import end_process_group
-from tests.helpers import AMC, FIXTURES, ROOT, ServerTestCase
+from tests.helpers import AMC, FIXTURES, ROOT, ServerTestCase, copy_transcript_as_of
 
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 CLAUDE_FIXTURES = os.path.join(FIXTURES, "claude-code-2.1.329")
@@ -47,6 +46,19 @@ def load_playwright() -> Any:
     return playwright.sync_api
 
 
+def start_chromium() -> Tuple[Any, Any, Any]:
+    """Start Playwright and the pinned Chromium; return (playwright api, playwright, browser)."""
+    chromium = tools.require("chromium")
+    api = load_playwright()
+    pw = api.sync_playwright().start()
+    try:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+    except Exception:
+        pw.stop()
+        raise
+    return api, pw, browser
+
+
 def hook_payloads(scenario: str) -> List[Dict[str, Any]]:
     """Return a recorded scenario's hook payloads, in order."""
     with open(os.path.join(CLAUDE_FIXTURES, scenario, "hooks.jsonl")) as f:
@@ -63,17 +75,9 @@ class DashboardTestCase(ServerTestCase):
     @classmethod
     def setUpClass(cls) -> None:
         super().setUpClass()
-        chromium = tools.require("chromium")
-        api = load_playwright()
+        api, cls.pw, cls.browser = start_chromium()
         cls.expect = staticmethod(api.expect)
         api.expect.set_options(timeout=TIMEOUT_MS)
-        cls.pw = api.sync_playwright().start()
-        try:
-            cls.browser = cls.pw.chromium.launch(executable_path=chromium, headless=True,
-                                                 args=CHROMIUM_ARGS)
-        except Exception:
-            cls.pw.stop()
-            raise
 
     @classmethod
     def tearDownClass(cls) -> None:
@@ -233,21 +237,26 @@ class DashboardTestCase(ServerTestCase):
 
     def feed(self, scenario: str, upto: Optional[int] = None, project: str = "demo-proj",
              session_id: Optional[str] = None, pane: str = "%3",
-             transcript: Optional[str] = None, start: int = 0) -> str:
+             transcript: Optional[str] = None, start: int = 0,
+             whole_transcript: bool = False) -> str:
         """Replay a recorded scenario's hook payloads [start:upto] through bin/amc-hook.
 
         The transcript (the scenario's own, or the file `transcript`) is copied to where Claude
         keeps it, `$CLAUDE_CONFIG_DIR/projects/-home-dev-work-<project>/<id>.jsonl`, and every
         payload is rewritten to that path, to cwd /home/dev/work/<project> and, given
         `session_id`, to that id (so one recording can make several sessions). Return the id.
+        The scenario's transcript holds what the CLI had written by payload `upto` (a question
+        not yet answered has no answer in it), or the whole recording with `whole_transcript`;
+        a `transcript` of the test's own is copied whole.
         """
         payloads = hook_payloads(scenario)
         sid = session_id or payloads[0]["session_id"]
         folder = os.path.join(self.paths.claude_projects, "-home-dev-work-" + project)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, sid + ".jsonl")
-        shutil.copy(transcript or os.path.join(CLAUDE_FIXTURES, scenario, "transcript.jsonl"),
-                    path)
+        copy_transcript_as_of(transcript or os.path.join(CLAUDE_FIXTURES, scenario,
+                                                         "transcript.jsonl"), path, payloads,
+                              None if whole_transcript or transcript else upto)
         env = {"TMUX": "/tmp/tmux-0/default,1,0", "TMUX_PANE": pane}
         for p in payloads[start:upto]:
             p = dict(p, session_id=sid, transcript_path=path, cwd="/home/dev/work/" + project)

@@ -61,6 +61,28 @@ class IsolatedTestCase(unittest.TestCase):
             return None
 
 
+def copy_transcript_as_of(source: str, dest: str, payloads: Any, upto: Optional[int]) -> None:
+    """Copy a recorded transcript as the CLI had written it when hook payload `upto` came.
+
+    A scenario replayed only up to a question must not hold its answer: the result of an
+    AskUserQuestion whose PostToolUse is not replayed yet is cut off with every line after it, as
+    AMC reads a question answered in its transcript as closed (agents/claude_questions.py). Other
+    tools' results stay: a test about tool views replays hooks only part way.
+    """
+    with open(source, "rb") as f:
+        lines = f.read().splitlines(keepends=True)
+    later = [p.get("tool_use_id") for p in payloads[upto:] if upto is not None and
+             p.get("hook_event_name") == "PostToolUse" and p.get("tool_use_id") and
+             p.get("tool_name") == "AskUserQuestion"]
+    for i, line in enumerate(lines):
+        if any(b'"tool_use_id":"%s"' % str(t).encode() in line.replace(b'": "', b'":"')
+               and b'"tool_result"' in line for t in later):
+            lines = lines[:i]
+            break
+    with open(dest, "wb") as f:
+        f.write(b"".join(lines))
+
+
 def serve(paths: Any):
     """Return a real AMC server on 127.0.0.1:<random port>, serving in a daemon thread."""
     server = make_server(paths, "127.0.0.1", 0)

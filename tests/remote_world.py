@@ -16,6 +16,7 @@ import time
 import urllib.request
 from typing import Any, Callable, Dict, List, Optional
 
+from tests.helpers import copy_transcript_as_of
 from tests.sshd import ROOT, USER_PATH, SshWorld, free_port, require_root_sshd  # noqa: F401
 
 HOOK = os.path.join(ROOT, "bin", "amc-hook")
@@ -81,10 +82,11 @@ class RemoteWorld:
         folder = os.path.join(self.home(role), ".claude", "projects", "-home-dev-work-" + project)
         os.makedirs(folder, exist_ok=True)
         path = os.path.join(folder, session_id + ".jsonl")
-        shutil.copy(os.path.join(FIXTURES, scenario, "transcript.jsonl"), path)
-        self.chown(role)
         with open(os.path.join(FIXTURES, scenario, "hooks.jsonl")) as f:
             payloads = [json.loads(line)["payload"] for line in f if line.strip()]
+        copy_transcript_as_of(os.path.join(FIXTURES, scenario, "transcript.jsonl"), path,
+                              payloads, upto)
+        self.chown(role)
         extra = {"TMUX": "/tmp/tmux-0/default,1,0", "TMUX_PANE": pane} if pane else {}
         for p in payloads[:upto]:
             p = dict(p, session_id=session_id, transcript_path=path,

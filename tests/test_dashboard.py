@@ -291,7 +291,7 @@ class Conversation(DashboardTestCase):
                                      has_text=text)
 
     def test_open_shows_prompts_replies_and_collapsed_tool_calls(self):
-        sid = self.feed("ask-option", upto=4)
+        sid = self.feed("ask-option", upto=4, whole_transcript=True)  # with what followed
         self.open_dashboard()
         expect = self.expect
         self.tid("open-conversation", self.card(sid)).click()

@@ -16,10 +16,10 @@ One world per class; a class whose tests would disturb each other's machines has
 import json
 import os
 import re
-import shutil
 import unittest
 
 from tests.browser import PHONE, DashboardTestCase
+from tests.helpers import copy_transcript_as_of
 from tests.remote_world import FIXTURES, HOOK, start_world
 
 NETWORK_ERROR = r"Failed to load resource|net::ERR_"
@@ -44,12 +44,14 @@ RECORD_STATES = r"""() => {
 }"""
 
 
-def put_transcript(w, role, scenario, sid, project):
-    """Copy a recorded scenario's transcript to where `role`'s Claude keeps it; return its path."""
+def put_transcript(w, role, scenario, sid, project, payloads=(), upto=None):
+    """Copy a recorded scenario's transcript to where `role`'s Claude keeps it, as written when
+    payload `upto` came; return its path."""
     folder = os.path.join(w.home(role), ".claude", "projects", "-home-dev-work-" + project)
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, sid + ".jsonl")
-    shutil.copy(os.path.join(FIXTURES, scenario, "transcript.jsonl"), path)
+    copy_transcript_as_of(os.path.join(FIXTURES, scenario, "transcript.jsonl"), path,
+                          list(payloads), upto)
     w.chown(role)
     return path
 
@@ -58,9 +60,9 @@ def feed_hub(w, scenario, sid, upto=None, project="demo-proj"):
     """Replay a recorded scenario on the hub's own machine, as RemoteWorld.feed does on m1: the
     transcript where the hub user's Claude keeps it, the payloads through the real hook as that
     user (its HOME, so its data dir: the hub's own, `w.ssh.data_file`)."""
-    path = put_transcript(w, "client", scenario, sid, project)
     with open(os.path.join(FIXTURES, scenario, "hooks.jsonl")) as f:
         payloads = [json.loads(line)["payload"] for line in f if line.strip()]
+    path = put_transcript(w, "client", scenario, sid, project, payloads, upto)
     for p in payloads[:upto]:
         p = dict(p, session_id=sid, transcript_path=path, cwd="/home/dev/work/" + project)
         done = w.run_as("client", ["python3", "-S", HOOK], json.dumps(p).encode())

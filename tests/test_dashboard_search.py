@@ -89,11 +89,11 @@ class SearchCase(DashboardTestCase):
 
 class Palette(SearchCase):
     def test_ctrl_k_groups_hits_by_session_and_enter_opens_the_message(self):
-        live = self.feed("ask-option", upto=4)
+        live = self.feed("ask-option", upto=4)  # waiting: its answer is not written yet
         past = self.past_session(["which database fits best?", "Postgres: the database I trust",
                                   "thanks"], project="old-proj")
         self.open_dashboard()
-        self.wait_indexed("database", 5)
+        self.wait_indexed("database", 4)  # the question (prompt and call) and the past two
         expect = self.expect
         results = self.search("database")
         groups = self.tid("search-group", results)

@@ -355,18 +355,9 @@ class HubPage(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        from tests.browser import CHROMIUM_ARGS, load_playwright
-        from tests import tools
-        chromium = tools.require("chromium")
-        api = load_playwright()
+        from tests.browser import start_chromium
+        api, cls.pw, cls.browser = start_chromium()
         cls.expect = staticmethod(api.expect)
-        cls.pw = api.sync_playwright().start()
-        try:
-            cls.browser = cls.pw.chromium.launch(executable_path=chromium, headless=True,
-                                                 args=CHROMIUM_ARGS)
-        except Exception:
-            cls.pw.stop()
-            raise
 
     @classmethod
     def tearDownClass(cls) -> None:

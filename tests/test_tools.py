@@ -48,7 +48,7 @@ class ToolFinder(unittest.TestCase):
         self.assertIn("--save-exact", argv)
 
     def test_the_pins_are_the_checked_versions(self):
-        self.assertEqual(tools.PINS, {"claude": "2.1.332", "codex": "0.171.0"})
+        self.assertEqual(tools.PINS, {"claude": "2.1.337", "codex": "0.171.0"})
         self.assertEqual(tools.HYPOTHESIS.version, "6.170.17")
 
     def test_version_variables_pick_another_cli(self):

@@ -34,7 +34,7 @@ class NpmTool(NamedTuple):
     version_text: str  # what `<bin> --version` prints for the pin
 
 
-PINS = {"claude": "2.1.332", "codex": "0.171.0"}  # the CLI versions the suite is checked against
+PINS = {"claude": "2.1.337", "codex": "0.171.0"}  # the CLI versions the suite is checked against
 VERSION_VARIABLES = {"claude": "AMC_TEST_CLAUDE_VERSION", "codex": "AMC_TEST_CODEX_VERSION"}
 
 

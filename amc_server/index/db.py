@@ -141,10 +141,10 @@ def open_or_create(path: str) -> Tuple[sqlite3.Connection, bool]:
     """Return the writer connection to the index at `path`, and whether the file is new
     (created, or rebuilt: empty). Raises IndexUnavailable (or a kind of it) in words."""
     directory = os.path.dirname(path)
-    try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-    except OSError as e:
-        raise IndexUnavailable("cannot create %s: %s" % (directory, e.strerror or e)) from None
+    if not os.path.isdir(directory):
+        # The data dir is the server's to make (at its start): one removed while it runs is a
+        # problem the page shows (core/setup.py), not something the walk should hide by making it
+        raise IndexUnavailable("the data dir %s does not exist" % directory)
     conn = None
     try:
         conn = connect(path)
