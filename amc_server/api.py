@@ -332,8 +332,15 @@ def get_usage(app: "App", req: Request) -> Answer:
 
 def get_search(app: "App", req: Request) -> Answer:
     """GET /api/search?q=...[&project=&agent=&machine=&limit=&thinking=]: ranked hits, progress."""
-    from . import index  # only this endpoint needs it
-    return HTTPStatus.OK, index.search(app.core, req.query)
+    from . import history, index  # only these endpoints need them
+    answer = index.search(app.core, req.query)
+    results = answer.get("results") or []
+    if results:  # each hit names its session by the History's title (agents/titles.py)
+        found = history.for_paths(app.core.paths, app.core).titles_for(
+            {hit.get("session_id") for hit in results if not hit.get("machine")})
+        for hit in results:
+            hit["title"] = found.get(hit.get("session_id"), "")
+    return HTTPStatus.OK, answer
 
 
 # -- sessions on other machines (remote/hub.py; docs/remote.md) -----------------------------

@@ -11,6 +11,10 @@ reads no unchanged file; a file that grew is read on from where it was when its 
 in memory. A request reads for at most READ_BUDGET_S: a first scan of years of transcripts
 answers with what it has (`complete: false`, the rest listed from the file alone) and the next
 request goes on. Other machines' history is not listed yet (`machine` is always "").
+
+The same titles name sessions in search results and the Activity feed: `titles_for` answers
+from what the History already holds (a file that grew is read on), so one rule and one cache
+serve all three (docs/search.md, docs/activity.md).
 """
 import collections
 import logging
@@ -18,7 +22,7 @@ import os
 import stat
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import model, pricing, store
 from .history_file import HistoryFile  # first: it loads agents.codex before codex_discovery
@@ -33,6 +37,10 @@ CACHE_VERSION = 2        # 2: titles by agents/titles.py (a cache of 1 holds "/c
 READ_BUDGET_S = 3.0      # reading per request; the rest is read in the background
 SLICE_S = 0.5            # the background reads this long at a time, between requests
 READERS = 32             # files kept open for incremental reads (the ones that grow: live)
+TITLE_BUDGET_S = 0.5     # reading per titles_for of a request (search, activity)
+RESCAN_S = 5.0           # titles_for looks for sessions it does not know at most this often
+LIVE_READ_BYTES = 1 << 20  # on the core's thread, only this much is read on at once
+LIVE_WAIT_S = 0.02       # ... and it waits this long at most for the History's lock
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
 AGENTS = ("claude", "codex")
@@ -69,6 +77,10 @@ class History:
         self._readers: "collections.OrderedDict[str, HistoryFile]" = collections.OrderedDict()
         self.stats = collections.Counter()
         self._finisher: Optional[threading.Thread] = None
+        self._by_sid: Dict[str, str] = {}                # session id -> path (of _files)
+        self._generation = 0                             # bumped when _files changes
+        self._summaries: Tuple[int, Dict[str, str]] = (-1, {})
+        self._walked = float("-inf")                     # monotonic time of the last scan
 
     # -- the scan -----------------------------------------------------------------------------
 
@@ -80,6 +92,7 @@ class History:
         """
         with self._lock:
             self._load()
+            self._walked = time.monotonic()
             deadline = time.monotonic() + (self.budget_s if budget_s is None else budget_s)
             complete = True
             read = 0
@@ -101,9 +114,12 @@ class History:
                 records.append(self._read(agent, sid, path, sig))
                 read += 1
             for path in [p for p in self._files if p not in seen]:
-                del self._files[path]  # the file is gone
+                sid = self._files.pop(path)["entry"].get("session_id")  # the file is gone
+                if self._by_sid.get(sid) == path:
+                    del self._by_sid[sid]
                 self._readers.pop(path, None)
                 self._dirty = True
+                self._generation += 1
             if self._dirty:
                 self._save()
             if not complete and budget_s is None:
@@ -153,7 +169,9 @@ class History:
                   "title_source": reader.titles.source(), "leaf": reader.titles.leaf,
                   "summaries": dict(reader.titles.other_leaves())}
         self._files[path] = record
+        self._by_sid[sid] = path
         self._dirty = True
+        self._generation += 1
         return record
 
     @staticmethod
@@ -180,6 +198,9 @@ class History:
             if isinstance(record, dict) and isinstance(record.get("entry"), dict) and \
                     isinstance(record.get("sig"), list) and len(record["sig"]) == 3:
                 self._files[path] = record
+                if isinstance(record["entry"].get("session_id"), str):
+                    self._by_sid[record["entry"]["session_id"]] = path
+        self._generation += 1
 
     def _save(self) -> None:
         self._dirty = False
@@ -191,6 +212,78 @@ class History:
                                     {"version": CACHE_VERSION, "files": self._files})
         except OSError as e:  # a read-only data dir: the history still answers, uncached
             log.warning("history: cannot write %s: %s", self.paths.history_cache, e)
+
+    # -- titles for the search and the Activity feed ------------------------------------------
+
+    def titles_for(self, session_ids: Iterable[str],
+                   budget_s: float = TITLE_BUDGET_S) -> Dict[str, str]:
+        """Return session id -> title (agents/titles.py, as GET /api/history says it) of the
+        sessions of this machine among `session_ids` that the History knows.
+
+        A known file that changed is read on, within `budget_s`; a session not known yet has
+        the History scan for new files (within `budget_s`, at most every RESCAN_S; the rest in
+        the background). With `budget_s` 0 (the core's thread) nothing is walked and only a
+        file whose reader is in memory is read on, at most LIVE_READ_BYTES of it: the rest is
+        read in the background, for the next call.
+        """
+        wanted = {s for s in session_ids if isinstance(s, str) and s and ":" not in s}
+        if not wanted:
+            return {}
+        # The core's thread never waits for a scan that holds the lock (a slice, SLICE_S).
+        if not self._lock.acquire(timeout=-1 if budget_s > 0 else LIVE_WAIT_S):
+            return {}
+        try:
+            self._load()
+            out, missing, later = self._known_titles(wanted, budget_s)
+            walk = bool(missing) and time.monotonic() - self._walked >= RESCAN_S
+        finally:
+            self._lock.release()
+        if walk and budget_s > 0:
+            complete = self.scan(budget_s=budget_s)[1]
+            later = later or not complete
+            with self._lock:
+                found, _, _ = self._known_titles(missing, 0.0)
+            out.update(found)
+        elif walk:
+            self._walked = time.monotonic()  # at most every RESCAN_S, as the walk above
+            later = True
+        if later:
+            self._finish_later()
+        return out
+
+    def _known_titles(self, wanted: Iterable[str], budget_s: float
+                      ) -> Tuple[Dict[str, str], set, bool]:
+        """Return (titles of the known sessions, the unknown ids, whether some file was left
+        for the background); under the lock."""
+        deadline = time.monotonic() + budget_s
+        out: Dict[str, str] = {}
+        missing, later = set(), False
+        for sid in wanted:
+            path = self._by_sid.get(sid)
+            record = self._files.get(path) if path else None
+            if record is None:
+                missing.add(sid)
+                continue
+            sig = _sig(path)
+            if sig is not None and tuple(record["sig"]) != sig:
+                reader = self._readers.get(path)
+                if budget_s > 0 and time.monotonic() <= deadline or \
+                        budget_s <= 0 and reader is not None and \
+                        sig[0] - reader.offset <= LIVE_READ_BYTES:
+                    record = self._read(record["entry"]["agent"], sid, path, sig)
+                else:
+                    later = True
+            if record.get("title_source") in ("prompt", "command", "") and record.get("leaf"):
+                out[sid] = _titled(record, self._all_summaries())["title"]
+            else:
+                out[sid] = record["entry"]["title"]
+        return out, missing, later
+
+    def _all_summaries(self) -> Dict[str, str]:
+        """Return _summaries of every file, computed again only when a file changed."""
+        if self._summaries[0] != self._generation:
+            self._summaries = (self._generation, _summaries(list(self._files.values())))
+        return self._summaries[1]
 
     # -- the answers --------------------------------------------------------------------------
 

@@ -505,6 +505,20 @@ export function applyActivity(list, events) {
 /** Return the list with an /api/activity answer's events (newest first) merged in. */
 export const applyBacklog = (list, events) => applyActivity(list, [...(events || [])].reverse());
 
+/**
+ * Return Map session id -> its title as the newest event that carries one says it (the server's
+ * History title, docs/activity.md): an older row of a session is named as its newest.
+ */
+export function sessionTitles(list) {
+  const titles = new Map();
+  for (const e of list || []) {
+    if (e && e.session_id && typeof e.title === "string" && e.title && !titles.has(e.session_id)) {
+      titles.set(e.session_id, e.title);
+    }
+  }
+  return titles;
+}
+
 const ACTIVITY_LABELS = {
   UserPromptSubmit: "prompt", PreToolUse: "tool", PostToolUse: "tool done", PostToolUseFailure: "tool failed",
   PermissionRequest: "permission", Notification: "notification", Stop: "turn end", StopFailure: "turn failed",
@@ -755,7 +769,7 @@ export function groupHits(results) {
     let g = groups.get(hit.session_id);
     if (!g) {
       g = { session_id: hit.session_id, agent: hit.agent, project: hit.project, project_dir: hit.project_dir || "",
-        machine: hit.machine || "", latest: "", hits: [] };
+        machine: hit.machine || "", title: typeof hit.title === "string" ? hit.title : "", latest: "", hits: [] };
       groups.set(hit.session_id, g);
     }
     g.hits.push(hit);

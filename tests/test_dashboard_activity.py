@@ -126,6 +126,33 @@ class Activity(DashboardTestCase):
         self.assertEqual(self.page.evaluate("() => document.activeElement.dataset.testid"),
                          "open-activity")
 
+    def test_rows_name_the_session_by_its_title_in_the_backlog_and_live(self):
+        # a /clear first, and a prompt behind an <ide_selection> (tests/test_titles.py CASES)
+        from tests.test_titles import CASES, CLEARED, CWD, IDE_SELECTION, MID_CLEAR, SELECTED
+        folder = os.path.join(self.paths.claude_projects, "-Users-dain-workspace-claude-code-log")
+        os.makedirs(folder)
+        for sid in (CLEARED, SELECTED, MID_CLEAR):
+            with open(os.path.join(folder, sid + ".jsonl"), "w", encoding="utf-8") as f:
+                f.write("\n".join(CASES[sid][0]) + "\n")
+        for sid, text in ((CLEARED, "/clear"), (SELECTED, IDE_SELECTION + "\n\nplease fix these")):
+            self.run_hook({"session_id": sid, "hook_event_name": "UserPromptSubmit",
+                           "prompt": text, "cwd": CWD})
+        self.open_dashboard()
+        view = self.open_activity()
+        rows = self.rows(view)
+        self.expect(rows).to_have_count(2)
+        for sid in (CLEARED, SELECTED):
+            row = rows.filter(has=self.page.locator("summary")).nth(0 if sid == SELECTED else 1)
+            self.expect(self.tid("activity-title", row)).to_have_text("please fix these")
+            self.expect(self.tid("activity-project", row)).to_have_text("claude-code-log")
+        self.run_hook({"session_id": MID_CLEAR, "hook_event_name": "UserPromptSubmit",
+                       "prompt": "what does cache.py do?", "cwd": CWD})
+        self.expect(rows).to_have_count(3)
+        self.expect(self.tid("activity-summary", rows.first)).to_have_text(
+            "Prompt: what does cache.py do?")
+        self.expect(self.tid("activity-title", rows.first)).to_have_text("please fix these")
+        self.assertEqual(view.locator("[data-testid=activity-title] *").count(), 0)
+
     def test_phone_width_has_no_horizontal_scroll(self):
         self.feed("permission-prompt", upto=7)
         self.write_history(RECORDED_HISTORY)

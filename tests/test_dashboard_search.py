@@ -9,6 +9,7 @@ turned. Screenshots land in tests/artifacts/.
 import json
 import os
 import threading
+import time
 import uuid
 
 from amc_server.index import indexer
@@ -187,6 +188,30 @@ class Palette(SearchCase):
         self.expect(dialog.locator('[data-testid="message"]')).to_have_count(3)
         self.expect(dialog.locator('[data-testid="message"][data-message-id="%s"]' % first)
                     ).to_have_attribute("data-search-hit", "true")
+
+    def test_each_group_is_named_by_the_sessions_title_not_a_slash_command_or_an_ide_note(self):
+        # the kinds of 1.0.x-2.0.x session whose first user line is a /clear, or an
+        # <ide_selection> around the prompt (tests/test_titles.py CASES): the History's title
+        from tests.test_titles import CASES, CLEARED, SELECTED
+        folder = os.path.join(self.paths.claude_projects, "-Users-dain-workspace-claude-code-log")
+        os.makedirs(folder)
+        for sid in (CLEARED, SELECTED):
+            with open(os.path.join(folder, sid + ".jsonl"), "w", encoding="utf-8") as f:
+                f.write("\n".join(CASES[sid][0]) + "\n")
+        self.open_dashboard(ready="any")
+        deadline = time.monotonic() + 10
+        while {h["session_id"] for h in self.get_json("/api/search?q=fix")["results"]} != {
+                CLEARED, SELECTED}:
+            self.assertLess(time.monotonic(), deadline, "the index never had both sessions")
+            time.sleep(0.1)
+        results = self.search("fix")
+        groups = self.tid("search-group", results)
+        self.expect(groups).to_have_count(2)
+        for sid in (CLEARED, SELECTED):
+            group = results.locator('[data-testid="search-group"][data-session-id="%s"]' % sid)
+            self.expect(self.tid("search-title", group)).to_have_text("please fix these")
+            self.expect(self.tid("search-project", group)).to_have_text("claude-code-log")
+        self.assertEqual(results.locator("[data-testid=search-title] *").count(), 0)
 
     def test_hostile_snippets_stay_text(self):
         sid = str(uuid.uuid4())

@@ -1,12 +1,11 @@
 """The HTTP server on a real port: endpoints, the one error shape, and the Security rules."""
 import json
 import os
-import shutil
 import socket
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase
+from tests.helpers import FIXTURES, ServerTestCase, copy_transcript_as_of
 
 SCENARIO = os.path.join(FIXTURES, "claude-code-2.1.329", "ask-option")
 
@@ -20,8 +19,8 @@ class Endpoints(ServerTestCase):
         project = os.path.join(self.paths.claude_projects, "-home-dev-work-demo-proj")
         os.makedirs(project, exist_ok=True)
         transcript = os.path.join(project, sid + ".jsonl")
-        shutil.copy(os.path.join(FIXTURES, "claude-code-2.1.329", scenario, "transcript.jsonl"),
-                    transcript)
+        copy_transcript_as_of(os.path.join(FIXTURES, "claude-code-2.1.329", scenario,
+                                           "transcript.jsonl"), transcript, payloads, upto)
         for p in payloads[:upto]:
             p = dict(p, transcript_path=transcript)
             self.assertEqual(self.run_hook(p, {"TMUX": "/tmp/s,1,0", "TMUX_PANE": "%3"}).returncode,

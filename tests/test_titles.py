@@ -8,7 +8,8 @@ prompt and replies, a 2.0.0 command line): a `/clear` first, a `/clear` mid-sess
 `<ide_selection>` first, an `<ide_opened_file>` first, `/init` first; titles of the CLI's own
 (`ai-title`, a `summary` of this file's chain, one written in another file); no prompt at all; a
 Codex rollout that starts with AGENTS.md and the environment context. A real server's
-/api/history shows the same titles.
+/api/history shows the same titles, and so do its /api/search hits and its /api/activity events
+(hook events made by the real bin/amc-hook, Claude's prompt history), backlog and live.
 """
 import glob
 import json
@@ -16,10 +17,13 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unittest
+import urllib.parse
 from typing import Dict, List, Tuple
 
 from tests.helpers import ServerTestCase
+from tests.sse import SSEClient
 from amc_server.agents import claude, codex, titles
 from amc_server.history_file import HistoryFile
 
@@ -199,7 +203,9 @@ class TitleRuleTest(unittest.TestCase):
         self.assertEqual(titles.command_args("/model opus"), "")
 
 
-class HistoryTitlesTest(ServerTestCase):
+class TitledSessions(ServerTestCase):
+    """A real server whose HOME holds every case's transcript and the Codex rollout."""
+
     def setUp(self) -> None:
         super().setUp()
         d = os.path.join(self.paths.claude_projects, "-Users-dain-workspace-claude-code-log")
@@ -212,6 +218,8 @@ class HistoryTitlesTest(ServerTestCase):
         sid, path, _ = CODEX_CASE
         shutil.copy(path, os.path.join(day, "rollout-2025-12-01T10-00-00-%s.jsonl" % sid))
 
+
+class HistoryTitlesTest(TitledSessions):
     def titles(self) -> Dict[str, str]:
         return {r["session_id"]: r["title"] for r in self.get_json("/api/history")["sessions"]}
 
@@ -239,6 +247,79 @@ class HistoryTitlesTest(ServerTestCase):
         self.assertEqual(got[first], "Fixing ty warnings in test_cache")
         self.assertEqual(got["dddddddd-0000-0000-0000-000000000002"], "please fix these")
         self.assertEqual(got["cccccccc-0000-0000-0000-000000000001"], "please fix these")
+
+
+# The sessions whose first prompt is a /clear then a real prompt, a prompt after a /clear
+# mid-session, or a prompt behind an <ide_selection> (CASES 1-3): what they are about.
+CLEARED, MID_CLEAR, SELECTED = ("cccccccc-0000-0000-0000-00000000000%d" % n for n in (1, 2, 3))
+CWD = "/Users/dain/workspace/claude-code-log"
+
+
+class SearchAndActivityTitlesTest(TitledSessions):
+    """Search hits and Activity events name their session by the History's title."""
+
+    def wait(self, what, get, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            got = get()
+            if got:
+                return got
+            if time.monotonic() > deadline:
+                self.fail("timed out waiting for " + what)
+            time.sleep(0.05)
+
+    def hits(self, q):
+        return self.get_json("/api/search?" + urllib.parse.urlencode({"q": q}))["results"]
+
+    def hook(self, sid, text):
+        proc = self.run_hook({"session_id": sid, "hook_event_name": "UserPromptSubmit",
+                              "prompt": text, "cwd": CWD})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
+    def test_search_hits_carry_the_title_not_the_slash_command_or_the_injected_text(self):
+        # "cache" is in the cleared prompt of MID_CLEAR and in the selection of SELECTED
+        found = self.wait("hits in both sessions", lambda: (lambda hs: hs if {
+            MID_CLEAR, SELECTED} <= {h["session_id"] for h in hs} else None)(self.hits("cache")))
+        for hit in found:
+            self.assertEqual(hit["title"], CASES[hit["session_id"]][1], hit)
+        found = self.wait("the /clear session", lambda: [
+            h for h in self.hits("fix") if h["session_id"] == CLEARED])
+        self.assertEqual({h["title"] for h in found}, {"please fix these"})
+        # the title follows the file: a /clear and a new prompt appended
+        path = os.path.join(self.paths.claude_projects, "-Users-dain-workspace-claude-code-log",
+                            CLEARED + ".jsonl")
+        with open(path, "a", encoding="utf-8") as f:
+            f.write("\n".join([CAVEAT, command("clear"), typed("rename the zebra module")]) + "\n")
+        found = self.wait("the new prompt indexed", lambda: [
+            h for h in self.hits("zebra") if h["session_id"] == CLEARED])
+        self.assertEqual(found[0]["title"], "rename the zebra module")
+
+    def test_activity_events_carry_the_title_in_the_backlog_and_live(self):
+        self.hook(CLEARED, "/clear")
+        self.hook(SELECTED, IDE_SELECTION + "\n\nplease fix these")
+        os.makedirs(self.paths.claude_dir, exist_ok=True)
+        with open(self.paths.claude_history, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"display": "/clear", "pastedContents": {},
+                                "timestamp": 1796166263228, "project": CWD,
+                                "sessionId": CLEARED}) + "\n")
+        events = self.wait("three events", lambda: (lambda es: es if len(es) >= 3 else None)(
+            self.get_json("/api/activity")["events"]))
+        by_type = {(e["type"], e["session_id"]): e for e in events}
+        for key, sid in ((("UserPromptSubmit", CLEARED), CLEARED),
+                         (("UserPromptSubmit", SELECTED), SELECTED), (("history", CLEARED), CLEARED)):
+            self.assertEqual(by_type[key]["title"], "please fix these", by_type[key])
+        # live: a follower of the activity gets the title with each new event
+        watching = SSEClient(self.port, "/api/stream?follow=*activity")
+        self.addCleanup(watching.close)
+        self.assertEqual(watching.next(5)["event"], "snapshot")
+        self.hook(MID_CLEAR, "what does cache.py do?")
+        event = watching.until(lambda e: e["event"] == "activity" and
+                               e["data"]["session_id"] == MID_CLEAR)
+        self.assertEqual(event["data"]["title"], "please fix these")
+        self.assertEqual(event["data"]["summary"], "Prompt: what does cache.py do?")
+        # an event without a session, and another machine's, are not looked up
+        self.assertTrue(all(isinstance(e["title"], str) for e in
+                            self.get_json("/api/activity")["events"]))
 
 
 if __name__ == "__main__":

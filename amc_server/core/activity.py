@@ -38,6 +38,7 @@ READ_CAP = 4 << 20         # at most this much is read per change (a burst is cu
 MAX_BURST = 500            # events published per change at most (a subscriber queue holds 1024)
 BLOCK = 64 * 1024          # backwards reads at start
 BACKLOG_CAP = 8 << 20      # at most this much of one file is read at start
+TITLE_BUDGET_S = 0.5       # reading transcripts for the titles of one GET /api/activity
 
 
 class _Tail:
@@ -75,7 +76,23 @@ class Activity:
         with self._lock:
             events = list(self._events)
         order = sorted(range(len(events)), key=lambda i: (events[i]["ts"], i), reverse=True)
-        return [events[i] for i in order[:max(0, limit)]]
+        events = [events[i] for i in order[:max(0, limit)]]
+        found = self.titles(events, TITLE_BUDGET_S)  # as they are now
+        return [dict(e, title=found.get(e.get("session_id") or "", e.get("title") or ""))
+                for e in events]
+
+    def titles(self, events: List[Dict[str, Any]], budget_s: float) -> Dict[str, str]:
+        """Return session id -> title (the History's: history.History.titles_for) of this
+        machine's sessions named by `events`; {} when the History cannot say."""
+        sids = {e.get("session_id") for e in events if not e.get("machine")}
+        if not sids - {None, ""}:
+            return {}
+        from .. import history  # the History (and its readers) only once something is titled
+        try:
+            return history.for_paths(self.paths, self.core).titles_for(sids, budget_s)
+        except Exception:  # a title is never worth an event
+            log.exception("activity: titling sessions failed")
+            return {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -105,6 +122,9 @@ class Activity:
         for path in files:
             try:
                 events = self._read_new(path)
+                found = self.titles(events, 0.0)  # the core's thread: nothing slow
+                for event in events:
+                    event["title"] = found.get(event.get("session_id") or "", "")
                 if len(events) > MAX_BURST:
                     log.warning("activity: %d new lines in %s at once: publishing the last %d",
                                 len(events), path, MAX_BURST)
@@ -116,6 +136,7 @@ class Activity:
     def add_remote(self, event: Dict[str, Any]) -> None:
         """Keep and publish another machine's event (already checked and addressed by the hub)."""
         self.load()
+        event.setdefault("title", "")
         self._add(event)
 
     def _add(self, event: Dict[str, Any], publish: bool = True) -> None:

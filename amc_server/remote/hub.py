@@ -39,7 +39,7 @@ MAX_ANSWER = 256 << 20
 REAP_AFTER_S = 300.0            # a call that answered may go on (a start handles dialogs)
 CONNECTS_AT_ONCE = 8
 ACTIVITY_KEYS = ("id", "ts", "type", "session_id", "summary", "raw", "source", "agent", "project",
-                 "truncated", "error")
+                 "truncated", "error", "title")
 
 
 class Hub:
@@ -161,7 +161,7 @@ class Hub:
             self.rejected(name, "an activity event that is not one of its own")
             return
         event = {k: v for k, v in data.items() if k in ACTIVITY_KEYS}
-        for key in ("ts", "type", "summary", "source", "agent", "project", "error"):
+        for key in ("ts", "type", "summary", "source", "agent", "project", "error", "title"):
             if key in event or key in ("ts", "type", "summary"):
                 event[key] = str(event.get(key) or "")[:200 if key == "summary" else 400]
         event["raw"], cut = bounded(event.get("raw"))  # remote output: bounded here too

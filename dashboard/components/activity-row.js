@@ -1,12 +1,13 @@
 /**
- * One row of the Activity view: a readable one-liner (time, what, machine, project, summary) that
- * opens to the event's raw JSON, as text (built only when opened). A line the server could not
- * parse shows its parse error and its text. Memoised: a burst re-renders only the new rows.
+ * One row of the Activity view: a readable one-liner (time, what, machine, project, the session's
+ * title as the view passes it: state.sessionTitles; summary) that opens to the event's raw JSON,
+ * as text (built only when opened). A line the server could not parse shows its parse error and
+ * its text. Memoised: a burst re-renders only the new rows.
  */
 import { html, memo, useState } from "../lib/preact.js";
 import { activityLabel, clean, formatClock, rawText } from "../state.js";
 
-function ActivityRowView({ event }) {
+function ActivityRowView({ event, title }) {
   const [open, setOpen] = useState(false);
   const unparsed = event.type === "unparsed";
   const machine = typeof event.machine === "string" ? event.machine : "";
@@ -18,6 +19,7 @@ function ActivityRowView({ event }) {
         <span class="act-type" data-testid="activity-type">${activityLabel(event.type)}</span>
         ${machine && html`<span class="badge act-machine" data-testid="activity-machine">${clean(machine, 80)}</span>`}
         ${event.project && html`<span class="act-project" data-testid="activity-project">${clean(event.project, 80)}</span>`}
+        ${title && html`<span class="act-title" data-testid="activity-title" title=${clean(title, 200)}>${clean(title, 200)}</span>`}
         <span class="act-summary" data-testid="activity-summary">${clean(event.summary, 300)}</span>
       </summary>
       ${open && html`<div class="act-detail">

@@ -7,9 +7,9 @@
  * batches, at most every FLUSH_MS and on an animation frame, so a burst of hundreds of events
  * costs a few renders, not hundreds; the rows are memoised and only the first `shown` are built.
  */
-import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
+import { html, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../lib/preact.js";
 import { getJSON } from "../lib/api.js";
-import { ACTIVITY_MAX, ACTIVITY_TOPIC, applyActivity, applyBacklog } from "../state.js";
+import { ACTIVITY_MAX, ACTIVITY_TOPIC, applyActivity, applyBacklog, sessionTitles } from "../state.js";
 import { ActivityRow } from "./activity-row.js";
 
 const BACKLOG = 200;
@@ -104,6 +104,7 @@ export function ActivityView({ stream, onClose }) {
   };
   const list = events || [];
   const rows = list.slice(0, shown);
+  const titles = useMemo(() => sessionTitles(list), [list]);
   return html`<div class="backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
     <section class="conversation activity" role="dialog" aria-modal="true" aria-labelledby="activity-title"
         data-testid="activity" tabindex="-1" ref=${dialog} onKeyDown=${onKeyDown}>
@@ -122,7 +123,8 @@ export function ActivityView({ stream, onClose }) {
         ${error && html`<p class="conv-error" role="alert">${error}</p>`}
         ${events && !list.length && !error && html`<p class="muted conv-note">No activity yet: hook events and typed prompts show here as they happen.</p>`}
         <ol class="activity-list" data-testid="activity-list">
-          ${rows.map((ev) => html`<${ActivityRow} key=${ev.id} event=${ev} />`)}
+          ${rows.map((ev) => html`<${ActivityRow} key=${ev.id} event=${ev}
+            title=${titles.get(ev.session_id) || ev.title || ""} />`)}
         </ol>
         ${list.length > rows.length && html`<button type="button" class="load-earlier" data-testid="activity-more"
             onClick=${() => setShown(shown + PAGE)}>Show older (${list.length - rows.length} more)</button>`}

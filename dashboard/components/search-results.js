@@ -1,8 +1,9 @@
 /**
- * The search palette's results: hits grouped by session (project, agent, time of its newest hit,
- * its status when it is live), in the order of each session's best hit; each hit says who spoke
- * (you, the agent, a tool call, thinking) and shows its snippet. A listbox of options (ids `search-hit-<n>`, in one flat order for the
- * keyboard) inside one group per session.
+ * The search palette's results: hits grouped by session (its title, as text; project, agent,
+ * time of its newest hit, its status when it is live), in the order of each session's best hit;
+ * each hit says who spoke (you, the agent, a tool call, thinking) and shows its snippet. A listbox
+ * of options (ids `search-hit-<n>`, in one flat order for the keyboard) inside one group per
+ * session.
  */
 import { html } from "../lib/preact.js";
 import { agentLabel, clean, formatClock, hitLabel, statusLabel } from "../state.js";
@@ -19,6 +20,7 @@ export function SearchResults({ groups, selected, live, onPick, onHover }) {
       return html`<li key=${g.session_id} class="search-group" role="group" aria-labelledby=${head}
           data-testid="search-group" data-session-id=${g.session_id} data-agent=${g.agent}>
         <div class="search-group-head" id=${head}>
+          ${g.title && html`<span class="search-title" data-testid="search-title">${clean(g.title, 200)}</span>`}
           <span class="search-project" data-testid="search-project">${clean(g.project, 200) || "(no project)"}</span>
           <span data-testid="search-agent">${agentLabel(g.agent)}</span>
           <span data-testid="search-time">${formatClock(g.latest)}</span>

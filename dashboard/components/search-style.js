@@ -25,6 +25,7 @@ const CSS = `
   padding: 6px 12px; font-size: 12px; color: var(--muted); background: var(--surface-2);
   border-top: 1px solid var(--border); }
 .search-group-head .search-project { color: var(--text); font-weight: 600; overflow-wrap: anywhere; }
+.search-group-head .search-title { flex-basis: 100%; color: var(--text); overflow-wrap: anywhere; }
 .search-hit { display: flex; gap: 8px; padding: 6px 12px 6px 16px; cursor: pointer; font-size: 13px;
   border-left: 3px solid transparent; overflow-wrap: anywhere; }
 .search-hit .who { flex: 0 0 5em; color: var(--muted); }
