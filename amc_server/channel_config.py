@@ -24,31 +24,37 @@ from typing import Any, Dict, List, Mapping, Optional
 from . import store
 from .errors import ConfigError
 from .hooks_config import load_json_object, write_json_object
-from .paths import Paths
+from .paths import Paths, layout
 
 SERVER = "amc"
 REPLY_TOOL = "mcp__amc__reply"
 CHANNEL_FLAG = ["--dangerously-load-development-channels", "server:%s" % SERVER]
 
 
-def channel_script() -> str:
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin",
-                        "amc-channel")
+CHANNEL_NAME = "amc-channel"
 
 
 def server_entry(env: Mapping[str, str]) -> Dict[str, Any]:
-    """Return the MCP server entry that runs bin/amc-channel (with this AMC_DATA_DIR, if set)."""
-    entry: Dict[str, Any] = {"type": "stdio", "command": sys.executable,
-                             "args": [os.path.realpath(channel_script())]}
+    """Return the MCP server entry that runs amc-channel (with this AMC_DATA_DIR, if set): this
+    interpreter and the clone's bin/amc-channel, else the installed console script itself."""
+    where = layout()
+    if where.kind == "clone":
+        entry: Dict[str, Any] = {"type": "stdio", "command": sys.executable,
+                                 "args": [where.command(CHANNEL_NAME)]}
+    else:
+        entry = {"type": "stdio", "command": where.command(CHANNEL_NAME), "args": []}
     if env.get("AMC_DATA_DIR"):
         entry["env"] = {"AMC_DATA_DIR": os.path.abspath(env["AMC_DATA_DIR"])}
     return entry
 
 
 def _ours(entry: Any) -> bool:
-    return isinstance(entry, dict) and any(
-        isinstance(a, str) and os.path.basename(a) == "amc-channel"
-        for a in entry.get("args") or [] if isinstance(entry.get("args"), list))
+    """Tell whether an MCP server entry runs amc-channel (as its command or an argument)."""
+    if not isinstance(entry, dict):
+        return False
+    args = entry.get("args") if isinstance(entry.get("args"), list) else []
+    return any(isinstance(a, str) and os.path.basename(a) == CHANNEL_NAME
+               for a in [entry.get("command")] + list(args))
 
 
 def user_config(paths: Paths, env: Mapping[str, str]) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import hook_answers, store
 from .errors import ConfigError
-from .paths import Paths
+from .paths import Paths, layout
 
 CLAUDE_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest",
                  "PostToolUse", "PostToolUseFailure", "Notification", "Stop", "StopFailure",
@@ -37,18 +37,19 @@ WAIT_ANSWER_TIMEOUT_S = int(hook_answers.DEFAULT_WAIT_S) + 10
 
 def hook_argv() -> List[str]:
     """Return how agents run the hook: `python3 -S <clone>/bin/amc-hook`, `python3 -S
-    <cache>/amc/amc.pyz hook` from the zipapp on a remote, else the console script.
+    <cache>/amc/amc.pyz hook` from the zipapp on a remote, else the installed console script
+    (its own path: an agent's shell need not have the venv or pipx's bin dir on its PATH).
 
     `-S` skips `site`: the hook needs only the standard library, and a Python whose site-packages
-    hold `.pth` files pays tens of milliseconds for them on every agent event otherwise.
+    hold `.pth` files pays tens of milliseconds for them on every agent event otherwise. The
+    console script cannot skip it: its package lives in site-packages.
     """
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if os.path.isfile(root):  # the zipapp (remote/zipapp.py), as run: `<cache>/amc/amc.pyz`
-        return ["python3", "-S", root, "hook"]
-    here = os.path.join(root, "bin", HOOK_NAME)
-    if os.path.isfile(here):
-        return ["python3", "-S", os.path.realpath(here)]
-    return [shutil.which(HOOK_NAME) or HOOK_NAME]
+    where = layout()
+    if where.kind == "zipapp":  # remote/zipapp.py, as run: `<cache>/amc/amc.pyz`
+        return ["python3", "-S", where.home, "hook"]
+    if where.kind == "clone":
+        return ["python3", "-S", where.command(HOOK_NAME)]
+    return [where.command(HOOK_NAME)]
 
 
 def hook_command() -> str:

@@ -43,7 +43,6 @@ DIR_CHECK_S = 3.0              # how long the agent may take to be seen in its d
 DIR_POLL_S = 0.02
 CHANNEL_SERVER = "amc"
 CHANNEL_TOOL = "mcp__amc__reply"
-CLONE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLACEHOLDER_PREFIX = "launch-"
 RESUME_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # never an option, never a path
 TIMEOUT_S = 10.0

@@ -16,7 +16,7 @@ from typing import Mapping, NamedTuple, Optional
 
 from . import store
 from .agents.claude_registry import pid_alive
-from .paths import Paths
+from .paths import Paths, layout
 
 START_TIMEOUT_S = 15.0
 STOP_GRACE_S = 5.0
@@ -118,10 +118,9 @@ def start(paths: Paths, port: int, env: Mapping[str, str], open_browser: bool) -
         return 0
     store.ensure_dir(paths.data)
     # `-m amc_server` works from a clone and from an installed package alike.
-    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    home = layout().home  # the clone, site-packages or the .pyz: where `-m amc_server` is
     child_env = dict(env)
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (package_parent, env.get("PYTHONPATH", "")) if p)
+    child_env["PYTHONPATH"] = os.pathsep.join(p for p in (home, env.get("PYTHONPATH", "")) if p)
     argv = [sys.executable, "-m", "amc_server", "serve", "--port", str(port)]
     with open(paths.log_file, "ab") as log:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,

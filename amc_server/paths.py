@@ -3,9 +3,17 @@
 The hook imports this module on the agent's critical path, so it uses `os.path` strings and nothing
 heavier. Nothing else in AMC expands `~` or reads the path variables: a test that sets `HOME` (or
 the variables below) to a temp dir isolates AMC, Claude Code and Codex at once.
+
+`layout()` owns the other kind of path: where AMC itself is. It runs from a clone (`bin/` and
+`dashboard/` beside the package), from a `pip install` / `pipx install` (console scripts in the
+environment's scripts dir, the page inside the package as `amc_server/dashboard/`, which in a clone
+is a symlink to `../dashboard` so the wheel can carry it as package data), or from the zipapp a hub
+ships to a remote (`remote/zipapp.py`: the package inside one `.pyz` file, no page). The hooks,
+channel and service installers, the zipapp and the server's static files all ask it.
 """
 import os
-from typing import Mapping, NamedTuple, Optional
+import sys
+from typing import List, Mapping, NamedTuple, Optional
 
 
 class Paths(NamedTuple):
@@ -101,3 +109,53 @@ def valid_id(session_id: object) -> bool:
     if session_id in (".", "..") or session_id.startswith("."):
         return False
     return not any(c in session_id for c in "/\\\0") and session_id.isprintable()
+
+
+PACKAGE = os.path.dirname(os.path.abspath(__file__))  # amc_server/ (zipapp: <file>.pyz/amc_server)
+COMMANDS = ("amc", "amc-hook", "amc-server", "amc-channel")  # bin/ in a clone, console scripts else
+
+
+class Layout(NamedTuple):
+    kind: str        # "clone", "pip" (pip or pipx: console scripts) or "zipapp"
+    home: str        # what holds the package: the clone, site-packages, or the .pyz file
+    package: str     # the amc_server folder
+    dashboard: str   # the page's files ("" in the zipapp: a remote serves no page)
+    bin: str         # the commands' folder: the clone's bin/, the scripts dir ("" in the zipapp)
+
+    def command(self, name: str) -> str:
+        """Return the path of AMC command `name` (one of COMMANDS) in this install."""
+        return os.path.join(self.bin, name) if self.bin else name
+
+
+def _scripts_dirs() -> List[str]:
+    """Return where pip may have put the console scripts: this environment's, then the user's."""
+    import sysconfig  # not at the top: the hook imports this module and never needs it
+    dirs = [sysconfig.get_path("scripts"), os.path.dirname(os.path.abspath(sys.executable))]
+    try:
+        scheme = sysconfig.get_preferred_scheme("user")  # type: ignore[attr-defined]  # 3.10+
+    except AttributeError:
+        scheme = "osx_framework_user" if sys.platform == "darwin" and \
+            sys.prefix.startswith("/Library/Frameworks") else os.name + "_user"
+    try:
+        dirs.append(sysconfig.get_path("scripts", scheme))
+    except KeyError:
+        pass
+    return dirs
+
+
+def layout(package: str = PACKAGE) -> Layout:
+    """Return where this AMC is: a clone, a pip/pipx install, or the zipapp."""
+    home = os.path.dirname(package)
+    if os.path.isfile(home):
+        return Layout("zipapp", home, package, "", "")
+    clone_bin = os.path.join(home, "bin")
+    if os.path.isfile(os.path.join(clone_bin, "amc-hook")) and \
+            os.path.isdir(os.path.join(home, "dashboard")):
+        return Layout("clone", home, package, os.path.join(home, "dashboard"),
+                      os.path.realpath(clone_bin))
+    scripts = next((d for d in _scripts_dirs() if os.path.isfile(os.path.join(d, "amc-hook"))), "")
+    if not scripts:  # e.g. run with PYTHONPATH: whichever `amc-hook` the PATH finds, if any
+        import shutil
+        found = shutil.which("amc-hook")
+        scripts = os.path.dirname(os.path.abspath(found)) if found else ""
+    return Layout("pip", home, package, os.path.join(package, "dashboard"), scripts)

@@ -31,20 +31,13 @@ from . import api, lifecycle, logins, memory, security, store
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
 from .core.events import Event
 from .core.live import Core
-from .paths import Paths
+from .paths import Paths, layout
 from .delivery import Delivery
 
 log = logging.getLogger("amc.server")
 
 MAX_BODY = 1024 * 1024
-def _dashboard_dir() -> str:
-    """Return dashboard/ of this clone, else the copy `pip install` put under share/amc/."""
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dashboard")
-    installed = os.path.join(sys.prefix, "share", "amc", "dashboard")
-    return here if os.path.isdir(here) or not os.path.isdir(installed) else installed
-
-
-DASHBOARD_DIR = _dashboard_dir()
+DASHBOARD_DIR = layout().dashboard  # the clone's dashboard/, or the package's copy (paths.py)
 TOKEN_PLACEHOLDER = b"{{AMC_TOKEN}}"
 LOGIN_PLACEHOLDER = b"{{AMC_LOGIN}}"  # "1": served after a login (the page offers "Log out")
 LOGIN_PAGE = "login.html"    # what GET / serves on a non-loopback bind without a session

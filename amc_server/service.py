@@ -24,7 +24,7 @@ from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from . import store
 from .launcher import read_pid_file
-from .paths import get_paths
+from .paths import get_paths, layout
 
 UNIT_NAME = "amc.service"
 LABEL = "dev.amc.server"
@@ -61,10 +61,10 @@ def program() -> List[str]:
     """Return what the service runs: this interpreter, this clone's bin/amc, `serve`."""
     # Not realpath for the interpreter: a virtualenv's python is a symlink whose place selects it.
     python = os.path.abspath(sys.executable or "python3")
-    amc = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "amc")
-    if os.path.isfile(amc):
-        return [python, os.path.realpath(amc), "serve"]
-    return [python, "-m", "amc_server", "serve"]  # installed with pip: no bin/ next to the package
+    where = layout()
+    if where.kind == "clone":
+        return [python, where.command("amc"), "serve"]
+    return [python, "-m", "amc_server", "serve"]  # installed with pip: this python imports it
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ class DocsAreTrue(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(ROOT, entry)), entry)
         pyproject = read("pyproject.toml")
         self.assertRegex(pyproject, r"(?m)^dependencies = \[\]$")
-        for script in ("amc", "amc-hook", "amc-server"):
+        for script in ("amc", "amc-hook", "amc-server", "amc-channel"):
             self.assertRegex(pyproject, r'(?m)^%s = "amc_server\.' % script)
             self.assertTrue(os.access(os.path.join(ROOT, "bin", script), os.X_OK))
 

@@ -1,7 +1,8 @@
 """Find or install the external tools the end-to-end tests drive, at pinned versions.
 
 The e2e tests run the real agent CLIs (npm packages, pinned in PINS) inside a real tmux, and the
-dashboard tests drive a real Chromium through Playwright for Python; the fuzz tests use Hypothesis.
+dashboard tests drive a real Chromium through Playwright for Python; the fuzz tests use Hypothesis;
+the install test builds AMC's wheel with a pinned setuptools.
 `AMC_TEST_CLAUDE_VERSION` / `AMC_TEST_CODEX_VERSION` run the whole suite against another version of a
 CLI (installed into the same cache beside the pin). Locally a missing tool skips
 the test that needs it; with `CI=true` it fails instead, so CI can never go green by silently
@@ -52,7 +53,7 @@ def npm_tools(env: Optional[Mapping[str, str]] = None) -> Dict[str, NpmTool]:
 
 
 NPM_TOOLS: Dict[str, NpmTool] = npm_tools()
-TOOLS = ("tmux", "claude", "codex", "chromium", "playwright", "hypothesis", "sshd")
+TOOLS = ("tmux", "claude", "codex", "chromium", "playwright", "hypothesis", "setuptools", "sshd")
 
 
 class PipTool(NamedTuple):
@@ -63,7 +64,12 @@ class PipTool(NamedTuple):
 
 PLAYWRIGHT = PipTool("playwright", "1.65.2", "playwright.sync_api")
 HYPOTHESIS = PipTool("hypothesis", "6.170.17", "hypothesis")  # the fuzz tests (tests/test_fuzz_*.py)
-PIP_TOOLS: Dict[str, PipTool] = {"playwright": PLAYWRIGHT, "hypothesis": HYPOTHESIS}
+# The wheel build of tests/test_install.py (`pip wheel --no-build-isolation`, this on PYTHONPATH:
+# the image's setuptools 65 cannot build a wheel without the `wheel` package, and isolation would
+# fetch the newest setuptools from PyPI on every run).
+SETUPTOOLS = PipTool("setuptools", "80.9.0", "setuptools")
+PIP_TOOLS: Dict[str, PipTool] = {"playwright": PLAYWRIGHT, "hypothesis": HYPOTHESIS,
+                                 "setuptools": SETUPTOOLS}
 CHROMIUM_PATHS = ("/usr/bin/chromium",)  # Debian's package; Playwright is pointed at it
 SSHD_PATHS = ("/usr/sbin/sshd",)  # Debian's openssh-server; the remote tests run a private one
 
@@ -343,9 +349,15 @@ def hypothesis(install: bool = True) -> Optional[str]:
     return pip_tool("hypothesis", install)
 
 
+def setuptools(install: bool = True) -> Optional[str]:
+    """Return the directory holding setuptools at its pin (the wheel build's backend)."""
+    return pip_tool("setuptools", install)
+
+
 FINDERS: Dict[str, Callable[..., Optional[str]]] = {
     "tmux": tmux, "claude": claude_bin, "codex": codex_bin, "chromium": chromium,
-    "playwright": playwright, "hypothesis": hypothesis, "sshd": sshd}
+    "playwright": playwright, "hypothesis": hypothesis, "setuptools": setuptools,
+    "sshd": sshd}
 
 
 def require(name: str) -> str:

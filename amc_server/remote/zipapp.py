@@ -13,10 +13,10 @@ import os
 import zipfile
 from typing import List, Tuple
 
-from .. import store
+from .. import paths, store
 
 VERSION = "0.1.0"  # pyproject.toml's version
-PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGE = paths.layout().package
 MAIN = b'''"""AMC (zipapp): `python3 amc-<version>-<hash>.pyz COMMAND ...` is `amc COMMAND ...`;
 `python3 -S amc.pyz hook ...` is bin/amc-hook (imports only what the hook needs)."""
 import sys
