@@ -76,16 +76,22 @@ class DashboardTestCase(ServerTestCase):
     def setUpClass(cls) -> None:
         super().setUpClass()
         api, cls.pw, cls.browser = start_chromium()
+        # A subclass's setUpClass that fails after this gets no tearDownClass, and a Playwright
+        # left running makes every later class fail ("Sync API inside the asyncio loop"):
+        # class cleanups run either way.
+        cls.addClassCleanup(cls._stop_chromium)
         cls.expect = staticmethod(api.expect)
         api.expect.set_options(timeout=TIMEOUT_MS)
 
     @classmethod
-    def tearDownClass(cls) -> None:
-        if cls.browser is not None:
-            cls.browser.close()
-        if cls.pw is not None:
-            cls.pw.stop()
-        super().tearDownClass()
+    def _stop_chromium(cls) -> None:
+        browser, pw, cls.browser, cls.pw = cls.browser, cls.pw, None, None
+        try:
+            if browser is not None:
+                browser.close()
+        finally:
+            if pw is not None:
+                pw.stop()
 
     def setUp(self) -> None:
         super().setUp()

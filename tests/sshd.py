@@ -107,7 +107,10 @@ class SshWorld:
         entry = pwd.getpwnam(self.users[role])
         for folder, dirs, files in os.walk(self.home(role)):
             for item in [folder] + [os.path.join(folder, n) for n in dirs + files]:
-                os.chown(item, entry.pw_uid, entry.pw_gid)
+                try:
+                    os.chown(item, entry.pw_uid, entry.pw_gid)
+                except FileNotFoundError:
+                    pass  # gone since the walk listed it (a server's SQLite -wal or -journal)
 
     def start(self, sshd: str) -> "SshWorld":
         self.tmp = tempfile.mkdtemp(prefix="amc-sshd-")

@@ -357,12 +357,9 @@ class HubPage(unittest.TestCase):
     def setUpClass(cls) -> None:
         from tests.browser import start_chromium
         api, cls.pw, cls.browser = start_chromium()
+        cls.addClassCleanup(cls.pw.stop)
+        cls.addClassCleanup(cls.browser.close)
         cls.expect = staticmethod(api.expect)
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.browser.close()
-        cls.pw.stop()
 
     def test_hub_page_lists_local_and_remote_sessions_after_1e999(self):
         hub = HostileHub(self)

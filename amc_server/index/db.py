@@ -65,6 +65,8 @@ class IndexFull(IndexUnavailable):
     """The disk holding the index (or SQLite's size limit) is full: nothing more is written."""
 
 
+_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_BUSY_WORDS = ("database is locked", "database table is locked")
 _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_READONLY_DBMOVED")
 _DAMAGED_WORDS = ("malformed", "not a database", "unable to open", "no such table",
                   "no such function", "no such module")
@@ -84,6 +86,8 @@ def explain(e: BaseException, path: str) -> IndexUnavailable:
     if name.startswith("SQLITE_FULL") or "disk is full" in text:
         return IndexFull("the disk holding the search index %s is full (%s): new messages are "
                          "not indexed until there is space" % (path, text))
+    if name.startswith(_BUSY) or any(w in text for w in _BUSY_WORDS):
+        return IndexUnavailable("the search index %s is in use: %s" % (path, text))
     if not os.path.exists(path):
         return IndexDamaged("the search index %s is missing: it is being made again" % path)
     if name.startswith(_DAMAGED) or any(w in text for w in _DAMAGED_WORDS):
