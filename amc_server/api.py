@@ -1,6 +1,7 @@
 """The HTTP API as data: ROUTES maps (method, path pattern) to one function per endpoint.
 
-Endpoint functions take the `App` (the live core and delivery) and a `Request` and return
+Endpoint functions take the `App` (app.py: the live core and what is built around it) and a
+`Request` and return
 `(HTTPStatus, dict)`, or `(HTTPStatus, Body)` for a body already serialised by the core, or
 `(HTTPStatus, Stream)` for Server-Sent Events; they never touch sockets (server.py is the only
 writer of response bytes) and signal failure by raising `ApiError`, which becomes
@@ -11,12 +12,11 @@ from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Pattern, Tuple, Union
 
 from . import store
+from .app import App
 from .core.activity import DEFAULT_LIMIT, MAX_KEPT, TOPIC as ACTIVITY_TOPIC
 from .core.events import Event, Subscription
-from .core.live import Core
 from .errors import ApiError, BadRequest, Forbidden, MethodNotAllowed, NotFound
 from .paths import valid_id
-from .delivery import Delivery
 
 MAX_EVENTS = 5000
 MAX_FOLLOW = 32
@@ -43,15 +43,6 @@ class Stream(NamedTuple):
 
 
 Answer = Tuple[HTTPStatus, Union[Dict[str, Any], Body, Stream]]
-
-
-class App(NamedTuple):
-    """What endpoints work with: the live core, the answer delivery, the request guard, and the
-    hub that reaches other machines."""
-    core: Core
-    delivery: Delivery
-    guard: Any = None          # security.Guard: the token check of the channel endpoints
-    hub: Any = None            # remote/hub.py's Hub; None in `amc request` on a remote
 
 
 class Request(NamedTuple):
@@ -210,9 +201,7 @@ def post_respond(app: "App", req: Request) -> Answer:
 
 def post_sessions(app: "App", req: Request) -> Answer:
     """POST /api/sessions: start an agent in a new pane; its card shows at once as `starting`."""
-    from . import launch  # docs/api.md; only this endpoint needs it
-    launcher = launch.for_core(app.core, app.delivery.env, app.delivery.backends)
-    return HTTPStatus.OK, launcher.start(req.body)
+    return HTTPStatus.OK, app.launcher().start(req.body)
 
 
 def post_machines(app: "App", req: Request) -> Answer:
@@ -333,7 +322,7 @@ def get_usage(app: "App", req: Request) -> Answer:
 def get_search(app: "App", req: Request) -> Answer:
     """GET /api/search?q=...[&project=&agent=&machine=&limit=&thinking=]: ranked hits, progress."""
     from . import history, index  # only these endpoints need them
-    answer = index.search(app.core, req.query)
+    answer = index.search(app, req.query)
     results = answer.get("results") or []
     if results:  # each hit names its session by the History's title (agents/titles.py)
         found = history.for_paths(app.core.paths, app.core).titles_for(

@@ -112,7 +112,7 @@ class Delivery:
         self._wanted: Dict[Tuple[str, str], Tuple[Dict[str, Any], float]] = {}  # to read
         self._reader: Optional[threading.Thread] = None
         self._asked: Dict[str, float] = {}  # session -> when AMC last typed a question's answer
-        core.enrichers.append(self.enrich)
+        core.add_enricher(self.enrich)
 
     def respond(self, session_id: str, body: Any) -> Dict[str, Any]:
         """Deliver the answer in `body` to the session; return the API answer or raise ApiError."""
@@ -361,6 +361,17 @@ class Delivery:
         if options:
             attention["options"] = options
             attention["options_count"] = len(options)
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until no prompt's options are being looked for (a process that answers once)."""
+        deadline = self.clock() + timeout
+        while True:
+            with self._options_lock:
+                if not self._wanted:
+                    return True
+            if self.clock() >= deadline:
+                return False
+            time.sleep(0.05)
 
     def _ensure_options(self, session: Dict[str, Any]) -> None:
         """Read a pending permission prompt's options now if the core has none yet."""

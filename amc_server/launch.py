@@ -20,7 +20,6 @@ import os
 import re
 import subprocess
 import shlex
-import threading
 import time
 import uuid
 from http import HTTPStatus
@@ -446,17 +445,3 @@ class Launcher:
 def _same_path(seen: str, want: str) -> bool:
     """Tell whether tmux's path (decoded as UTF-8 with replacement) is `want` (a real path)."""
     return seen == os.fsencode(want).decode("utf-8", "replace")
-
-
-_INSTALL = threading.Lock()
-
-
-def for_core(core: Any, env: Mapping[str, str], backends: Any) -> Launcher:
-    """Return the server's Launcher (made at the first launch, with its Watcher on the core)."""
-    with _INSTALL:
-        launcher = getattr(core, "launcher", None)
-        if launcher is None:
-            from .launch_watch import Watcher  # the server's side: terminals, delivery
-            launcher = Launcher(core.paths, env, watcher=Watcher(core, backends))
-            core.launcher = launcher
-        return launcher

@@ -45,7 +45,7 @@ class Watcher:
         self._resumed: Set[str] = set()                  # followed again, its pane not seen yet
         self._dialogs: Dict[str, Dict[str, Any]] = {}    # sid -> the dialog its screen shows
         self._thread: Optional[threading.Thread] = None
-        core.enrichers.append(self.enrich)
+        core.add_enricher(self.enrich)
 
     def watch(self, sid: str) -> None:
         """Follow the launched session `sid` (its hook file exists) until its agent reports."""

@@ -29,10 +29,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import api, lifecycle, logins, memory, security, store
 from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
+from .app import SERVER, App
 from .core.events import Event
-from .core.live import Core
 from .paths import Paths, layout
-from .delivery import Delivery
 
 log = logging.getLogger("amc.server")
 
@@ -84,32 +83,22 @@ class AmcServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
         self.paths = paths
-        self.core = Core(paths, force_stat=force_stat)
-        from .core.usage import UsageTracker  # tokens, cost, context on sessions (docs/usage.md)
-        self.usage = UsageTracker(self.core)
-        from .remote.hub import Hub
-        self.hub = Hub(self.core, paths)
-        self.app = api.App(self.core, Delivery(self.core), guard, self.hub)
         self.guard = guard
         self.dashboard_dir = dashboard_dir
+        self.app = App(paths, SERVER, guard, force_stat=force_stat)  # app.py: every part
         try:
-            self.core.start()
+            self.app.start(self.url)
         except Exception:
+            self.app.stop()
             super().server_close()
             raise
-        self.hub.start()  # other machines in remotes.json (remote/hub.py)
-        from . import index
-        self.search_index = index.start(self.core)  # full-text search (index/, docs/search.md)
-        from .notifier import Notifier
-        self.notifier = Notifier(self.core, self.url)  # amc notify add (docs/notify.md)
-        self.notifier.start()
-        # launched sessions still waiting on a start dialog are followed again (launch_watch.py)
-        from . import launch
-        delivery = self.app.delivery
-        try:
-            launch.for_core(self.core, delivery.env, delivery.backends).watcher.resume()
-        except Exception:  # never keeps the server from starting
-            log.exception("cannot follow the sessions AMC launched before this start")
+
+    # the parts, as tests and tools reach them
+    core = property(lambda self: self.app.core)
+    usage = property(lambda self: self.app.usage)
+    hub = property(lambda self: self.app.hub)
+    notifier = property(lambda self: self.app.notifier)
+    search_index = property(lambda self: self.app.index)
 
     @property
     def url(self) -> str:
@@ -142,14 +131,8 @@ class AmcServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         self._stop.set()
-        if getattr(self, "notifier", None) is not None:
-            self.notifier.stop()
-        if getattr(self, "search_index", None) is not None:
-            self.search_index.stop()
-        if getattr(self, "hub", None) is not None:
-            self.hub.stop()
-        if getattr(self, "core", None) is not None:
-            self.core.stop()
+        if getattr(self, "app", None) is not None:
+            self.app.stop()
         super().server_close()
 
 

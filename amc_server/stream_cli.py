@@ -5,8 +5,9 @@ Place in the flow: the live core's events (the same events, the same ids as `GET
 reads over the user's own `ssh` (issue: several machines), so it needs nothing but this clone:
 - when an AMC server runs here (its pid file names it), it follows that server's `/api/stream`,
   so its ids are the server's and `--since` resumes across reconnects without a snapshot;
-- otherwise it runs the core itself (the same code the server runs: watchers, the hooks'
-  doorbell, the reconcile) and streams its events; a new process is a new epoch, so a resume
+- otherwise it builds the app itself (app.py, role STREAM: the same core the server runs, with
+  its watchers, the hooks' doorbell and the reconcile, and the same consumers that shape a
+  session: usage, a permission prompt's options) and streams its events; a new process is a new epoch, so a resume
   from an older id gets a fresh `snapshot`, as `/api/stream` does after a restart.
 A `heartbeat` line (`{"event": "heartbeat", "id": <last id>, "time"}`) follows every 5 s
 without events, and the command exits 0 when its stdout is closed.
@@ -160,13 +161,13 @@ def _close(response: Any) -> None:
 
 def from_core(paths: Paths, since: str, out: Out, stdin: Optional[IO[bytes]] = None) -> int:
     """Run the live core here and stream its events, as NDJSON."""
-    from .core.live import Core
+    from .app import STREAM, App
     try:
         store.ensure_dir(paths.data)  # the hooks' doorbell lives there
     except OSError:
         pass  # a read-only data dir: the snapshot's setup says so
-    core = Core(paths)
-    core.start()
+    app = App(paths, STREAM).start()  # the sessions as the server shapes them (app.py)
+    core = app.core
     try:
         sub, first = core.subscribe(since)
         last = since
@@ -191,7 +192,7 @@ def from_core(paths: Paths, since: str, out: Out, stdin: Optional[IO[bytes]] = N
                 out.write(line(e.id, e.type, e.data))
                 last = e.id
     finally:
-        core.stop()
+        app.stop()
     return 0
 
 

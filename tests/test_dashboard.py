@@ -1070,8 +1070,8 @@ class NewSession(DashboardTestCase):
         self.addCleanup(lambda: subprocess.run([tmux, "-S", socket, "kill-server"],
                                                stderr=subprocess.DEVNULL, timeout=10))
         core = self.server.core
-        core.launcher = launch.Launcher(self.paths, env,
-                                        watcher=Watcher(core, terminals.load(env=env)))
+        self.server.app.replace_launcher(
+            launch.Launcher(self.paths, env, watcher=Watcher(core, terminals.load(env=env))))
         self.known = self.feed("bash-tool", upto=5, project="known-proj")
 
     def open_form(self):
@@ -1121,7 +1121,7 @@ class NewSession(DashboardTestCase):
     def test_start_dialog_on_the_card_posts_the_chosen_option(self):
         self.allow_console_error(NETWORK_ERROR)
         from amc_server.launch_watch import Watcher
-        watcher = self.server.core.launcher.watcher
+        watcher = self.server.app.launcher().watcher
         self.assertIsInstance(watcher, Watcher)
         self.feed("bash-tool", upto=1, project="trust-proj", session_id=self.new_id(), pane="%9")
         sid = [s for s in self.get_json("/api/state")["sessions"] if s["status"] == "starting"][0][

@@ -163,7 +163,8 @@ class HistoryViewTest(PastSessions):
         env = dict(self.env, PATH=bindir + ":/usr/bin:/bin", LAUNCH_RECORD=self.record,
                    AMC_TMUX_SOCKET=socket)
         core = self.server.core
-        core.launcher = launch.Launcher(self.paths, env, watcher=Watcher(core, terminals.load(env=env)))
+        self.server.app.replace_launcher(
+            launch.Launcher(self.paths, env, watcher=Watcher(core, terminals.load(env=env))))
 
     def test_past_sessions_per_project_open_read_only_and_resume_in_a_new_pane(self):
         self.install_launcher()

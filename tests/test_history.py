@@ -261,8 +261,8 @@ class ResumeEndpointTest(HistoryCase):
         env = dict(self.env, PATH=self.bindir + ":/usr/bin:/bin", LAUNCH_RECORD=self.record,
                    AMC_TMUX_SOCKET=self.socket)
         core = self.server.core
-        core.launcher = launch.Launcher(self.paths, env,
-                                        watcher=Watcher(core, terminals.load(env=env)))
+        self.server.app.replace_launcher(
+            launch.Launcher(self.paths, env, watcher=Watcher(core, terminals.load(env=env))))
 
     def post(self, body: Dict[str, Any]):
         return self.request("POST", "/api/sessions", dict(body, project_dir=self.project))[:2]

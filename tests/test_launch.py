@@ -343,10 +343,8 @@ class LaunchEndpointTest(ServerTestCase):
 
     def install(self, env) -> None:
         core = self.server.core
-        core.enrichers[:] = [e for e in core.enrichers if not isinstance(
-            getattr(e, "__self__", None), Watcher)]
         self.watcher = Watcher(core, terminals.load(env=env))
-        core.launcher = launch.Launcher(self.paths, env, watcher=self.watcher)
+        self.server.app.replace_launcher(launch.Launcher(self.paths, env, watcher=self.watcher))
 
     def post(self, body, token=True):
         return self.request("POST", "/api/sessions", body, token=token)[:2]

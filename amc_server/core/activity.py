@@ -2,7 +2,7 @@
 
 Place in the flow: the hook's `events/<session>.jsonl` (one line per hook event, append-only) and
 `$CLAUDE_CONFIG_DIR/history.jsonl` (one line per prompt the user typed) -> the core's watchers and
-the hooks' doorbell -> `Core.path_listeners` -> here -> `GET /api/activity` and `activity` events
+the hooks' doorbell -> `Core.on_paths` -> here -> `GET /api/activity` and `activity` events
 on the core's event log (`/api/stream?follow=*activity`, `amc stream`; a hub re-publishes its
 remotes' ones, remote/hub.py). It is a consumer of the core's file changes, not a second watcher.
 
@@ -63,7 +63,7 @@ class Activity:
         self._lock = threading.Lock()
         self._loaded = False
         self.stats = {"read_bytes": 0, "unparsed": 0, "backlog_bytes": 0, "backlog_files": 0}
-        core.path_listeners.append(self.changed)
+        core.on_paths(self.changed)
 
     # -- what the API asks -------------------------------------------------------------------
 

@@ -171,7 +171,7 @@ class Conversations:
         self._pending: Set[str] = set()
         self._wake = threading.Condition()
         self._thread: Optional[threading.Thread] = None
-        core.transcript_listeners.append(self.poke)
+        core.on_transcripts(self.poke)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -44,7 +44,9 @@ BATCH_S = 0.001          # collect a burst (one hook write is several file event
 SETUP_EVERY_S = 10.0
 QUIET_EVENTS = ("Notification", "Dismissed")
 
-Enricher = Callable[[Dict[str, Any]], None]
+Enricher = Callable[[Dict[str, Any]], None]           # adds to one merged session, never waits
+TranscriptListener = Callable[[Set[str]], None]       # the sessions whose transcripts changed
+PathListener = Callable[[List[str]], None]            # changed hook event logs / prompt history
 
 
 class Core:
@@ -67,11 +69,9 @@ class Core:
         self._body: Optional[bytes] = None               # the sessions JSON, until a change
         self.version = 0     # seq of the last event that changed the state (sessions, setup)
         self.panes = procenv.Panes({"codex": codex_process.Finder()})
-        self.enrichers: List[Enricher] = []
-        self.transcript_listeners: List[Callable[[Set[str]], None]] = []
-        # called (core thread, outside the lock) with the changed files of kind events/history,
-        # and with their directories when those appeared or overflowed (look at every file)
-        self.path_listeners: List[Callable[[List[str]], None]] = []
+        self._enrichers: List[Enricher] = []
+        self._transcript_listeners: List[TranscriptListener] = []
+        self._path_listeners: List[PathListener] = []
         self._inbox: Deque[Any] = collections.deque()
         self._wake = threading.Condition()
         self._stop = threading.Event()
@@ -122,6 +122,27 @@ class Core:
             self.bell.close()
         self.log.close_all()
         self.channels.log.close_all()
+
+    # -- the consumers' interface (app.py registers them) ------------------------------------
+
+    def add_enricher(self, enrich: Enricher) -> None:
+        """Call `enrich(session)` on every merged session (core thread, under the lock): it adds
+        what it already knows and hands any reading to its own thread."""
+        self._enrichers.append(enrich)
+
+    def remove_enricher(self, enrich: Enricher) -> None:
+        self._enrichers[:] = [e for e in self._enrichers if e != enrich]
+
+    def on_transcripts(self, listener: TranscriptListener) -> None:
+        """Call `listener(session ids)` after a batch in which their transcripts changed (core
+        thread, outside the lock)."""
+        self._transcript_listeners.append(listener)
+
+    def on_paths(self, listener: PathListener) -> None:
+        """Call `listener(paths)` with the changed hook event logs and prompt history files, and
+        with their directories when those appeared or overflowed (look at every file) (core
+        thread, outside the lock)."""
+        self._path_listeners.append(listener)
 
     # -- the interface ----------------------------------------------------------------------
 
@@ -305,11 +326,11 @@ class Core:
                             transcripts |= changed
                     self._merge(affected)
                 if transcripts:
-                    for listener in self.transcript_listeners:
+                    for listener in self._transcript_listeners:
                         listener(transcripts)
                 logs = [p for p in paths if self.src.kind(p) in ("events", "history")
                         or p in (self.paths.events, self.paths.claude_dir)]  # dir: look again
-                for path_listener in self.path_listeners if logs else ():
+                for path_listener in self._path_listeners if logs else ():
                     path_listener(logs)
             if remote:
                 with self._lock:
@@ -388,7 +409,7 @@ class Core:
             if s is not None:
                 s["machine"] = ""
                 channel_prompts.apply(s, self.channels)
-                for enrich in self.enrichers:
+                for enrich in self._enrichers:
                     try:
                         enrich(s)
                     except Exception:

@@ -33,10 +33,11 @@ class UsageTracker:
         self._where: Dict[str, Tuple[str, str, int]] = {}  # sid -> (agent, path, mtime) asked
         self._readers: Dict[str, UsageFile] = {}           # sid -> reader (worker only)
         self._pending: Set[str] = set()
+        self._busy = False                                 # the worker is reading
         self._thread: Optional[threading.Thread] = None
         self._swept = time.monotonic()
-        core.enrichers.append(self.enrich)
-        core.transcript_listeners.append(self.poke)
+        core.add_enricher(self.enrich)
+        core.on_transcripts(self.poke)
 
     # -- on the core's thread: dictionary work only -------------------------------------------
 
@@ -63,6 +64,17 @@ class UsageTracker:
                 self._ensure_worker()
                 self._wake.notify()
 
+    def settle(self, timeout: float) -> bool:
+        """Wait until every asked-for read is done (a process that answers once: app.py)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._pending or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(min(left, 0.05))
+        return True
+
     def usage(self, session_id: str) -> Optional[Dict[str, Any]]:
         """Return the last usage computed for a session (tests, debugging)."""
         with self._lock:
@@ -83,13 +95,19 @@ class UsageTracker:
                     self._wake.wait(5.0)
                 pending, self._pending = self._pending, set()
                 jobs = {sid: self._where.get(sid) for sid in pending}
-            for sid, where in jobs.items():
-                if where is None or stop.is_set():
-                    continue
-                try:
-                    self._read(sid, where[0], where[1])
-                except Exception:
-                    log.exception("usage of %s: reading %s failed", sid, where[1])
+                self._busy = bool(jobs)
+            try:
+                for sid, where in jobs.items():
+                    if where is None or stop.is_set():
+                        continue
+                    try:
+                        self._read(sid, where[0], where[1])
+                    except Exception:
+                        log.exception("usage of %s: reading %s failed", sid, where[1])
+            finally:
+                with self._lock:
+                    self._busy = False
+                    self._wake.notify_all()
             if time.monotonic() - self._swept > SWEEP_S:
                 self._sweep()
 

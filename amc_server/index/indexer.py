@@ -1,6 +1,6 @@
 """The search index's background work: a walk of every past transcript, and live changes.
 
-Place in the flow: the core's `transcript_listeners` (a live session's transcript changed) and a
+Place in the flow: the core's transcript listeners (`Core.on_transcripts`) (a live session's transcript changed) and a
 walk of Claude's projects dirs and Codex's rollouts -> files.py -> index.sqlite <- `search()`.
 The indexer only reads transcripts; it never changes a session or the core.
 

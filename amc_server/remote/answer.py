@@ -8,8 +8,10 @@ on one session (and starting one) are answered (ALLOWED); streams and the channe
 not, they belong to the machine's own server.
 - When an AMC server runs on this machine (its pid file names it), the request goes to it over
   loopback HTTP with this user's token: its answer, its delivery, its start-dialog watcher.
-- Otherwise the endpoint runs here, on a core read once (no watcher, no doorbell: the `amc
-  stream` process of the hub owns those), and the process exits after answering.
+- Otherwise the endpoint runs here, on the app built as the server builds it (app.py, role
+  REQUEST: a core read once, no watcher, no doorbell, as the `amc stream` process of the hub owns
+  those; a session's usage and its prompt's options read before answering), and the process
+  exits after answering.
 """
 import sys
 import urllib.error
@@ -61,16 +63,13 @@ def endpoint(req: Dict[str, Any]) -> Tuple[Any, Dict[str, str]]:
 def answer_here(paths: Paths, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
     """Run the endpoint in this process, on a core read once."""
     from .. import api
-    from ..core.live import Core
-    from ..delivery import Delivery
+    from ..app import REQUEST, App
     from ..errors import ApiError
     try:
         func, params = endpoint(req)
     except ApiError as e:
         return _error(e.status, e.message)
-    core = Core(paths)
-    core.rescan()
-    app = api.App(core, Delivery(core))
+    app = App(paths, REQUEST).start()  # read once, usage and options settled (app.py)
     try:
         status, answer = func(app, api.Request(req["method"], req["path"], req["query"],
                                                req.get("body"), params))

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,7 +50,7 @@ def state_function_times(paths, runs):
     t0 = time.perf_counter()
     core.rescan()
     load = time.perf_counter() - t0
-    app = api.App(core, None)
+    app = types.SimpleNamespace(core=core)  # get_state reads the core only: no consumers here
     req = api.Request("GET", "/api/state", {}, None, {}, {})
     amc, base = [], []
     for _ in range(runs):

@@ -183,8 +183,11 @@ def session_id(i: int) -> str:
     return str(uuid.UUID(int=(0xbe2c << 112) | i, version=4))
 
 
+PROJECTS = 40  # project directories the sessions are spread over (bench_start: one each)
+
+
 def project_of(i: int) -> str:
-    return "/home/dev/work/proj%02d" % (i % 40)
+    return "/home/dev/work/proj%02d" % (i % PROJECTS)
 
 
 def transcript_path(home: str, i: int) -> str:
@@ -198,12 +201,13 @@ def hook_env(env: Dict[str, str], i: int) -> Dict[str, str]:
 
 
 def make_sessions(home: str, env: Dict[str, str], start: int, stop: int,
-                  transcripts: bool = True) -> Dict[str, int]:
+                  transcripts: bool = True, size: int = 0) -> Dict[str, int]:
     """Make sessions start..stop-1 with hook.record; return how many ended in each status.
 
     Session i replays scenario i % 5 up to a point that varies with i, so the mix holds done,
     active, starting and needs-attention (question, permission, prose question) sessions. Its
-    transcript (one recorded scenario, fresh ids) is written where Claude Code keeps it.
+    transcript (one recorded scenario, fresh ids; with `size`, the recorded scenarios in turn up
+    to that many bytes) is written where Claude Code keeps it.
     """
     from amc_server import hook
     mix: Dict[str, int] = {}
@@ -213,7 +217,7 @@ def make_sessions(home: str, env: Dict[str, str], start: int, stop: int,
         cut = 1 + (i // len(SCENARIOS)) % len(payloads)
         path = transcript_path(home, i)
         if transcripts:
-            write_transcript(path, session_id(i), scenario=scenario)
+            write_transcript(path, session_id(i), size, scenario="" if size else scenario)
         henv = hook_env(env, i)
         for p in payloads[:cut]:
             p = dict(p, session_id=session_id(i), transcript_path=path, cwd=project_of(i))
