@@ -13,7 +13,7 @@ Every removal is logged with its reason.
 import logging
 import os
 import time
-from typing import Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from . import model, store
 from .agents.claude_registry import pid_alive
@@ -33,19 +33,24 @@ def _age(iso: str, now: float) -> float:
 
 
 def clean(paths: Paths, now: Optional[float] = None,
-          zellij_alive: Optional[Callable[[str], Optional[bool]]] = None) -> Dict[str, int]:
+          zellij_alive: Optional[Callable[[str], Optional[bool]]] = None,
+          sessions: Optional[Iterable[Tuple[str, Any]]] = None) -> Dict[str, int]:
     """Apply the rules above once; return how many files each rule that ran removed.
 
     `zellij_alive(name)` says whether a Zellij session runs (None: cannot tell, keep the session);
-    without it the "zellij_gone" rule does not run and is not counted.
+    without it the "zellij_gone" rule does not run and is not counted. `sessions`: (path,
+    contents) of the session files as the server's core last read them (`Core.hook_files`), so
+    a quiet server reads none of them again; without it each file is read.
     """
     now = time.time() if now is None else now
     removed = {"starting": 0, "dead": 0, "orphan_events": 0, "tmp": 0}
     if zellij_alive is not None:
         removed["zellij_gone"] = 0
     live = set()
-    for path in store.list_json(paths.sessions):
-        s = store.read_json(path, follow=False)
+    if sessions is None:
+        sessions = ((path, store.read_json(path, follow=False))
+                    for path in store.list_json(paths.sessions))
+    for path, s in sessions:
         if not isinstance(s, dict):
             continue
         sid = s.get("session_id")

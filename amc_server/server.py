@@ -114,7 +114,8 @@ class AmcServer(ThreadingHTTPServer):
         def loop() -> None:
             while True:
                 try:
-                    lifecycle.clean(self.paths, zellij_alive=zellij.session_alive)
+                    lifecycle.clean(self.paths, zellij_alive=zellij.session_alive,
+                                    sessions=self.app.core.hook_files())
                     memory.trim()
                 except Exception:
                     log.exception("housekeeping failed")

@@ -40,6 +40,7 @@ from .sources import Sources
 log = logging.getLogger("amc.core")
 
 RECONCILE_S = 2.0
+FULL_PASS_S = 300.0      # with inotify, every directory is looked at this often (a safety net)
 BATCH_S = 0.001          # collect a burst (one hook write is several file events) into one apply
 SETUP_EVERY_S = 10.0
 QUIET_EVENTS = ("Notification", "Dismissed")
@@ -84,6 +85,7 @@ class Core:
         self._dir_mtimes: Dict[str, int] = {}
         self._watched_dirs: Set[str] = set()
         self._last_reconcile = 0.0
+        self._last_full_pass = 0.0
         self.stats = collections.Counter()
         self.conversations = Conversations(self)
         self.activity = Activity(self)                   # hook events + prompt history
@@ -220,6 +222,12 @@ class Core:
         """Return copies of every shown session, in /api/state order."""
         return store.loads(b"".join(self.snapshot()[1]))["sessions"]
 
+    def hook_files(self) -> List[Tuple[str, Dict[str, Any]]]:
+        """Return (path, contents) of every hook session file as last read (housekeeping)."""
+        with self._lock:
+            return [(self.paths.session_file(sid), dict(s)) for sid, s in self.src.hooks.items()
+                    if isinstance(s, dict)]
+
     def registry_entry(self, session_id: str) -> Optional[Dict[str, Any]]:
         """Return Claude's live registry entry for a session as last read, or None."""
         with self._lock:
@@ -260,7 +268,7 @@ class Core:
             affected |= self._probe_pids()
             self._merge(affected | self.src.session_ids() | set(self._sessions))
             self._refresh_setup(force=True)
-            self._last_reconcile = time.monotonic()
+            self._last_reconcile = self._last_full_pass = time.monotonic()
 
     # -- the core thread --------------------------------------------------------------------
 
@@ -322,8 +330,11 @@ class Core:
                     for path in paths:
                         changed = self._path_changed(path)
                         affected |= changed
-                        if self.src.kind(path) in ("transcript", "rollout"):
+                        kind = self.src.kind(path)
+                        if kind in ("transcript", "rollout"):
                             transcripts |= changed
+                        elif not kind:  # a directory listed again: the transcripts in it
+                            transcripts |= self._with_transcript(changed)
                     self._merge(affected)
                 if transcripts:
                     for listener in self._transcript_listeners:
@@ -369,20 +380,43 @@ class Core:
         self._refresh_setup(force=True)  # settings.json may have come with its directory
         return affected
 
+    def _full_pass_due(self) -> bool:
+        """Whether the reconcile looks at every directory now: always when the watcher polls
+        (it may miss a change within one clock tick), with inotify (which reports every change,
+        and an overflow as "look again") only every FULL_PASS_S."""
+        if self.watcher is None or self.watcher.kind != "inotify":
+            return True
+        return time.monotonic() - self._last_full_pass >= FULL_PASS_S
+
     def reconcile(self, now: Optional[float] = None) -> None:
-        """Repair anything the change sources missed; cheap when nothing changed."""
+        """Repair anything the change sources missed; cheap when nothing changed.
+
+        Every RECONCILE_S: the hook files' and the registry's directories looked at (a lost
+        datagram and a missed event repaired), registry files and active rollouts re-stat'ed,
+        rollouts expired, pids probed. Every other directory (every project dir: thousands for a
+        heavy user) only in a full pass (`_full_pass_due`), so a quiet server with inotify stats
+        two directories, not thousands.
+        """
         now = time.time() if now is None else now
         self.stats["reconciles"] += 1
+        transcripts: Set[str] = set()
         with self._lock:
-            affected = self._watch_all()
-            for d in self.src.dirs():
+            affected: Set[str] = set()
+            dirs = self.src.session_dirs()  # two directories: hook files, Claude's registry
+            if self._full_pass_due():
+                self.stats["full_passes"] += 1
+                self._last_full_pass = time.monotonic()
+                affected |= self._watch_all()
+                dirs = self.src.dirs()
+            for d in dirs:
                 mtime = _mtime_ns(d)
                 seen = self._dir_mtimes.get(d)
-                # A change within the same clock tick as our last look may hide behind an equal
-                # mtime: look again while the directory changed in the last interval.
+                # A change within the same clock tick as our last look may hide behind an
+                # equal mtime: look again while the directory changed in the last interval.
                 if seen is None or mtime != seen or mtime / 1e9 > now - 2 * RECONCILE_S:
                     affected |= self.src.scan_dir(d, now)
                     self._dir_mtimes[d] = mtime
+            transcripts = self._with_transcript(affected)
             for path in list(self.src.registry) + list(self.src.rollouts):
                 affected |= self.src.changed(path, now)  # registry files are rewritten in place
             affected |= self.src.expire(now)
@@ -396,6 +430,15 @@ class Core:
             self._merge(affected)
             self._refresh_setup()
             self._last_reconcile = time.monotonic()
+        if transcripts:
+            for listener in self._transcript_listeners:
+                listener(transcripts)
+
+    def _with_transcript(self, sids: Set[str]) -> Set[str]:
+        """Return the sessions of `sids` that have a transcript or rollout (a directory scan
+        found them: the transcript listeners hear of files first seen by listing)."""
+        src = self.src
+        return {sid for sid in sids if sid in src.transcripts or sid in src.rollout_paths}
 
     # -- merging and publishing -------------------------------------------------------------
 

@@ -260,6 +260,12 @@ class Sources:
         return {p.data, p.sessions, p.claude_dir, p.claude_sessions, p.claude_projects,
                 p.codex_home, p.codex_sessions, p.events}
 
+    def session_dirs(self) -> List[str]:
+        """Return the directories of the files that say a session is there: the hooks' session
+        files and Claude's live-session registry (a few entries each, looked at often)."""
+        p = self.paths
+        return [p.sessions] + ([p.claude_sessions] if "claude" in self.agents else [])
+
     def dirs(self) -> List[str]:
         """Return the directories whose entries are sources (scanned and watched)."""
         p = self.paths

@@ -171,31 +171,6 @@ def _inside(paths: Paths, path: str, sid: str, linked: bool) -> bool:
     return True
 
 
-def transcript_dirs(paths: Paths, agents: Any, window_s: float) -> List[str]:
-    """Return the directories new transcripts appear in: every Claude project dir, and the
-    Codex day dirs that can hold a rollout written in the last `window_s` seconds."""
-    out: List[str] = []
-    if "claude" in agents:
-        out += [os.path.join(paths.claude_projects, d) for d in sorted(_ls(paths.claude_projects))
-                if os.path.isdir(os.path.join(paths.claude_projects, d))]
-    if "codex" in agents:
-        root = paths.codex_sessions
-        out += [d for d in date_dirs(root, time.time(), window_s)
-                if os.path.relpath(d, root).count(os.sep) == 2]
-    return out
-
-
-def files_in(paths: Paths, directory: str) -> List[Tuple[str, str, str]]:
-    """Return (agent, path, session id) of the transcripts directly in `directory`."""
-    out = []
-    for name in _ls(directory):
-        path = os.path.join(directory, name)
-        agent, sid = session_of(paths, path)
-        if agent:
-            out.append((agent, path, sid))
-    return out
-
-
 def session_of(paths: Paths, path: str) -> Tuple[str, str]:
     """Return (agent, session id) of a transcript path, or ("", "") when it is none."""
     d, name = os.path.split(path)

@@ -8,10 +8,11 @@ Two daemon threads:
 - `amc-index-walk` opens the index (db.py), then indexes every transcript, newest first, and
   counts them (`files_done` of `files_total`; `ready` once the first walk is done). It is the
   lowest priority work in the server: on Linux its thread runs at nice 10, and it sleeps PAUSE_S
-  after every SLICE_S of work so request threads get the interpreter. Every QUICK_S it lists
-  the directories whose mtime moved (new transcripts: the core names changed files, but not a
-  file it first saw by listing a new directory), and every REWALK_S it looks at every file
-  again (a stat each): files changed while nobody watched (old rollouts), files deleted since.
+  after every SLICE_S of work so request threads get the interpreter. Every QUICK_S it opens
+  the index again (a file removed or damaged is made again), and every REWALK_S it looks at
+  every file again (a stat each): files changed while nobody watched (old rollouts), files
+  deleted since. New transcripts need no listing of directories: the core names every changed
+  transcript, those it first saw by listing a new directory included.
 - `amc-index-live` takes the session ids the core names (on its own thread: the core's thread
   only adds them to a set) and indexes their transcripts at once, keeping their readers, so an
   appended line is searchable well within a second.
@@ -35,7 +36,7 @@ from typing import Any, Callable, Dict, Optional, Set, Tuple
 from ..errors import ApiError, NotFound
 from ..paths import Paths
 from . import db, query
-from .documents import files_in, transcript_dirs, transcript_files
+from .documents import transcript_files
 from .files import FileIndexer
 
 log = logging.getLogger("amc.index")
@@ -43,7 +44,7 @@ log = logging.getLogger("amc.index")
 SLICE_S = 0.02         # the walk works this long...
 PAUSE_S = 0.004        # ...then sleeps this long
 REWALK_S = 300.0
-QUICK_S = 2.0          # how often directories are looked at for new transcripts
+QUICK_S = 2.0          # how often the index file is opened again (removed? damaged?)
 RECENT_S = 600.0       # a file written this recently keeps its reader after the walk
 JOIN_S = 5.0
 RETRY_MAX_S = 60.0     # the longest wait before opening an index that failed again
@@ -70,7 +71,6 @@ class SearchIndex:
         self._nudge = threading.Event()   # wakes the walk (a damaged file, stop)
         self._threads: list = []
         self._slice = time.monotonic()
-        self._dir_mtimes: Dict[str, int] = {}
         self._damaged: Optional[Tuple[int, str]] = None  # (generation, why): rebuild it
         self._rebuilding = ""     # the words shown while a new file is being filled
         self._full = False        # self.error is a full disk (searches: 507)
@@ -187,8 +187,6 @@ class SearchIndex:
                     if walked is None or again or time.monotonic() - walked >= REWALK_S:
                         if self._walk(walked is None):  # `again`: files a write failed on
                             walked = time.monotonic()
-                    else:
-                        self._quick()
                 failures = failures + 1 if self._write_failed else 0
             except db.NoFts as e:
                 self.error = str(e)
@@ -254,24 +252,6 @@ class SearchIndex:
                 self.error = ""
             self._rebuilding = ""
         return True
-
-    def _quick(self) -> None:
-        """Index the transcripts of directories whose mtime moved (new files). The core tells
-        of appends, but not of a transcript it first saw by listing a new directory."""
-        files = self.files
-        assert files is not None
-        now = time.time()
-        for d in transcript_dirs(self.paths, self.agents, RECENT_S):
-            mtime = _mtime_ns(d)
-            # An equal mtime may hide a second change in the same clock tick: look again while
-            # the directory changed in the last two intervals.
-            if self._dir_mtimes.get(d) == mtime and mtime / 1e9 < now - 2 * QUICK_S:
-                continue
-            self._dir_mtimes[d] = mtime
-            for agent, path, sid in files_in(self.paths, d):
-                if self._stop.is_set():
-                    return
-                self._index(agent, path, files.session_id_of(path) or sid, keep=True)
 
     def _live_loop(self) -> None:
         while not self._stop.is_set():
@@ -346,13 +326,6 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         except OSError:
             pass
-
-
-def _mtime_ns(path: str) -> int:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return 0
 
 
 def _mtime(path: str) -> float:
