@@ -164,7 +164,7 @@ def get_part(app: "App", req: Request) -> Answer:
                            "field": field, "value": value}
 
 
-# -- images of a conversation, on demand (agents/claude_images.py; docs/conversation-views.md) --
+# -- images of a conversation, on demand (agents/claude/images.py; docs/conversation-views.md) --
 
 IMAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",  # bytes to show, never a page

@@ -17,7 +17,6 @@ The one place that decides how an answer reaches a session:
    reminder, its transcript growing, or its live registry entry changing, within CONFIRM_TIMEOUT_S.
    Otherwise the request fails with 504 and AMC does not retry: a person looks first.
 """
-import importlib
 import logging
 import os
 import threading
@@ -25,8 +24,8 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import hook_answers, keystrokes, model, store, terminals
-from .agents import claude_questions
+from . import agents as agent_family, hook_answers, keystrokes, model, store, terminals
+from .agents.claude import questions as claude_questions
 from .agents.answers import Answer, strip_control
 from .core import channels as channels_module
 from .core.live import Core
@@ -84,12 +83,13 @@ def parse_body(body: Any) -> Answer:
 
 
 def screen_module(agent: str):
-    """Return agents/<agent>_screen.py, which knows how to answer that agent's TUI."""
-    try:
-        return importlib.import_module("%s.agents.%s_screen" % (__package__, agent))
-    except ImportError:
+    """Return the agent's `screen` module (agents/<agent>/screen.py), which knows how to answer
+    its TUI."""
+    found = agent_family.get(agent)
+    if found is None:
         raise ApiError("AMC does not know how to answer %s sessions yet" % agent,
-                       HTTPStatus.NOT_IMPLEMENTED) from None
+                       HTTPStatus.NOT_IMPLEMENTED)
+    return found.screen
 
 
 class Delivery:

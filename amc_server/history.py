@@ -25,7 +25,7 @@ import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from . import model, pricing, store
-from .history_file import HistoryFile  # first: it loads agents.codex before codex_discovery
+from .history_file import HistoryFile
 from .agents import titles
 from .errors import BadRequest
 from .paths import Paths

@@ -5,14 +5,12 @@ Place in the flow: history.py scans the agents' directories and reads each file 
 line until it has seen the first prompt and the working directory, and after that only the
 lines that can hold numbers or a title (or a `/clear`, after which it decodes every line again
 until the next prompt). The user messages come from the agent's own conversation reader
-(agents/claude.py, agents/codex.py); which of them, or which title record, names the session is
+(the agent's `AGENT.transcript`); which of them, or which title record, names the session is
 agents/titles.py's rule.
 """
 from typing import Any, Dict, Optional, Tuple
 
-from . import model, store
-from .agents.claude import ClaudeTranscript
-from .agents.codex import CodexTranscript
+from . import agents as agent_family, model, store
 from .agents.titles import CLEAR_NEEDLE, Titles, is_clear
 from .usage import UsageFile, local_day
 
@@ -28,8 +26,8 @@ class HistoryFile(UsageFile):
         self._conv: Optional[Any] = self._reader()
 
     def _reader(self) -> Any:
-        conv = ClaudeTranscript if self.kind == "claude" else CodexTranscript
-        return conv(self.path, self.session_id, clip=True)
+        agent = agent_family.get(self.kind)
+        return agent.transcript(self.path, self.session_id, clip=True) if agent else None
 
     @property
     def prompt(self) -> str:

@@ -34,7 +34,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from . import model, paths as amc_paths, store
-from .agents.claude_registry import pid_alive  # a zombie (a hook Claude killed) is not alive
+from .agents.claude.registry import pid_alive  # a zombie (a hook Claude killed) is not alive
 
 VERSION = 1
 FLAG = "--wait-answer"

@@ -25,7 +25,7 @@ import uuid
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
-from . import model, store
+from . import agents as agent_family, model, store
 from .errors import ApiError, BadRequest, Forbidden, NotFound
 from .paths import Paths
 from .terminals.base import Result, find_binary
@@ -299,13 +299,10 @@ class Launcher:
 
     def _resumable(self, req: Request) -> None:
         """Raise unless `req.resume` names a past session of that agent that is not running."""
-        if req.agent == "claude":
-            from .agents.claude import find_transcript as find
-        else:
-            from .agents.codex_discovery import find_rollout as find
-        if not find(self.paths, req.resume):
+        agent = agent_family.get(req.agent)
+        if agent is None or not agent.find_transcript(self.paths, req.resume):
             raise NotFound("no %s session %s to resume on this machine" % (
-                "Claude Code" if req.agent == "claude" else "Codex", req.resume))
+                agent_family.label(req.agent), req.resume))
         core = getattr(self.watcher, "core", None)
         live = core.session(req.resume) if core is not None else None
         if live is not None and req.agent == "codex" and live.get("status") == model.DONE and \

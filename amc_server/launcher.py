@@ -15,7 +15,7 @@ import urllib.request
 from typing import Mapping, NamedTuple, Optional
 
 from . import store
-from .agents.claude_registry import pid_alive
+from .agents.claude.registry import pid_alive
 from .paths import Paths, layout
 
 START_TIMEOUT_S = 15.0

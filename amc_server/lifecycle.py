@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
 from . import model, store
-from .agents.claude_registry import pid_alive
+from .agents.claude.registry import pid_alive
 from .paths import Paths
 
 log = logging.getLogger("amc.lifecycle")

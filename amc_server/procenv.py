@@ -5,7 +5,7 @@ found another way (Claude's live registry, a Codex rollout) has no hook, but its
 same environment: `/proc/<pid>/environ` is readable for the user's own processes. This module is
 the agent-neutral part: list processes cheaply, read a pid's environment, open files and start
 time, and turn an environment into pane fields (`hook.pane_from_env`). Which process belongs to a
-session is agent knowledge (agents/codex_process.py); `Panes` puts the two together for the core.
+session is agent knowledge (agents/codex/process.py); `Panes` puts the two together for the core.
 
 Everything returns empty values where there is no `/proc` (macOS: see docs/answering-codex.md) or
 the process is not ours. `/proc/<pid>/environ` is the environment the process started with, so a

@@ -66,7 +66,7 @@ def copy_transcript_as_of(source: str, dest: str, payloads: Any, upto: Optional[
 
     A scenario replayed only up to a question must not hold its answer: the result of an
     AskUserQuestion whose PostToolUse is not replayed yet is cut off with every line after it, as
-    AMC reads a question answered in its transcript as closed (agents/claude_questions.py). Other
+    AMC reads a question answered in its transcript as closed (agents/claude/questions.py). Other
     tools' results stay: a test about tool views replays hooks only part way.
     """
     with open(source, "rb") as f:

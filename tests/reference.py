@@ -206,8 +206,8 @@ def reads(path: str, first: int, last: int) -> List[str]:
         return _hook_reads(path, records)
     if kind not in ("claude", "codex"):
         return []
-    from amc_server.agents.claude import ClaudeTranscript
-    from amc_server.agents.codex import CodexTranscript
+    from amc_server.agents.claude.transcript import ClaudeTranscript
+    from amc_server.agents.codex.transcript import CodexTranscript
     reader_class = CodexTranscript if kind == "codex" else ClaudeTranscript
     with tempfile.TemporaryDirectory() as tmp:
         name = os.path.join(tmp, "t.jsonl")

@@ -1,4 +1,4 @@
-"""Tests for agents/claude.py: Claude Code transcripts as a user sees them in the dashboard.
+"""Tests for agents/claude/transcript.py: Claude Code transcripts as a user sees them in the dashboard.
 
 Real transcripts only: the CLI 2.1.329 scenarios recorded for AMC (including channel messages and
 replies) and the public fixtures (tests/fixtures/public/SOURCES.md), plus small synthetic files for
@@ -13,7 +13,7 @@ import tempfile
 import unittest
 import unittest.mock
 
-from amc_server.agents.claude import ClaudeTranscript, find_transcript, last_preview
+from amc_server.agents.claude.transcript import ClaudeTranscript, find_transcript, last_preview
 from amc_server.paths import get_paths
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -1,4 +1,4 @@
-"""Tests for agents/codex.py: Codex rollouts as a user sees them in the dashboard.
+"""Tests for agents/codex/transcript.py: Codex rollouts as a user sees them in the dashboard.
 
 Real rollouts recorded from Codex CLI 0.169.0 (tests/fixtures/codex-0.169.0) and public rollouts
 from 0.53 to 0.146 (tests/fixtures/public/SOURCES.md), plus small synthetic rollouts for status.
@@ -13,7 +13,8 @@ import time
 import unittest
 
 from amc_server import model
-from amc_server.agents.codex import CodexTranscript, find_rollout, reconcile
+from amc_server.agents.codex.discovery import find_rollout, reconcile
+from amc_server.agents.codex.transcript import CodexTranscript
 from amc_server.core.sources import Sources
 from amc_server.paths import get_paths
 

@@ -1,4 +1,4 @@
-"""What AMC types into Claude Code's TUI for each answer (agents/claude_screen.py), on real screens.
+"""What AMC types into Claude Code's TUI for each answer (agents/claude/screen.py), on real screens.
 
 The screens are the ones recorded from Claude Code 2.1.329, 2.1.332 and 2.1.337 in tests/fixtures
 (`RecordedScreens` reads the same steps in each version's recording: 2.1.337 dropped the
@@ -13,7 +13,7 @@ from tests.helpers import ROOT
 
 from amc_server import keystrokes as ks
 from amc_server import model
-from amc_server.agents import claude_screen
+from amc_server.agents.claude import screen as claude_screen
 from amc_server.agents.answers import Answer, Refused
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures", "claude-code-2.1.329")

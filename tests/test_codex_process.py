@@ -1,5 +1,5 @@
-"""The pane of a session seen without hooks, from its process (procenv.py, agents/codex_process.py),
-and what AMC types into the Codex TUI (agents/codex_screen.py).
+"""The pane of a session seen without hooks, from its process (procenv.py, agents/codex/process.py),
+and what AMC types into the Codex TUI (agents/codex/screen.py).
 
 The process tests run real child processes: a Python that names itself like Codex (prctl), holds a
 rollout and a thread lock open and carries a chosen tmux/Zellij environment, as the native Codex
@@ -17,7 +17,8 @@ from http import HTTPStatus
 from tests.helpers import FIXTURES, IsolatedTestCase
 
 from amc_server import keystrokes, model, procenv
-from amc_server.agents import codex_process, codex_screen
+from amc_server.agents.codex import process as codex_process
+from amc_server.agents.codex import screen as codex_screen
 from amc_server.agents.answers import Answer, Refused
 from amc_server.core.live import Core
 

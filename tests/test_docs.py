@@ -50,6 +50,35 @@ class DocsAreTrue(unittest.TestCase):
     def test_ci_runs_the_readme_test_command(self):
         self.assertIn("python3 tests/run.py", read(".ci", "run"))
 
+    def test_the_module_table_of_architecture_md_is_the_tree(self):
+        """Every module of amc_server/ is in the table (by its path, or its package's `dir/`
+        row) and every path the table names exists."""
+        named = set()
+        for row in read("docs", "architecture.md").splitlines():
+            if row.startswith("| `"):
+                named |= set(re.findall(r"`([^`]+)`", row.split("|")[1]))
+        package = os.path.join(ROOT, "amc_server")
+        modules = set()
+        for folder, dirs, files in os.walk(package):
+            dirs[:] = [d for d in dirs if d not in ("dashboard", "__pycache__")]
+            modules |= {os.path.relpath(os.path.join(folder, f), package) for f in files
+                        if f.endswith(".py") and f not in ("__init__.py", "__main__.py")}
+
+        def listed(module):
+            parts = module.split(os.sep)
+            return module in named or any("/".join(parts[:i]) + "/" in named
+                                          for i in range(1, len(parts)))
+        self.assertEqual(sorted(m for m in modules if not listed(m)), [])
+        self.assertEqual(sorted(n for n in named
+                                if not os.path.exists(os.path.join(package, n))), [])
+
+    def test_docs_index_names_every_doc(self):
+        index = read("docs", "index.md")
+        for name in sorted(os.listdir(os.path.join(ROOT, "docs"))):
+            if name.endswith(".md") and name != "index.md":
+                self.assertIn("(%s)" % name, index, name)
+        self.assertIn("(claude-jsonl-reference/README.md)", index)
+
     def test_layout_and_packaging(self):
         for entry in ("bin", "amc_server", "dashboard", "tests", "docs", "README.md", "CLAUDE.md",
                       "pyproject.toml"):

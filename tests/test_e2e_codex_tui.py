@@ -3,7 +3,7 @@
 Codex runs with approval_policy "on-request" and a workspace-write sandbox, against
 tests/fakemodel.py, in a throwaway HOME (tests/agentenv.py). Without hooks AMC knows the session
 only from its rollout, so these tests check the whole answering path Codex needs: the pane found
-from the Codex process (/proc, amc_server/agents/codex_process.py), a prompt (one line and several)
+from the Codex process (/proc, amc_server/agents/codex/process.py), a prompt (one line and several)
 typed through `POST /api/respond`, an escalated command that needs approval shown as
 `needs_attention` (kind permission) and approved with "1" (the command runs) or denied with the
 last option (it does not). A second test does the same with AMC's Codex hooks installed.

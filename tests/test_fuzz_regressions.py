@@ -17,9 +17,10 @@ import unittest
 from tests.helpers import ROOT, IsolatedTestCase, isolated_env, serve
 
 from amc_server import channel, hook, hook_answers, store, usage
-from amc_server.agents import claude_registry, subagents
-from amc_server.agents.claude import ClaudeTranscript
-from amc_server.agents.codex import CodexTranscript
+from amc_server.agents.claude import registry as claude_registry
+from amc_server.agents.claude import subagents
+from amc_server.agents.claude.transcript import ClaudeTranscript
+from amc_server.agents.codex.transcript import CodexTranscript
 from amc_server.core.conversations import index_of, wire
 from amc_server.paths import get_paths
 

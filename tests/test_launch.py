@@ -19,7 +19,8 @@ import uuid
 from tests import tools
 from tests.helpers import ServerTestCase
 from amc_server import launch, terminals
-from amc_server.agents import claude_screen, codex_screen
+from amc_server.agents.claude import screen as claude_screen
+from amc_server.agents.codex import screen as codex_screen
 from amc_server.agents.answers import Answer
 from amc_server.launch_watch import Watcher
 from amc_server.terminals.base import Result

@@ -22,7 +22,7 @@ from tests.agentenv import PrivateTmux
 from tests.helpers import ROOT, ServerTestCase
 from tests.sse import SSEClient
 
-from amc_server.agents import claude_questions
+from amc_server.agents.claude import questions as claude_questions
 
 AGENT = os.path.join(ROOT, "tests", "fakebin", "line_agent.py")
 RECORDED = os.path.join(ROOT, "tests", "fixtures", "claude-code-2.1.337", "ask-option")

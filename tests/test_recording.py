@@ -16,7 +16,7 @@ import unittest
 import unittest.mock
 from typing import Any, Dict, List
 
-from amc_server.agents.claude import ClaudeTranscript
+from amc_server.agents.claude.transcript import ClaudeTranscript
 from tests import record_fixtures
 from tests.agentenv import AgentHome
 from tests.fakemodel_rules import PROSE_REPLY

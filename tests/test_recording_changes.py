@@ -14,7 +14,7 @@ import tempfile
 import unittest
 from typing import Any, Dict, List
 
-from amc_server.agents.codex import CodexTranscript
+from amc_server.agents.codex.transcript import CodexTranscript
 from tests.recording import changes, codex
 from tests.helpers import ROOT
 from tests.recording.common import fixture_dir, recorded_versions

@@ -146,7 +146,7 @@ class WhatTheNewestRecordingsShow(unittest.TestCase):
 
     def test_the_reader_knows_every_record_type_of_the_newest_claude_recordings(self):
         # known types are read or in IGNORED_TYPES; a new one would be logged as unknown
-        from amc_server.agents.claude import ClaudeTranscript
+        from amc_server.agents.claude.transcript import ClaudeTranscript
         newest = os.path.join(reference.FIXTURES, recorded_newest("claude"))
         read = 0
         for base, _, names in os.walk(newest):

@@ -9,7 +9,7 @@ import unittest
 from tests.helpers import FIXTURES, ServerTestCase
 
 from amc_server import lifecycle, model, store
-from amc_server.agents import claude_registry
+from amc_server.agents.claude import registry as claude_registry
 from amc_server.core.live import Core
 
 

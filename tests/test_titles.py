@@ -24,7 +24,9 @@ from typing import Dict, List, Tuple
 
 from tests.helpers import ServerTestCase
 from tests.sse import SSEClient
-from amc_server.agents import claude, codex, titles
+from amc_server.agents import titles
+from amc_server.agents.claude import transcript as claude
+from amc_server.agents.codex import transcript as codex
 from amc_server.history_file import HistoryFile
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")

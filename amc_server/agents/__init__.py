@@ -1,24 +1,51 @@
-"""The agent family: one module per coding agent AMC understands (transcripts, discovery).
+"""The agent family: one package per coding agent AMC understands, each describing itself once.
 
-`FAMILY` is the explicit list; a member that fails to import is logged, never silently dropped,
-and the rest keep working. agents/ never imports terminals/ (and vice versa).
+`FAMILY` is the explicit list; each member is the package `agents/<name>/`, whose `AGENT` (an
+`Agent`) says what it provides to the rest of AMC: the reader of its transcript, how to find a
+session's transcript, its label, and the module that reads its TUI and plans what to type
+(`screen`). A member that fails to import is logged, never silently dropped, and the rest keep
+working. agents/ never imports terminals/ (and vice versa).
 """
 import importlib
 import logging
 from types import ModuleType
-from typing import Dict
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 log = logging.getLogger("amc.agents")
 
 FAMILY = ("claude", "codex")
 
 
-def load() -> Dict[str, ModuleType]:
-    """Import every agent module; return those that loaded, by name."""
-    loaded = {}
-    for name in FAMILY:
-        try:
-            loaded[name] = importlib.import_module("%s.%s" % (__name__, name))
-        except Exception:
-            log.exception("agent module %s failed to load; its sessions will be missing", name)
-    return loaded
+class Agent(NamedTuple):
+    """What one agent package provides (its `AGENT`)."""
+    name: str                                         # as in sessions' `agent`, hooks, the page
+    label: str                                        # for people: "Claude Code", "Codex"
+    transcript: Callable[..., Any]                    # (path, session_id, clip=True) -> reader
+    find_transcript: Callable[[Any, str], Optional[str]]  # (paths, session id) -> its file
+    screen: ModuleType                                # its TUI: dialogs read, answers planned
+
+
+_LOADED: Dict[str, Agent] = {}
+
+
+def load() -> Dict[str, Agent]:
+    """Import every agent package; return the `Agent` of those that loaded, by name."""
+    if not _LOADED:
+        for name in FAMILY:
+            try:
+                _LOADED[name] = importlib.import_module("%s.%s" % (__name__, name)).AGENT
+            except Exception:
+                log.exception("agent package %s failed to load; its sessions will be missing",
+                              name)
+    return dict(_LOADED)
+
+
+def get(name: str) -> Optional[Agent]:
+    """Return the `Agent` called `name`, or None when AMC has none of that name."""
+    return load().get(name)
+
+
+def label(name: str) -> str:
+    """Return an agent's name for people ("Claude Code"); the name itself when unknown."""
+    agent = get(name)
+    return agent.label if agent is not None else name

@@ -2,7 +2,7 @@
 
 Place in the flow: a reader of a whole session file (history_file.HistoryFile for the History,
 GET /api/history) feeds a `Titles` every record it decodes and every user message its agent's
-conversation reader (agents/claude.py, agents/codex.py) makes of them; `Titles.title(project)`
+conversation reader (agents/claude/transcript.py, agents/codex/transcript.py) makes of them; `Titles.title(project)`
 then says the title. The rule, first that applies:
 
 1. the agent's own title for the session: Claude Code's `custom-title` (the user named it), then
@@ -26,7 +26,8 @@ import re
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from ..model import preview
-from . import claude, codex
+from .claude import transcript as claude
+from .codex import transcript as codex
 
 TITLE_CHARS = 200
 UNTITLED = "untitled"

@@ -12,8 +12,8 @@ holds up other sessions' events.
 What leaves here is the wire form of a message: a tool input or output over MAX_PART_BYTES is a
 placeholder with its size (`input: null, input_omitted: N` / `result: <preview>, result_omitted:
 N`), fetched whole with `part()`; images were never kept (agents/ make `{media_type, bytes}`):
-`image()` reads one from its record when the page shows it (agents/claude_images.py).
-Subagents (agents/subagents.py): a Task/Agent call's `subagent` object is completed from the
+`image()` reads one from its record when the page shows it (agents/claude/images.py).
+Subagents (agents/claude/subagents.py): a Task/Agent call's `subagent` object is completed from the
 subagent's own files on the way out (`annotate`), and `subagent=<agent id>` on any of these
 reads that subagent's transcript instead, with its own cached reader.
 """
@@ -26,7 +26,9 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import store
-from ..agents import claude_images, subagent_reader, subagents
+from ..agents.claude import images as claude_images
+from ..agents.claude import subagent_reader
+from ..agents.claude import subagents
 from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
 from .sources import transcript_refusal
@@ -199,9 +201,7 @@ class Conversations:
         raise NotFound("no transcript found for session %s" % session_id)
 
     def _find(self, agent: str, session_id: str) -> str:
-        module = self.core.agents[agent]
-        finder = getattr(module, "find_transcript", None) or getattr(module, "find_rollout")
-        return finder(self.core.paths, session_id) or ""
+        return self.core.agents[agent].find_transcript(self.core.paths, session_id) or ""
 
     def _allowed(self, path: str, session_id: str) -> str:
         # Never read an arbitrary file because a session file (or a symlink) says so: the one
@@ -213,8 +213,7 @@ class Conversations:
         with self._lock:
             reader = self._readers.pop(key, None)
             if reader is None:
-                module = self.core.agents[agent]
-                reader = getattr(module, "%sTranscript" % agent.capitalize())(path, session_id)
+                reader = self.core.agents[agent].transcript(path, session_id)
             self._readers[key] = reader
             lock = self._reader_locks.setdefault(key, threading.Lock())
             while len(self._readers) > MAX_READERS:
@@ -228,7 +227,7 @@ class Conversations:
 
         `pick` must copy what it returns (`wire` does): a later refresh mutates messages (tool
         results arrive late). Only what is picked is copied, not the whole conversation.
-        With `subagent`, the reader is that subagent's (agents/subagents.py).
+        With `subagent`, the reader is that subagent's (agents/claude/subagents.py).
         """
         name, path = self.locate(session_id, agent)
         if subagent:
@@ -256,7 +255,7 @@ class Conversations:
             return [wire(m) for m in messages[start:]], len(messages)
         return self._annotated(session_id, agent, self._read(session_id, agent, pick, subagent))
 
-    # -- subagents and images (agents/subagents.py, agents/claude_images.py) ------------------
+    # -- subagents and images (agents/claude/subagents.py, agents/claude/images.py) ------------------
 
     def _annotated(self, session_id: str, agent: str, found: Tuple[List[Dict[str, Any]], int]
                    ) -> Tuple[List[Dict[str, Any]], int]:
@@ -333,8 +332,7 @@ class Conversations:
                 if reader is None:
                     raise NotFound("no subagent %s in session %s" % (subagent, session_id))
             else:
-                reader = getattr(self.core.agents[name], "%sTranscript" % name.capitalize())(
-                    path, session_id, clip=False)
+                reader = self.core.agents[name].transcript(path, session_id, clip=False)
             value = _pick(reader.refresh(), message_id, call_id, field)
         return value
 

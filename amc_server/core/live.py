@@ -23,7 +23,8 @@ from http import HTTPStatus
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import agents as agent_family, model, procenv, store
-from ..agents import claude_registry, codex_process
+from ..agents.claude import registry as claude_registry
+from ..agents.codex import process as codex_process
 from ..dismissed import Dismissed
 from ..errors import ApiError
 from ..paths import Paths

@@ -11,12 +11,15 @@ A session whose process is known to be dead is not shown; a dismissed one only c
 its hook reports it live again. `merge` is a function of the tables plus a few lookups
 (transcript paths, panes from /proc), so it runs for one session at a time, on change.
 `subagents_running` comes from the hook's SubagentStart/Stop count when the hook keeps one,
-else from the subagents' files (agents/subagents.py; read when the session is merged).
+else from the subagents' files (agents/claude/subagents.py; read when the session is merged).
 """
 from typing import Any, Callable, Dict, Optional
 
 from .. import model
-from ..agents import claude_questions, claude_registry, codex as codex_agent, subagents
+from ..agents.claude import questions as claude_questions
+from ..agents.claude import registry as claude_registry
+from ..agents.codex import discovery as codex_discovery
+from ..agents.claude import subagents
 from ..dismissed import Dismissed
 from .sources import Sources, hook_session, transcript_refusal
 
@@ -47,7 +50,7 @@ def merge(sid: str, src: Sources, dismissed: Dismissed, panes: Optional[Lookup] 
     rollout = src.rollout_sessions.get(sid)
     if rollout is not None:
         if s is not None:
-            codex_agent.reconcile(s, rollout)
+            codex_discovery.reconcile(s, rollout)
             fill(s, rollout)
         else:
             s = dict(rollout)
@@ -60,7 +63,7 @@ def merge(sid: str, src: Sources, dismissed: Dismissed, panes: Optional[Lookup] 
 
 def close_question(s: Dict[str, Any], src: Sources) -> None:
     """Take a question off the card when the transcript holds its result (answered or skipped in
-    the terminal, or resolved by itself after the user was away: agents/claude_questions.py).
+    the terminal, or resolved by itself after the user was away: agents/claude/questions.py).
 
     The hook's PostToolUse says so too; this covers a lost or missing hook, and runs on the
     transcript's own change event. The file is read only while a question waits, and again only

@@ -14,9 +14,10 @@ import time
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from .. import model, store
-from ..agents import claude_registry
-from ..agents.codex import CodexTranscript, to_session as rollout_session
-from ..agents.codex_discovery import date_dirs, rollout_id
+from ..agents.claude import registry as claude_registry
+from ..agents.codex.discovery import to_session as rollout_session
+from ..agents.codex.transcript import CodexTranscript
+from ..agents.codex.discovery import date_dirs, rollout_id
 from ..paths import Paths, valid_id
 
 log = logging.getLogger("amc.core")
@@ -282,7 +283,7 @@ class Sources:
 
     def codex_dirs(self, now: Optional[float] = None, recent: bool = False) -> List[str]:
         """Return the Codex date directories, newest first; with `recent`, only the day dirs
-        that can hold a rollout of the active window (agents/codex_discovery.date_dirs)."""
+        that can hold a rollout of the active window (agents/codex/discovery.date_dirs)."""
         return date_dirs(self.paths.codex_sessions, time.time() if now is None else now,
                          self.window_s if recent else None)
 

@@ -14,9 +14,9 @@ import zlib
 from typing import Any, Dict, Iterator, List, Tuple
 
 from ..agents.base import CLIPPED, Transcript
-from ..agents.claude import ClaudeTranscript
-from ..agents.codex import CodexTranscript
-from ..agents.codex_discovery import date_dirs, rollout_id
+from ..agents.claude.transcript import ClaudeTranscript
+from ..agents.codex.transcript import CodexTranscript
+from ..agents.codex.discovery import date_dirs, rollout_id
 from ..core.sources import transcript_refusal
 from ..model import project_name
 from ..paths import Paths, valid_id

@@ -5,9 +5,9 @@ background build, and the quiet server afterwards.
 Method (docs/performance.md, "First start and at rest"):
 1. Data, shaped like a heavy user's: SESSIONS (default 5000) hook-made sessions
    (benchlib.make_sessions: the recorded 2.1.329 payloads through `hook.record`, statuses mixed),
-   each in a project directory of its own (SESSIONS project dirs), each with a real transcript
-   of about SIZE_KB (default 165) KB: the recorded transcripts in turn with fresh ids
-   (825 MB at the defaults). BENCH_DIR keeps (and reuses) the data.
+   each in a project directory of its own (SESSIONS project dirs), each with one real recorded
+   transcript (164-235 KB, fresh ids; 825 MB at the default; SIZE_KB=N writes the recorded
+   transcripts in turn up to N KB instead). BENCH_DIR keeps (and reuses) the data.
 2. Cold start: no `index.sqlite` and no `history.json` in the data dir (removed before each cold
    start). `bin/amc serve --port 0` as a child process; the seconds until it answers and until
    `/api/state` lists every session. Then, as a user who opens the page and its Usage view, one
@@ -254,7 +254,7 @@ def browser_cold(home, env, n, runs):
 
 def main():
     n = b.env_int("SESSIONS", 5000)
-    size = b.env_int("SIZE_KB", 165) * KB
+    size = b.env_int("SIZE_KB", 0) * KB
     probes = b.env_int("PROBES", 40)
     idle_s = b.env_int("IDLE_S", 60)
     runs = b.env_int("RUNS", 20)

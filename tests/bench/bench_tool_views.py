@@ -33,7 +33,7 @@ import benchlib as b  # noqa: E402
 
 from amc_server import hook  # noqa: E402
 from amc_server.agents import subagents  # noqa: E402
-from amc_server.agents.claude import ClaudeTranscript  # noqa: E402
+from amc_server.agents.claude.transcript import ClaudeTranscript  # noqa: E402
 from amc_server.core import conversations, merge  # noqa: E402
 from amc_server.core.sources import Sources  # noqa: E402
 from amc_server.dismissed import Dismissed  # noqa: E402

@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
 from amc_server import hook  # noqa: E402
-from amc_server.agents.claude import ClaudeTranscript  # noqa: E402
+from amc_server.agents.claude.transcript import ClaudeTranscript  # noqa: E402
 
 MB = 1024 * 1024
 

@@ -12,9 +12,9 @@ import re
 from collections import deque
 from typing import Any, Dict, Optional, Tuple
 
-from .. import model
-from ..store import dumps, loads
-from .base import Transcript, make_message, make_tool_call
+from ... import model
+from ...store import dumps, loads
+from ..base import Transcript, make_message, make_tool_call
 
 # Record, event and item types that carry nothing a conversation or a status shows.
 IGNORED_RECORDS = frozenset("world_state token_usage_record compacted "
@@ -337,9 +337,3 @@ class CodexTranscript(Transcript):
             self._add("assistant", ts, text, is_error=True,
                       api_error=str(err.get("codex_error_info") or err.get("kind") or "error"))
         self._cur = None
-
-
-
-# Finding rollouts and turning them into Sessions lives in codex_discovery.py; re-exported here so
-# every agent module offers the same names to the core.
-from .codex_discovery import find_rollout, reconcile, to_session  # noqa: E402,F401

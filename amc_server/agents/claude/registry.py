@@ -8,8 +8,8 @@ is gone (or whose pid was reused by another process) is not a live session.
 import os
 from typing import Any, Dict, List, Optional
 
-from .. import model, store
-from ..paths import Paths, valid_id
+from ... import model, store
+from ...paths import Paths, valid_id
 
 STATUS = {"busy": model.ACTIVE, "idle": model.DONE, "waiting": model.NEEDS_ATTENTION}
 

@@ -14,7 +14,7 @@ result are decoded; the core caches the answer per (file size, mtime) while a qu
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import model, store
+from ... import model, store
 
 TOOL = "AskUserQuestion"
 TAIL_BYTES = 4 * 1024 * 1024

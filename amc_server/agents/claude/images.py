@@ -1,6 +1,6 @@
 """The bytes of one image in a Claude Code transcript, for `GET /api/conversation/<id>/image`.
 
-Place in the flow: agents/claude.py keeps images as placeholders (`{media_type, bytes}`) and
+Place in the flow: agents/claude/transcript.py keeps images as placeholders (`{media_type, bytes}`) and
 remembers where the record holding them ends (`image_lines`); when the page asks for one, this
 module reads that one line again (backwards from its end, so a 100 MB transcript costs one line),
 finds the image block and decodes it. The conversation JSON never carries image data.
@@ -13,8 +13,8 @@ import base64
 import binascii
 from typing import Any, Dict, List, Tuple
 
-from .. import store
-from ..errors import BadRequest, NotFound, PayloadTooLarge
+from ... import store
+from ...errors import BadRequest, NotFound, PayloadTooLarge
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024 * 1024   # as agents/base.py: a longer line was never read

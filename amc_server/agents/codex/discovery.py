@@ -11,10 +11,10 @@ import re
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
-from .. import model
-from ..paths import Paths, valid_id
-from .base import text_preview
-from .codex import CodexTranscript
+from ... import model
+from ...paths import Paths, valid_id
+from ..base import text_preview
+from .transcript import CodexTranscript
 
 _NAME = re.compile(r"^rollout-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-(.+)\.jsonl$")
 _DATED = re.compile(r"^\d{2,4}$")

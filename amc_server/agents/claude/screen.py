@@ -27,8 +27,8 @@ import re
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, Optional
 
-from .. import keystrokes, model
-from .answers import Answer, Refused, dialog_plan, check_range, option_numbers, prompt_plan, typed
+from ... import keystrokes, model
+from ..answers import Answer, Refused, dialog_plan, check_range, option_numbers, prompt_plan, typed
 
 FREE_TEXT_FOCUS_MS = 150   # after pressing "Type something", before typing into it
 REVIEW_DRAW_MS = 500       # after the last answer, before "Submit answers" on the review screen

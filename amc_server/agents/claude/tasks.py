@@ -1,9 +1,9 @@
 """What a Claude Code session transcript says about its Task / Agent calls (its subagents).
 
-Place in the flow: agents/claude.py hands each Task/Agent call, tool result record, user text and
+Place in the flow: agents/claude/transcript.py hands each Task/Agent call, tool result record, user text and
 1.0.x sidechain record to these functions while it folds the parent transcript; they keep on the
 call `subagent: {agent_id, status}` (and `inline: true` for a 1.0.x inline subagent). What the
-subagents' own files say is added on the way out by agents/subagents.py.
+subagents' own files say is added on the way out by agents/claude/subagents.py.
 
 - The agent id: the tool result's `toolUseResult.agentId` (2.0.x on; 2.1.329 already at launch),
   else an "agentId: <id>" line in the result text, else a `<task-id>` of a task notification; for

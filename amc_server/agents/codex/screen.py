@@ -33,8 +33,8 @@ import re
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, Optional
 
-from .. import keystrokes, model
-from .answers import Answer, Refused, dialog_plan, check_range, option_numbers, prompt_plan
+from ... import keystrokes, model
+from ..answers import Answer, Refused, dialog_plan, check_range, option_numbers, prompt_plan
 
 NAME = "Codex"
 MIN_ENTER_DELAY_MS = 150

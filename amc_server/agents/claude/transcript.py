@@ -26,10 +26,10 @@ Subagents (Task / Agent calls): each such call carries `subagent: {agent_id, sta
 the parent transcript says: the agent id (the tool result's `agentId`; 1.0.x: the uuid of the
 inline sidechain that the call's prompt started) and `running` until its result arrives (a
 synchronous call), or until a `<task-notification>` names the call (2.1.x background agents,
-whose first result only says "launched"): agents/claude_tasks.py. agents/subagents.py finds
+whose first result only says "launched"): agents/claude/tasks.py. agents/claude/subagents.py finds
 the subagent's own file.
 Images (a prompt's, a tool result's) stay placeholders; `image_lines` remembers where each one's
-record ends in the file, so agents/claude_images.py can read just that line when asked.
+record ends in the file, so agents/claude/images.py can read just that line when asked.
 """
 import glob
 import html
@@ -37,10 +37,10 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
-from ..model import tool_summary
-from ..paths import Paths, valid_id
-from . import claude_tasks
-from .base import Transcript, make_message, make_tool_call, text_preview
+from ...model import tool_summary
+from ...paths import Paths, valid_id
+from . import tasks as claude_tasks
+from ..base import Transcript, make_message, make_tool_call, text_preview
 
 # Record types that carry nothing for the conversation view (bookkeeping, titles, API request
 # mirrors whose `message` must NOT be read as a prompt). Anything else unknown is warned once.
@@ -156,7 +156,7 @@ class ClaudeTranscript(Transcript):
         if call_id in self._calls:
             return  # the same block written twice (2.0.x streaming)
         call = make_tool_call(call_id, str(block.get("name") or ""), block.get("input"))
-        claude_tasks.mark(call)  # a Task/Agent call: its subagent (agents/claude_tasks.py)
+        claude_tasks.mark(call)  # a Task/Agent call: its subagent (agents/claude/tasks.py)
         msg["tool_calls"].append(call)
         if call_id:
             self._calls[call_id] = call

@@ -1,10 +1,10 @@
 """Subagents of a Claude Code session: their transcripts, the Task/Agent call behind each, and
 whether they still run.
 
-Place in the flow: agents/claude.py marks each Task/Agent call of the parent with
+Place in the flow: agents/claude/transcript.py marks each Task/Agent call of the parent with
 `subagent: {agent_id, status}` from what the parent transcript says; this module adds what the
 subagents' own files say, for core/conversations.py (the `subagent` object of a call, and
-`?subagent=<agent id>`: that subagent's messages, read by agents/subagent_reader.py) and
+`?subagent=<agent id>`: that subagent's messages, read by agents/claude/subagent_reader.py) and
 core/merge.py (`subagents_running` of a session without hooks).
 
 Claude Code has kept a subagent's conversation three ways (fixtures under tests/fixtures):
@@ -28,8 +28,8 @@ import time
 from urllib.parse import quote
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from .. import store
-from ..store import loads
+from ... import store
+from ...store import loads
 
 
 ACTIVE_WINDOW_S = 120.0     # without hooks: a subagent file written this recently may be running
