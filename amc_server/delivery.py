@@ -62,6 +62,26 @@ def enter_delay_ms(env: Mapping[str, str]) -> int:
     return max(0, min(2000, value))
 
 
+def _refuse_another_question(session: Dict[str, Any], asked: Any) -> None:
+    """Refuse (409, nothing typed) an answer for a question other than the one pending now.
+
+    `questionId` is the `attention.tool_use_id` of the question the page showed: when that
+    question closed and another opened meanwhile, the answer (option numbers meant for the old
+    question) must not go to the new one.
+    """
+    if asked is None:
+        return
+    if not isinstance(asked, str) or len(asked) > 200:
+        raise BadRequest('"questionId" must be the id of the question answered (a string)')
+    attention = session.get("attention") if session.get("status") == model.NEEDS_ATTENTION \
+        else None
+    pending = str((attention or {}).get("tool_use_id") or "") if isinstance(attention, dict) \
+        else ""
+    if pending != asked:
+        raise Busy("the question was closed: %s; nothing was typed"
+                   % ("another question is asked now" if pending else "none is pending now"))
+
+
 def parse_body(body: Any) -> Answer:
     """Return the Answer in a /api/respond body, or raise BadRequest saying what is wrong."""
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
@@ -122,6 +142,7 @@ class Delivery:
         session = self.core.session(session_id)
         if session is None:
             raise NotFound("no live session %s" % session_id)
+        _refuse_another_question(session, body.get("questionId"))
         self._ensure_options(session)  # the prompt's options, as the page saw them
         key = (session_id, str(session.get("status")), str(session.get("status_since")),
                str(session.get("last_event_at")), answer.text, str(answer.question_index))

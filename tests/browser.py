@@ -188,6 +188,15 @@ class DashboardTestCase(ServerTestCase):
         return [r for r in self.requests
                 if r.method == "POST" and r.url.startswith(base + path_prefix)]
 
+    def question_id(self, session_id: str) -> Dict[str, str]:
+        """Return `{"questionId": ...}` as the page adds it to an answer to the session's
+        pending question (its `attention.tool_use_id`), or {} when it has none."""
+        for s in self.get_json("/api/state")["sessions"]:
+            if s["session_id"] == session_id:
+                found = (s.get("attention") or {}).get("tool_use_id")
+                return {"questionId": found} if found else {}
+        return {}
+
     def assert_api_post(self, request: Any, path: str, body: Any = None) -> None:
         """Assert one POST went to `path` with the page's token (and, given, exactly `body`)."""
         self.assertEqual(request.url, self.url.rstrip("/") + path)

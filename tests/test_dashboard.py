@@ -222,6 +222,7 @@ class Answering(DashboardTestCase):
                                       and "/api/respond/" in r.url) as sent:
             first.locator('button[data-testid="multi-submit"]').click()
         self.assert_api_post(sent.value, "/api/respond/" + sid, {"text": "1,3", "questionIndex": 0})
+        self.assertEqual(self.question_id(sid), {})  # no tool_use_id in these hooks: none sent
 
     def test_option_click_posts_its_number_and_shows_why_the_pane_cannot_be_reached(self):
         self.open_dashboard()
@@ -230,7 +231,9 @@ class Answering(DashboardTestCase):
                                       and "/api/respond/" in r.url) as sent:
             card.locator('button[data-testid="option"][data-option="2"]').click()
         request = sent.value
-        self.assert_api_post(request, "/api/respond/" + self.sid, {"text": "2", "questionIndex": 0})
+        self.assertTrue(self.question_id(self.sid))  # the recorded question has its id
+        self.assert_api_post(request, "/api/respond/" + self.sid, {
+            "text": "2", "questionIndex": 0, **self.question_id(self.sid)})
         response = request.response()
         self.assertEqual(response.status, 410)
         message = response.json()["error"]
@@ -249,7 +252,7 @@ class Answering(DashboardTestCase):
             card.locator('button[data-testid="other-send"]').click()
         self.assert_api_post(sent.value, "/api/respond/" + self.sid,
                              {"text": "Postgres, with a read replica", "freeform": True,
-                              "optionCount": 3, "questionIndex": 0})
+                              "optionCount": 3, "questionIndex": 0, **self.question_id(self.sid)})
         self.expect(self.tid("action-error", card)).to_be_visible()
 
     def test_prose_question_reply_posts_the_text(self):
@@ -488,7 +491,8 @@ class Keyboard(Fleet):
             self.page.keyboard.press("3")
         self.assertEqual(sent.value.url, self.url + "api/respond/" + ids["ask"])
         self.assertEqual(sent.value.headers.get("x-amc-token"), self.token)
-        self.assertEqual(sent.value.post_data_json, {"text": "3", "questionIndex": 0})
+        self.assertEqual(sent.value.post_data_json, {"text": "3", "questionIndex": 0,
+                                                     **self.question_id(ids["ask"])})
         expect(self.tid("action-error", self.card(ids["ask"]))).to_be_visible()
 
 

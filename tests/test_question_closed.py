@@ -199,6 +199,44 @@ class ClosedQuestion(ServerTestCase):
         self.assert_off_the_card(self.next_change())
         self.assert_refused("answered in the terminal")
 
+    def test_a_late_answer_for_a_closed_question_never_answers_the_next_one(self):
+        """The page still shows question A; in the terminal A was answered and the agent asks B.
+        A's answer (with A's id) is refused; B's goes through."""
+        first = self.session()["attention"]["tool_use_id"]
+        self.assertTrue(first)
+        self.append([self.result])
+        self.run_hook(self.hooks["PostToolUse"])
+        second = "toolu_" + uuid.uuid4().hex[:24]
+        call = next(r for r in reversed(recorded()[0]) if r.get("type") == "assistant" and any(
+            b.get("name") == "AskUserQuestion" for b in r["message"]["content"]))
+        call = renamed(call, recorded()[2], self.sid)
+        call["uuid"] = str(uuid.uuid4())
+        for block in call["message"]["content"]:
+            if block.get("name") == "AskUserQuestion":
+                block["id"] = second
+        self.append([call])
+        for name in ("PreToolUse", "PermissionRequest"):
+            hook = copy.deepcopy(self.hooks[name])
+            if "tool_use_id" in hook:
+                hook["tool_use_id"] = second
+            self.run_hook(hook)
+        now = self.wait(lambda s: (s.get("attention") or {}).get("tool_use_id") == second
+                        and s.get("pending_questions"), "the second question never showed")
+        self.assertEqual(now["status"], "needs_attention")
+        status, answer = self.answer({"text": "2", "questionIndex": 0, "questionId": first})
+        self.assertEqual(status, 409, answer)
+        self.assertEqual(answer["error"], "the question was closed: another question is asked "
+                                          "now; nothing was typed")
+        status, answer = self.answer({"text": "2", "questionIndex": 0, "questionId": 7})
+        self.assertEqual(status, 400, answer)
+        time.sleep(0.5)
+        self.assertEqual(self.typed(), [], "keys reached the pane")
+        # The right id passes this check; the stand-in pane then shows no Claude Code dialog,
+        # which the screen check refuses in its own words (nothing typed either way).
+        status, answer = self.answer({"text": "2", "questionIndex": 0, "questionId": second})
+        self.assertNotIn("another question", answer.get("error", ""), answer)
+        self.assertIn("pane shows no question dialog", answer.get("error", ""), answer)
+
     def test_a_prompt_is_still_typed_when_no_question_is_meant(self):
         self.append([self.result])
         self.run_hook(self.hooks["PostToolUse"])

@@ -296,10 +296,13 @@ class Core:
             with self._wake:
                 if not self._inbox:
                     self._wake.wait(wait)
+                # Looked at under the lock: the watcher and the doorbell append meanwhile
+                # (iterating a deque another thread appends to raises RuntimeError).
+                batch = bool(self._inbox) and not any(
+                    isinstance(c, tuple) and c[0] == "flush" for c in self._inbox)
             if self._stop.is_set():
                 return
-            if self._inbox and not any(isinstance(c, tuple) and c[0] == "flush"
-                                       for c in self._inbox):
+            if batch:
                 time.sleep(BATCH_S)
             try:
                 self._drain(self._take())

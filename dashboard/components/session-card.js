@@ -40,7 +40,10 @@ export const SessionCard = memo(function SessionCard({ session: s, skew, onOpen,
   const questions = attention ? s.pending_questions || [] : [];
   const current = questions[mine.done];
 
-  const send = (body) => action.run(() => respond(s.session_id, body));
+  // The question's id goes with its answer: one meant for a question that closed meanwhile is
+  // refused (409), never typed into the next one (docs/api.md, `questionId`).
+  const questionId = attention && attention.tool_use_id ? { questionId: attention.tool_use_id } : {};
+  const send = (body) => action.run(() => respond(s.session_id, { ...body, ...questionId }));
   const advance = () => setAnswers({ key, done: mine.done + 1, picked: [] });
 
   const chooseOption = async (n) => {

@@ -144,7 +144,8 @@ export function imageUrl(sessionId, messageId, index, callId = "", subagent = ""
 export const CHANGED_EVENT = "amc:changed";
 
 /**
- * POST /api/respond/<id> with `{text, freeform?, optionCount?, questionIndex?}` (docs/api.md).
+ * POST /api/respond/<id> with `{text, freeform?, optionCount?, questionIndex?, questionId?}`
+ * (docs/api.md).
  * The server answers once the agent took the answer, so the state has moved on: ask for it now.
  */
 export async function respond(sessionId, body) {

@@ -34,6 +34,7 @@ const ESTABLISH_MS = 10000;    // a connection that has not opened (or, fresh, n
 const PROBE_FIRST_MS = 5000;   // while polling: first try of the stream, doubling...
 const PROBE_MAX_MS = 30000;    // ...up to every 30 s
 const REQUEST_TIMEOUT_MS = 10000;
+const HIDDEN_DELIVERY_MS = 100; // a hidden page gets the state this often at most (no frames)
 const CLOSED = 2;              // EventSource.CLOSED
 
 /**
@@ -85,10 +86,21 @@ export function watchServer({ onState, onConnection, interval = 2000, maxDelay =
     lastError = error;
     onConnection(next, error);
   };
+  // One onState (one render of the board) per animation frame however many events arrive: a
+  // cold start sends one `session` event per session as its usage is read (5,000 in a few
+  // seconds), and one render each froze the page. A hidden page has no frames: a short timer.
+  let scheduled = false;
+  const deliver = () => {
+    scheduled = false;
+    if (!stopped) onState(state);
+  };
   const publish = (next) => {
     if (next === state) return;
     state = next;
-    onState(state);
+    if (scheduled) return;
+    scheduled = true;
+    if (typeof requestAnimationFrame === "function" && !document.hidden) requestAnimationFrame(deliver);
+    else setTimeout(deliver, HIDDEN_DELIVERY_MS);
   };
   const each = (ids, fn) => {
     for (const id of ids) for (const l of [...(listeners.get(id) || [])]) fn(l);
