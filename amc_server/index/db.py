@@ -67,6 +67,8 @@ class IndexFull(IndexUnavailable):
 
 _BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _BUSY_WORDS = ("database is locked", "database table is locked")
+_GARBLED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+_GARBLED_WORDS = ("malformed", "not a database")
 _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_READONLY_DBMOVED")
 _DAMAGED_WORDS = ("malformed", "not a database", "unable to open", "no such table",
                   "no such function", "no such module")
@@ -88,6 +90,11 @@ def explain(e: BaseException, path: str) -> IndexUnavailable:
                          "not indexed until there is space" % (path, text))
     if name.startswith(_BUSY) or any(w in text for w in _BUSY_WORDS):
         return IndexUnavailable("the search index %s is in use: %s" % (path, text))
+    # What the file held is damage even when the rebuild has removed it since (a race with
+    # the walk): said as damage, not as a missing file.
+    if name.startswith(_GARBLED) or any(w in text for w in _GARBLED_WORDS):
+        return IndexDamaged("the search index %s is damaged (%s): it is being rebuilt"
+                            % (path, text))
     if not os.path.exists(path):
         return IndexDamaged("the search index %s is missing: it is being made again" % path)
     if name.startswith(_DAMAGED) or any(w in text for w in _DAMAGED_WORDS):
