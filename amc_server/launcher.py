@@ -75,7 +75,7 @@ def serve(paths: Paths, host: str, port: int, allowed_hosts: list) -> int:
     """Run the server in the foreground until SIGTERM/SIGINT; return the exit code."""
     from . import memory
     from .server import make_server
-    memory.limit_arenas()
+    memory.tune_for_server()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         store.ensure_dir(paths.data)

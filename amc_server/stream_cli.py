@@ -161,7 +161,9 @@ def _close(response: Any) -> None:
 
 def from_core(paths: Paths, since: str, out: Out, stdin: Optional[IO[bytes]] = None) -> int:
     """Run the live core here and stream its events, as NDJSON."""
+    from . import memory
     from .app import STREAM, App
+    memory.tune_for_server()  # a long-lived process running the core, as the server is
     try:
         store.ensure_dir(paths.data)  # the hooks' doorbell lives there
     except OSError:

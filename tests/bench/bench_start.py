@@ -205,13 +205,17 @@ def warm_restart(env, n, settle_timeout):
     answered = server.start()
     listed = until_listed(server, n) + answered
     t0 = time.perf_counter()
-    while time.perf_counter() - t0 < settle_timeout:
-        _, body = b.get(server.port, "/api/search?q=zzbenchzz")
-        if json.loads(body)["index"]["ready"]:
-            break
+    todo = ["?"]
+    while todo and time.perf_counter() - t0 < settle_timeout:
+        _, body = b.get(server.port, "/api/state")
+        missing = {s["session_id"] for s in json.loads(body)["sessions"]
+                   if s.get("transcript_path") and s.get("usage") is None}
+        todo = built(server.port, missing)
         time.sleep(0.5)
-    print("restart (index and history in place): every session after %.2f s; index ready "
-          "%.1f s later" % (listed, time.perf_counter() - t0), flush=True)
+    print("restart (index and history in place): every session after %.2f s; index, usage "
+          "and history %s %.1f s later" % (listed, "done" if not todo else "NOT done (%s)"
+                                             % ", ".join(todo), time.perf_counter() - t0),
+          flush=True)
     return server
 
 
