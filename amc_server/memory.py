@@ -14,7 +14,8 @@ history over thousands of transcripts) from stalling a hook's event (tests/bench
   session server, 200-250 ms with every thread stopped, 13 times during the build. Frozen objects
   are still freed when nothing refers to them; only a reference cycle among them is kept;
 - the GIL is handed over every SWITCH_INTERVAL_S instead of CPython's 5 ms, so a thread woken by
-  a hook waits less behind a thread that parses transcripts.
+  a hook waits less behind a thread that parses transcripts. 1 ms helped the build more but made
+  a quiet server's hook -> event p50 2-7x slower (bench_usage.py); 2 ms kept it (~5 ms).
 """
 import ctypes
 import gc
@@ -25,7 +26,7 @@ from typing import Any, Dict
 log = logging.getLogger("amc.memory")
 
 M_ARENA_MAX = -8  # <malloc.h>
-SWITCH_INTERVAL_S = 0.001
+SWITCH_INTERVAL_S = 0.002
 
 
 def tune_for_server() -> None:

@@ -48,13 +48,18 @@ KB = 1024
 STATE_EVERY_S = 0.25
 PROBE_GAP_S = 0.2
 LOAD_TIMEOUT_S = 300
+REUSE_S = 40 * 60    # kept data younger than this is used again (see make_data)
 
 
 def make_data(home, env, sessions, size):
     marker = os.path.join(home, ".bench-made-%d-%d" % (sessions, size))
-    if os.path.exists(marker):
+    if os.path.exists(marker) and time.time() - os.path.getmtime(marker) < REUSE_S:
         print("data: reused %s" % home)
         return
+    for name in os.listdir(home):  # older: AMC's housekeeping drops `starting` sessions at 1 h
+        path = os.path.join(home, name)
+        shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) \
+            else os.unlink(path)
     t0 = time.perf_counter()
     mix = b.make_sessions(home, env, 0, sessions, size=size)
     os.sync()
@@ -140,6 +145,14 @@ def cold_start(home, env, n, probes, timeout):
     forget_built(env)
     server = b.AmcProcess(env)
     t0 = time.perf_counter()
+    try:
+        return _cold_start(server, t0, home, env, n, probes, timeout)
+    except BaseException:
+        server.stop()
+        raise
+
+
+def _cold_start(server, t0, home, env, n, probes, timeout):
     answered = server.start()
     listed = until_listed(server, n) + answered
     sse = b.SSE(server.port)
