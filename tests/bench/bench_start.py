@@ -41,7 +41,6 @@ import benchlib as b  # noqa: E402
 
 sys.path.insert(0, b.ROOT)
 
-from amc_server import hook  # noqa: E402
 from amc_server.paths import get_paths  # noqa: E402
 
 KB = 1024
@@ -127,18 +126,11 @@ def built(port, missing_usage):
 
 
 def hook_probe(sse, env, home, i, k, missing_usage):
-    text = "start probe %d %s" % (k, uuid.uuid4().hex[:8])
-    sid = b.session_id(i)
-    t0 = time.perf_counter()
-    hook.record(b.prompt_payload(i, home, text), b.hook_env(env, i))
-    while True:
-        e = sse.next(timeout=30)
-        assert e is not None, "no event within 30 s"
+    def seen(e):
         if e["event"] == "session" and e["data"].get("usage") is not None:
             missing_usage.discard(e["data"]["session_id"])
-        if e["event"] == "session" and e["data"]["session_id"] == sid and \
-                e["data"]["last_message_preview"] == text:
-            return time.perf_counter() - t0
+    text = "start probe %d %s" % (k, uuid.uuid4().hex[:8])
+    return b.prompt_to_event(sse, env, home, i, text, seen, timeout=30)
 
 
 def cold_start(home, env, n, probes, timeout):

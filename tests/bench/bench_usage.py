@@ -80,14 +80,7 @@ def throughput(path: str, size: int, reps: int) -> None:
 
 
 def hook_to_event(sse, env, home, i: int, k: int) -> float:
-    text = "probe %d %s" % (k, uuid.uuid4().hex[:8])
-    payload = b.prompt_payload(i, home, text)
-    sid = b.session_id(i)
-    t0 = time.perf_counter()
-    hook.record(payload, b.hook_env(env, i))
-    sse.until(lambda e: e["event"] == "session" and e["data"]["session_id"] == sid
-              and e["data"]["last_message_preview"] == text, timeout=20)
-    return time.perf_counter() - t0
+    return b.prompt_to_event(sse, env, home, i, "probe %d %s" % (k, uuid.uuid4().hex[:8]))
 
 
 WITHOUT_TRACKER = """import sys
@@ -197,23 +190,17 @@ def cold_start(sessions: int, probes: int) -> None:
                    if s.get("transcript_path") and s.get("usage") is None}
         during, events = [], 0
         k = 0
+
+        def seen(e):
+            nonlocal events
+            events += 1
+            if e["event"] == "session" and e["data"].get("usage") is not None:
+                missing.discard(e["data"]["session_id"])
         while missing:
             if k < probes:  # a hook event of a session that has its usage already, or any
                 i = k % sessions
-                text = "cold %d %s" % (k, uuid.uuid4().hex[:8])
-                sid = b.session_id(i)
-                t1 = time.perf_counter()
-                hook.record(b.prompt_payload(i, home, text), b.hook_env(env, i))
-                while True:
-                    e = sse.next(timeout=20)
-                    assert e is not None, "no event within 20 s"
-                    events += 1
-                    if e["event"] == "session" and e["data"].get("usage") is not None:
-                        missing.discard(e["data"]["session_id"])
-                    if e["event"] == "session" and e["data"]["session_id"] == sid and \
-                            e["data"]["last_message_preview"] == text:
-                        during.append(time.perf_counter() - t1)
-                        break
+                during.append(b.prompt_to_event(sse, env, home, i, "cold %d %s" % (
+                    k, uuid.uuid4().hex[:8]), seen))
                 k += 1
                 continue
             e = sse.next(timeout=60)

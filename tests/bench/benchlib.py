@@ -236,6 +236,25 @@ def prompt_payload(i: int, home: str, text: str) -> Dict[str, Any]:
     return p
 
 
+def prompt_to_event(sse: Any, env: Dict[str, str], home: str, i: int, text: str,
+                    seen: Optional[Any] = None, timeout: float = 20) -> float:
+    """Record a UserPromptSubmit of session i as the hook does (`hook.record`, its doorbell
+    datagram too); return the seconds until its `session` event carrying `text` is read off
+    `sse`. `seen(event)` gets every event read on the way."""
+    from amc_server import hook
+    sid = session_id(i)
+    t0 = time.perf_counter()
+    hook.record(prompt_payload(i, home, text), hook_env(env, i))
+    while True:
+        e = sse.next(timeout=timeout)
+        assert e is not None, "no event within %d s" % timeout
+        if seen is not None:
+            seen(e)
+        if e["event"] == "session" and e["data"]["session_id"] == sid and \
+                e["data"]["last_message_preview"] == text:
+            return time.perf_counter() - t0
+
+
 # -- the server as a process --------------------------------------------------------------------
 
 class AmcProcess:
