@@ -1,10 +1,10 @@
 """The one composition root: every process that serves AMC's sessions builds them here.
 
 Three processes answer for this machine, and a session must read the same from each:
-- `amc serve` (server.py): the HTTP server, the stream, the page (role SERVER);
-- `amc stream` with no server running (stream_cli.py): the core's events as NDJSON, which is what
+- `amc serve` (http/server.py): the HTTP server, the stream, the page (role SERVER);
+- `amc stream` with no server running (commands/stream.py): the core's events as NDJSON, which is what
   a hub receives from a remote machine that runs no server (role STREAM);
-- `amc request` with no server running (remote/answer.py): one API request answered on a core
+- `amc request` with no server running (remote/request.py): one API request answered on a core
   read once (role REQUEST).
 Each gets the same core and the same consumers that shape a session (usage from the
 transcript, a permission prompt's options from the pane); the server adds what only a long-lived
@@ -18,14 +18,14 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from .core.live import Core
-from .core.usage import UsageTracker
-from .delivery import Delivery
+from .consumers.usage import UsageTracker
+from .actions.respond import Delivery
 from .paths import Paths
 
 if TYPE_CHECKING:
     from .index.indexer import SearchIndex
-    from .launch import Launcher
-    from .notifier import Notifier
+    from .actions.launch import Launcher
+    from .consumers.notifier import Notifier
     from .remote.hub import Hub
 
 log = logging.getLogger("amc.app")
@@ -76,7 +76,7 @@ class App:
         self.hub.start()  # other machines in remotes.json (remote/hub.py)
         from . import index
         self.index, self.index_error = index.start(self.core)  # docs/search.md
-        from .notifier import Notifier
+        from .consumers.notifier import Notifier
         self.notifier = Notifier(self.core, url)  # amc notify add (docs/notify.md)
         self.notifier.start()
         try:  # launched sessions still waiting on a start dialog are followed again
@@ -110,8 +110,8 @@ class App:
         """Return the Launcher (`POST /api/sessions`), made once with its start-dialog watcher."""
         with self._launcher_lock:
             if self._launcher is None:
-                from .launch import Launcher
-                from .launch_watch import Watcher
+                from .actions.launch import Launcher
+                from .actions.start_dialogs import Watcher
                 self._launcher = Launcher(self.paths, self.delivery.env,
                                           watcher=Watcher(self.core, self.delivery.backends))
             return self._launcher

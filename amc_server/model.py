@@ -6,7 +6,7 @@ Keys may be added, never renamed or repurposed; `version` counts incompatible ch
 """
 import os
 import time
-from typing import Any, Dict
+from typing import Any, Dict, Mapping
 
 SCHEMA_VERSION = 1
 
@@ -23,7 +23,7 @@ ATTN_PROSE = "prose_question"       # the last reply ends in a question: see att
 ATTN_ERROR = "error"                # the turn failed (StopFailure, stream error)
 ATTN_INPUT = "input"                # the agent says it waits for input, reason unknown
 ATTN_DIALOG = "dialog"              # a dialog at start (folder trust...): attention.options, read
-                                    # off the screen of a session AMC launched (launch_watch.py)
+                                    # off the screen of a session AMC launched (actions/start_dialogs.py)
 # Waits an agent can end without firing any hook (Esc on a dialog, a denied approval).
 SILENTLY_ENDED = (ATTN_QUESTION, ATTN_PERMISSION, ATTN_INPUT)
 
@@ -130,3 +130,15 @@ def preview(text: str, limit: int = 200) -> str:
     """Collapse whitespace and cut `text` to `limit` characters with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "\u2026"
+
+
+def pane_from_env(env: Mapping[str, str]) -> Dict[str, str]:
+    """Return the multiplexer pane the agent runs in, from the environment the hook inherited."""
+    tmux = env.get("TMUX", "")
+    return {
+        "tmux_pane": env.get("TMUX_PANE", ""),
+        # $TMUX is "<socket path>,<server pid>,<session index>"
+        "tmux_socket": tmux.split(",", 1)[0] if tmux else "",
+        "zellij_session": env.get("ZELLIJ_SESSION_NAME", ""),
+        "zellij_pane": env.get("ZELLIJ_PANE_ID", ""),
+    }

@@ -36,8 +36,8 @@ class Paths(NamedTuple):
     notify_file: str = ""      # commands run on needs-attention and done (amc notify add)
     claude_history: str = ""   # Claude Code's prompt history: history.jsonl (the Activity view)
     index_file: str = ""       # the search index, index.sqlite (derived, rebuildable: index/)
-    history_cache: str = ""    # past sessions' titles, sizes and usage, by file (history.py)
-    logins_file: str = ""      # browsers logged in on a network bind, hashed (logins.py)
+    history_cache: str = ""    # past sessions' titles, sizes and usage, by file (consumers/history.py)
+    logins_file: str = ""      # browsers logged in on a network bind, hashed (http/logins.py)
 
     def session_file(self, session_id: str) -> str:
         return os.path.join(self.sessions, session_id + ".json")

@@ -1,7 +1,7 @@
 """Reading Server-Sent Events: the one parser AMC's own clients share.
 
 `bin/amc-channel` reads its inbox and `amc stream` follows a local server's `/api/stream` with it
-(server.py writes the events). Feed it one line at a time, without its newline; at each blank line
+(http/server.py writes the events). Feed it one line at a time, without its newline; at each blank line
 that ends an event it returns `(event type, id, data text)`. Comments (`: keep-alive`), `retry:`
 and unknown fields are skipped; an event with no data is dropped, as browsers do.
 """

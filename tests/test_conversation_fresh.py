@@ -8,8 +8,8 @@ import os
 import threading
 import time
 
-from amc_server import hook
-from amc_server.server import make_server
+from amc_server.hook import record as hook
+from amc_server.http.server import make_server
 from tests.helpers import ServerTestCase
 from tests.sse import SSEClient
 

@@ -1,7 +1,7 @@
 """The live core: every session in memory, changed only by changes, each change an event.
 
 Place in the flow: sources (hook files, Claude's registry, Codex rollouts, transcripts) -> Core ->
-api.py (`/api/state` from memory) and `/api/stream` (events) -> the page. Its interface is small
+http/api.py (`/api/state` from memory) and `/api/stream` (events) -> the page. Its interface is small
 on purpose, so the stream, other machines, the channel and the search index all use the same one:
 - `apply(path)` / `touch(session_id)`: something changed; the core thread re-reads that one file
   and re-merges the sessions it feeds;
@@ -22,18 +22,19 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
-from .. import agents as agent_family, model, procenv, store
+from .. import agents as agent_family, model, store
+from ..terminals import procenv
 from ..agents.claude import registry as claude_registry
 from ..agents.codex import process as codex_process
-from ..dismissed import Dismissed
+from .dismissed import Dismissed
 from ..errors import ApiError
 from ..paths import Paths
 from . import doorbell, merge as merging, watch
 from . import channels as channel_prompts
 from .channels import Channels
 from .machines import MachineTable
-from .conversations import Conversations
-from .activity import Activity
+from ..consumers.conversations import Conversations
+from ..consumers.activity import Activity
 from .setup import data_dir_problem, read_setup
 from .events import Event, EventLog, Subscription
 from .sources import Sources

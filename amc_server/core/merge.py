@@ -20,7 +20,7 @@ from ..agents.claude import questions as claude_questions
 from ..agents.claude import registry as claude_registry
 from ..agents.codex import discovery as codex_discovery
 from ..agents.claude import subagents
-from ..dismissed import Dismissed
+from .dismissed import Dismissed
 from .sources import Sources, hook_session, transcript_refusal
 
 STATUS_RANK = {status: i for i, status in enumerate(model.STATUSES)}
@@ -110,7 +110,7 @@ def complete(s: Dict[str, Any], src: Sources, panes: Optional[Lookup]) -> None:
 
 def subagents_running(s: Dict[str, Any]) -> int:
     """Return how many subagents of the session run now: the hook's count when it keeps one
-    (SubagentStart/SubagentStop, hook.py), else the subagent files written lately."""
+    (SubagentStart/SubagentStop, hook/record.py), else the subagent files written lately."""
     hooked = s.get("running_subagents")
     if isinstance(hooked, list):
         return len(hooked)

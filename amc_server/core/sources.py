@@ -120,7 +120,7 @@ class Sources:
             return "rollout"
         if path in (p.claude_settings, p.codex_hooks, p.codex_config):
             return "setup"
-        # Read by the Activity feed (core/activity.py), not by these tables.
+        # Read by the Activity feed (consumers/activity.py), not by these tables.
         if d == p.events:
             return "events" if name.endswith(".jsonl") and not name.startswith(".") else ""
         if path == p.claude_history:

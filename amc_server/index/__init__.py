@@ -2,12 +2,12 @@
 
 Place in the flow: transcripts (live and past, Claude Code and Codex) -> agents/ readers ->
 indexer.py (a background walk, plus the core's `transcript_listeners`) -> `<data dir>/index.sqlite`
-(SQLite FTS5, db.py) <- query.py <- `GET /api/search` (api.py). The index is derived: deleting the
+(SQLite FTS5, db.py) <- query.py <- `GET /api/search` (http/api.py). The index is derived: deleting the
 file loses nothing but the time to build it again. It is a consumer only: it never changes a
 session. Only this machine's transcripts are indexed (`machine` is always ""): other machines'
 transcripts stay on those machines.
 
-app.py calls `start(core)` once the core runs (and the index's `stop()` when it closes); api.py
+app.py calls `start(core)` once the core runs (and the index's `stop()` when it closes); http/api.py
 calls `search(app, query)`. sqlite3 is imported only here, on first use, so a Python built without it
 still serves everything else (search then answers 503 saying why).
 """

@@ -138,7 +138,7 @@ def transcript_files(paths: Paths, agents: Any = ("claude", "codex")) -> List[Tu
 
 
 def walk(paths: Paths, agents: Any = ("claude", "codex")) -> Iterator[Tuple[str, str, str]]:
-    """Yield (agent, path, session id) of every session file on this machine (history.py too)."""
+    """Yield (agent, path, session id) of every session file on this machine (consumers/history.py too)."""
     if "claude" in agents:
         for d in sorted(_ls(paths.claude_projects)):
             folder = os.path.join(paths.claude_projects, d)

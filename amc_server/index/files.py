@@ -27,7 +27,7 @@ from .documents import document, fingerprint, project_dir_of, project_of, reader
 log = logging.getLogger("amc.index")
 
 MAX_READERS = 8
-TAIL = 24                 # recent messages re-checked on every change (as core/conversations.py)
+TAIL = 24                 # recent messages re-checked on every change (as consumers/conversations.py)
 LOCK_STRIPES = 64
 
 

@@ -1,6 +1,6 @@
 """Search queries: what a person typed -> a safe FTS5 MATCH expression -> ranked hits.
 
-Place in the flow: `GET /api/search?q=` (api.py) -> indexer.SearchIndex.search -> here -> db.py's
+Place in the flow: `GET /api/search?q=` (http/api.py) -> indexer.SearchIndex.search -> here -> db.py's
 tables. Nothing a person types is FTS5 syntax: each word becomes a quoted phrase (quotes doubled),
 so `NOT`, `OR`, `NEAR`, `:`, `^`, parentheses and column names are searched for as words. Words
 are ANDed. A "quoted phrase" is searched as a phrase (a missing closing quote ends at the end). A

@@ -5,7 +5,7 @@ the core (core/machines.py merges; `/api/state`, `/api/stream` carry them) -> th
 other way, an API request for `<machine>:<session id>` (respond, dismiss, the conversation and its
 parts, events, starting a session with `"machine"`) becomes one short ssh call,
 `<zipapp> request`, with the request as JSON on stdin and the answer as the first line of stdout
-(remote/answer.py), so no user or remote text is ever on a command line. Per host that is one
+(remote/request.py), so no user or remote text is ever on a command line. Per host that is one
 stream plus short calls, well under sshd's MaxSessions (one session per connection: each call is
 its own connection, ControlMaster off).
 A machine that cannot be reached answers 502 (ssh failed: the reason in words) or 504 (no answer
@@ -20,15 +20,14 @@ import time
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from ..core.activity_lines import bounded
+from ..consumers.activity_lines import bounded
 from ..core.machines import address, split
 from ..errors import ApiError
 from ..paths import Paths
 from . import config, ship, zipapp
 from .feed import Feed
 from .. import store
-from .ssh import (RemoteError, check_name, check_target, find_ssh, last_line, ssh_argv,
-                  ssh_failure)
+from .ssh import RemoteError, check_name, check_target, find_ssh, last_line, ssh_argv, ssh_failure
 
 log = logging.getLogger("amc.remote")
 

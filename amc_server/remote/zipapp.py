@@ -23,7 +23,7 @@ import sys
 
 if sys.argv[1:2] == ["hook"]:
     del sys.argv[1]
-    from amc_server.hook import main
+    from amc_server.hook.record import main
 else:
     from amc_server.cli import main
 sys.exit(main())

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from amc_server import hooks_config
+from amc_server.install import hooks as hooks_config
 from tests import fakemodel, tools
 from tests.agentenv import AgentHome, PrivateTmux
 from tests.fakemodel import FakeModel

@@ -1,6 +1,6 @@
 """Whether a pending AskUserQuestion is still open, read from the Claude Code transcript itself.
 
-Place in the flow: transcript file -> here -> core/merge.py (the card) and delivery.py (an answer).
+Place in the flow: transcript file -> here -> core/merge.py (the card) and actions/respond.py (an answer).
 A question can close without AMC: answered or skipped in the terminal, dismissed with Esc, or, from
 Claude Code 2.1.337, resolved by itself after the user was away (the tool result then carries
 `afkTimeoutMs` and `annotations[<question>].unanswered` = `skipped` | `replied_in_chat` |

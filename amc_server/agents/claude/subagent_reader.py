@@ -1,6 +1,6 @@
 """Reading one subagent's conversation, with the same reader as any Claude Code transcript.
 
-Place in the flow: core/conversations.py answers `?subagent=<agent id>` with one of these,
+Place in the flow: consumers/conversations.py answers `?subagent=<agent id>` with one of these,
 cached like a session's reader. A 2.0.x / 2.1.x subagent has its own file (agents/claude/subagents.py
 finds it); a 1.0.x one is a sidechain inside its parent's transcript, read by following its
 chain of `parentUuid`s from the root record whose uuid is the agent id AMC gave it. Message ids

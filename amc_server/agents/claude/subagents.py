@@ -3,7 +3,7 @@ whether they still run.
 
 Place in the flow: agents/claude/transcript.py marks each Task/Agent call of the parent with
 `subagent: {agent_id, status}` from what the parent transcript says; this module adds what the
-subagents' own files say, for core/conversations.py (the `subagent` object of a call, and
+subagents' own files say, for consumers/conversations.py (the `subagent` object of a call, and
 `?subagent=<agent id>`: that subagent's messages, read by agents/claude/subagent_reader.py) and
 core/merge.py (`subagents_running` of a session without hooks).
 

@@ -7,7 +7,7 @@ same environment) keeps two files open for as long as it runs a thread, seen on 
   at the first turn (and again on `codex resume`);
 - `$CODEX_HOME/thread-writer-locks/<thread id>.lock`, opened when the TUI starts.
 So the process whose `/proc/<pid>/fd/*` points at the rollout (or at the lock named after the
-session id) runs the session; procenv.py then reads its pane from `/proc/<pid>/environ`.
+session id) runs the session; terminals/procenv.py then reads its pane from `/proc/<pid>/environ`.
 
 Cost: one scan reads `/proc/<pid>/comm` of every process (one small read each) and lists the fds
 of those named codex only; scans happen at most every RESCAN_S seconds, and only when some session
@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
-from ... import procenv
+from ...terminals import procenv
 
 RESCAN_S = 3.0
 LOCK_DIR = "thread-writer-locks"

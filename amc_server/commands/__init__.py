@@ -1,0 +1,1 @@
+"""The long-lived commands: serve/start/stop/status, stream, the channel's stdio server."""

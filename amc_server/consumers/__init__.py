@@ -1,0 +1,1 @@
+"""Derived from the live core: conversations, activity, usage, history, the notifier."""

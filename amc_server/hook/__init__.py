@@ -1,0 +1,1 @@
+"""Runs inside the agent: one hook event -> the data dir's files, and the doorbell."""
