@@ -18,7 +18,7 @@ import os
 import re
 import stat  # already loaded by os: costs the hook nothing
 import time
-from typing import Any, BinaryIO, Dict, Iterable, Iterator, List, Optional
+from typing import Any, BinaryIO, Dict, Iterator, List, Optional
 
 LOCK_TIMEOUT_S = 2.0
 
@@ -38,7 +38,6 @@ def ensure_dir(path: str) -> None:
 MAX_JSON_BYTES = 32 * 1024 * 1024   # a JSON file read whole (a session file: a few KB; its
 # biggest part, AskUserQuestion's questions, comes from one hook payload, capped at 16 MB)
 MAX_LINE_BYTES = 64 * 1024 * 1024   # a JSONL line longer than this is skipped, never held whole
-_CHUNK = 1024 * 1024
 _refused: Dict[str, str] = {}       # path -> the reason last logged (bounded: logged once each)
 
 
@@ -272,109 +271,6 @@ class SessionLog:
 
     def __exit__(self, *exc: Any) -> None:
         os.close(self.fd)  # closing releases the flock
-
-
-def read_jsonl(path: str, limit: int = 0, follow: bool = True) -> List[Dict[str, Any]]:
-    """Return the JSON objects in a JSONL file, skipping torn or non-object lines (and lines
-    over MAX_LINE_BYTES, never held whole); follow=False: a symlink reads as no records.
-
-    With `limit`, return only the last `limit` records (reading from the end of the file).
-    """
-    try:
-        with open_read(path, follow=follow) as f:
-            lines = _tail(f, limit).split(b"\n") if limit else iter_lines(f)
-            out = _objects(lines)
-    except OSError:
-        return []
-    return out[-limit:] if limit else out
-
-
-def read_jsonl_since(path: str, offset: int, follow: bool = True) -> List[Dict[str, Any]]:
-    """Return the JSON objects appended to a JSONL file after byte `offset` (torn lines skipped)."""
-    try:
-        with open_read(path, follow=follow) as f:
-            f.seek(max(0, offset))
-            return _objects(iter_lines(f))
-    except OSError:
-        return []
-
-
-def _objects(lines: Iterable[bytes]) -> List[Dict[str, Any]]:
-    out = []
-    for raw in lines:
-        if not raw.strip():
-            continue
-        try:
-            obj = loads(raw)
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
-
-def iter_lines(f: BinaryIO) -> Iterator[bytes]:
-    """Yield the lines of `f` from where it is (the last one even without its newline), read a
-    chunk at a time; a line over MAX_LINE_BYTES is skipped without ever being held."""
-    pieces: List[bytes] = []  # the unfinished line
-    held = 0
-    skipping = False  # inside a line over the cap
-    while True:
-        chunk = f.read(_CHUNK)
-        if not chunk:
-            break
-        parts = chunk.split(b"\n")
-        if len(parts) > 1:
-            if not skipping:
-                pieces.append(parts[0])
-                yield b"".join(pieces)
-            yield from parts[1:-1]
-            pieces, held, skipping = [], 0, False
-        last = parts[-1]
-        if skipping or not last:
-            continue
-        held += len(last)
-        if held > MAX_LINE_BYTES:
-            pieces, held, skipping = [], 0, True
-        else:
-            pieces.append(last)
-    if pieces:
-        yield b"".join(pieces)
-
-
-def _tail(f: BinaryIO, lines: int, block: int = 65536) -> bytes:
-    """Return the last `lines` lines of `f` or a few more (a partial first line dropped), read
-    in blocks from the end; a line over MAX_LINE_BYTES is left out without being held whole."""
-    f.seek(0, os.SEEK_END)
-    pos = f.tell()
-    pieces: List[bytes] = []  # blocks, the last of the file first
-    newlines = run = 0        # newlines held; bytes held before the first of them
-    dropping = False          # inside a line over the cap, on the way back to its start
-    while pos > 0 and newlines <= lines:
-        step = min(block, pos)
-        pos -= step
-        f.seek(pos)
-        piece = f.read(step)
-        if dropping:
-            nl = piece.rfind(b"\n")
-            if nl < 0:
-                continue
-            piece, dropping = piece[:nl + 1], False
-        count = piece.count(b"\n")
-        newlines += count
-        run = piece.find(b"\n") if count else run + len(piece)
-        pieces.append(piece)
-        if run > MAX_LINE_BYTES:
-            # keep what follows this line; drop what is held of it and skip back to its start
-            while pieces and b"\n" not in pieces[-1]:
-                pieces.pop()
-            if pieces:
-                pieces[-1] = pieces[-1][pieces[-1].find(b"\n"):]
-            run, dropping = 0, True
-    data = b"".join(reversed(pieces))
-    if pos > 0 or dropping:
-        data = data.split(b"\n", 1)[-1]  # drop the partial first line
-    return data
 
 
 def list_json(directory: str) -> Iterator[str]:

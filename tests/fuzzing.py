@@ -18,6 +18,7 @@ import os
 import sys
 from typing import Any, Callable, Dict, List
 
+from amc_server import jsonl
 from amc_server import store
 from tests import tools
 
@@ -228,7 +229,7 @@ def json_line(value: Any, ascii_only: bool) -> bytes:
 
 def records_in(path: str, limit: int = 400) -> List[Dict[str, Any]]:
     """Return the first `limit` JSON objects of a JSONL file (the fixtures' real shapes)."""
-    return store.read_jsonl(path)[:limit]
+    return jsonl.read_objects(path)[:limit]
 
 
 def utf8(text: str) -> bytes:

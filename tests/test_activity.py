@@ -11,6 +11,7 @@ import unittest
 from tests.helpers import FIXTURES, ServerTestCase
 from tests.sse import SSEClient
 
+from amc_server import jsonl
 from amc_server import store
 from amc_server.consumers import activity_lines
 from amc_server.core.live import Core
@@ -93,7 +94,7 @@ class HookEvents(ActivityCase):
             self.assertRegex(e["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertEqual(len({e["id"] for e in events}), 7)
         # raw is the event log's line itself
-        log = store.read_jsonl(self.paths.events_file(SID))
+        log = jsonl.read_objects(self.paths.events_file(SID))
         self.assertEqual([e["raw"] for e in reversed(events)], log)
         self.assertEqual(events[-1]["raw"]["payload"], payloads[0])
 

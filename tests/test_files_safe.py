@@ -19,6 +19,7 @@ from tests.agentenv import BIN
 from tests.amcproc import AmcServer
 from tests.helpers import IsolatedTestCase
 
+from amc_server import jsonl as jsonl_files
 from amc_server import store
 from amc_server.core.sources import transcript_refusal
 from amc_server.paths import get_paths
@@ -136,13 +137,13 @@ class Files(IsolatedTestCase):
         path = os.path.join(self.outside, "log.jsonl")
         with open(path, "wb") as f:
             f.write(b'{"n": 1}\n' + b"x" * (store.MAX_LINE_BYTES + 5) + b'\n{"n": 2}\n{"n": 3}')
-        self.assertEqual(store.read_jsonl(path), [{"n": 1}, {"n": 2}, {"n": 3}])
-        self.assertEqual(store.read_jsonl(path, limit=5), [{"n": 1}, {"n": 2}, {"n": 3}])
-        self.assertEqual(store.read_jsonl_since(path, 9), [{"n": 2}, {"n": 3}])
+        self.assertEqual(jsonl_files.read_objects(path), [{"n": 1}, {"n": 2}, {"n": 3}])
+        self.assertEqual(jsonl_files.read_objects(path, limit=5), [{"n": 1}, {"n": 2}, {"n": 3}])
+        self.assertEqual(jsonl_files.read_since(path, 9), [{"n": 2}, {"n": 3}])
         with open(path, "ab") as f:
             f.write(b"\n" + b"y" * (store.MAX_LINE_BYTES + 5))  # the last line never ends
-        self.assertEqual(store.read_jsonl(path, limit=2), [{"n": 2}, {"n": 3}])
-        self.assertEqual(store.read_jsonl(path)[-1], {"n": 3})
+        self.assertEqual(jsonl_files.read_objects(path, limit=2), [{"n": 2}, {"n": 3}])
+        self.assertEqual(jsonl_files.read_objects(path)[-1], {"n": 3})
 
     # -- FIFOs, huge files, symlinks in the data dir -------------------------------------------
 
@@ -281,7 +282,7 @@ class Files(IsolatedTestCase):
         os.symlink(big, link)
         got = {}
         worker = threading.Thread(target=lambda: got.update(
-            fifo=store.read_json(fifo), jsonl=store.read_jsonl(fifo),
+            fifo=store.read_json(fifo), jsonl=jsonl_files.read_objects(fifo),
             small=store.read_json(big, max_bytes=10), link=store.read_json(link, follow=False),
             ok=store.read_json(link)), daemon=True)
         worker.start()

@@ -16,6 +16,7 @@ import unittest
 
 from tests.helpers import ROOT, IsolatedTestCase, isolated_env, serve
 
+from amc_server import jsonl
 from amc_server.commands import channel
 from amc_server.hook import record as hook, wait as hook_answers
 from amc_server import store
@@ -148,7 +149,7 @@ class HookRegressions(IsolatedTestCase):
         paths = get_paths(env)
         session = store.read_json(paths.session_file(SID))
         self.assertEqual((session["tmux_socket"], session["tmux_pane"]), ("/tmp/caf\ufffd", "%3"))
-        self.assertEqual(len(store.read_jsonl(paths.events_file(SID))), 1)
+        self.assertEqual(len(jsonl.read_objects(paths.events_file(SID))), 1)
 
     def test_real_hook_records_a_prompt_with_a_lone_surrogate_escape(self):
         payload = b'{"session_id": "%s", "hook_event_name": "UserPromptSubmit", ' \

@@ -31,6 +31,7 @@ from tests.amcproc import AmcServer
 from tests.helpers import FIXTURES, HOOK, ROOT, ServerTestCase, isolated_env
 from tests.sse import SSEClient
 
+from amc_server import jsonl
 from amc_server import store
 from amc_server.paths import get_paths
 
@@ -86,8 +87,8 @@ class Decode(unittest.TestCase):
         path = os.path.join(d, "x.jsonl")
         with open(path, "w") as f:
             f.write('{"n": 1e999}\n{"n": NaN}\n{"n": -Infinity}\n')
-        self.assertEqual(store.read_jsonl(path), [{"n": None}] * 3)
-        self.assertEqual(store.read_jsonl_since(path, 0), [{"n": None}] * 3)
+        self.assertEqual(jsonl.read_objects(path), [{"n": None}] * 3)
+        self.assertEqual(jsonl.read_since(path, 0), [{"n": None}] * 3)
         with open(path, "w") as f:
             f.write('{"n": [Infinity]}')
         self.assertEqual(store.read_json(path), {"n": [None]})

@@ -14,6 +14,7 @@ import unittest
 from tests.helpers import FIXTURES, ServerTestCase
 from tests.sse import SSEClient, session_event
 
+from amc_server import jsonl
 from amc_server.http import server as server_module
 from amc_server import store
 from amc_server.core import doorbell, events as events_module
@@ -274,7 +275,7 @@ class Clients(StreamTestCase):
                 latest[event["data"]["session_id"]] = event["data"]
         self.assertEqual(latest, final)  # the stream's view is exactly the state's
         for sid in final:  # every hook event was recorded, in the session's own log
-            self.assertEqual(len(store.read_jsonl(self.paths.events_file(sid))), 10)
+            self.assertEqual(len(jsonl.read_objects(self.paths.events_file(sid))), 10)
 
 
 class Sources(StreamTestCase):

@@ -17,6 +17,7 @@ import unittest
 from typing import Any, Dict, List, Optional, Tuple
 
 from tests.helpers import IsolatedTestCase, ServerTestCase
+from amc_server import jsonl
 from amc_server import model
 from amc_server.agents import pricing, usage
 
@@ -234,7 +235,7 @@ class ReaderTest(IsolatedTestCase):
         filler = line({"type": "user", "message": {"content": "f" * 5000}})
         body = b""
         n = 0
-        while len(body) < 3 * usage.READ_CHUNK:   # assistant lines every so often, some of them
+        while len(body) < 3 * jsonl.READ_CHUNK:   # assistant lines every so often, some of them
             body += filler * 7 + line(assistant("m%d" % n, 2))   # across a megabyte boundary
             n += 1
         path = self.write(body + json.dumps(assistant("last", 5)).encode())  # no newline

@@ -24,6 +24,7 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+from .. import jsonl
 from .. import agents as agent_family, keystrokes, model, store, terminals
 from ..hook import wait as hook_answers
 from ..agents.claude import questions as claude_questions
@@ -457,7 +458,7 @@ class Delivery:
     def _moved_on(self, session: Dict[str, Any], before: Dict[str, Any]) -> str:
         """Return what shows the agent moved on since `before` ('' when nothing does yet)."""
         sid = session["session_id"]
-        for event in store.read_jsonl_since(self.core.paths.events_file(sid), before["events"],
+        for event in jsonl.read_since(self.core.paths.events_file(sid), before["events"],
                                               follow=False):
             # a late "needs your permission" reminder is not an answer being taken
             if event.get("event") not in QUIET_EVENTS:
@@ -472,10 +473,10 @@ class Delivery:
     def _appended(self, session: Dict[str, Any], before: Dict[str, Any]
                   ) -> Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]:
         """Return the hook events and transcript records written since `before`."""
-        events = store.read_jsonl_since(self.core.paths.events_file(session["session_id"]),
+        events = jsonl.read_since(self.core.paths.events_file(session["session_id"]),
                                         before["events"], follow=False)
         path = session.get("transcript_path") or ""
-        records = store.read_jsonl_since(path, before["transcript"]) if path \
+        records = jsonl.read_since(path, before["transcript"]) if path \
             and before["transcript"] >= 0 \
             and not transcript_refusal(self.core.paths, path, session["session_id"]) else []
         return events, records

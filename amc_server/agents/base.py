@@ -1,37 +1,30 @@
-"""What every agent family shares: the Message shape and an incremental, tolerant JSONL reader.
+"""What every agent family shares: the Message shape and the transcript fold.
 
-An agent module (claude.py, codex.py) subclasses `Transcript` and implements `feed(record, where)`,
-which folds one decoded JSON object into `self.messages`. `Transcript.refresh()` reads only the
-bytes appended since the last call, so a 100 MB transcript is parsed once and then followed cheaply;
-a file that shrank, was replaced, or was rewritten in place (the last 256 bytes read before the
-offset no longer match) is re-read from the start. Reads are tolerant: a torn last line
-is left for the next refresh, non-object JSON and undecodable lines are skipped with one logged
-warning per file.
+An agent module (claude/transcript.py, codex/transcript.py) subclasses `Transcript` and implements
+`feed(record, where)`, which folds one decoded JSON object into `self.messages`. The bytes come
+from a `jsonl.Tail` (the one JSONL byte reader: appended bytes only, torn and huge lines, a file
+that shrank, was replaced or rewritten in place read again from the start), so a 100 MB
+transcript is parsed once and then followed cheaply. Reads are tolerant: non-object JSON and
+undecodable lines are skipped with one logged warning per file.
 """
 import logging
-import os
 import re
 from typing import Any, Dict, List, Optional
 
-from .. import store
+from .. import jsonl
 from ..model import preview
-from ..store import MAX_LINE_BYTES, loads
+from ..store import loads
 
 log = logging.getLogger("amc.agents")
 
-# A single line bigger than MAX_LINE_BYTES (store's) is skipped (logged), read a chunk at a time
-# and never held; where it ends (or how far it is known to go on) is remembered, not scanned again.
-READ_CHUNK = 1024 * 1024
 # A string longer than CLIP_CHARS in a record is kept as its first CLIP_KEEP characters and a
 # marker saying how much was left out, so a reader's memory does not grow with huge tool outputs
 # (a reader made with clip=False keeps everything: the API's "whole part" fetches use one).
 # Values under a "data" key (base64 images) are left alone: readers only measure them.
-SEAL_BYTES = 256  # the last bytes read, compared before each later read (a rewrite in place)
 CLIP_CHARS = 64 * 1024
 CLIP_KEEP = 4000
 CLIP_MARK = "\u2026 [%d more characters not loaded]"
 CLIPPED = re.compile(r"\u2026 \[(\d+) more characters not loaded\]")
-_PREADV = hasattr(os, "preadv")
 
 
 def make_message(msg_id: str, role: str, content: str = "", timestamp: str = "",
@@ -49,31 +42,45 @@ def make_tool_call(call_id: str, name: str, input_: Any) -> Dict[str, Any]:
     return {"id": call_id, "name": name, "input": input_}
 
 
-class Transcript:
-    """One agent transcript file, parsed incrementally. Subclasses implement `feed`."""
+class Transcript(jsonl.Sink):
+    """One agent transcript file, folded into messages. Subclasses implement `feed`.
+
+    The bytes are read by a `jsonl.Tail`: the transcript's own (`refresh()` reads what was
+    appended), or a live tail shared with other folds of the same file (consumers/tails.py
+    drives it: `refresh()` then reads through that tail, and each line is decoded once for
+    all of them).
+    """
 
     agent = ""
 
-    def __init__(self, path: str, session_id: str, clip: bool = True) -> None:
+    def __init__(self, path: str, session_id: str, clip: bool = True, pause_s: float = 0.0) -> None:
         self.path = path
         self.session_id = session_id
         self.clip = clip
         self.generation = 0  # counts re-reads from the start (truncated, replaced, rotated)
+        self.tail = jsonl.Tail(path, pause_s)
+        self.driver: Optional[Any] = None  # a live tail that reads for this fold (tails.py)
         self._reset()
 
     def _reset(self) -> None:
         self.generation += 1
-        self.offset = 0
-        self.line_no = 0
-        self.identity: Optional[tuple] = None
-        self.mtime_ns = 0
-        self.seal = b""  # the bytes read last ending at `offset`: checked before going on
-        self.huge_to = 0  # > offset: the line at `offset` is over MAX_LINE_BYTES, no newline
-        # up to this byte yet (a refresh goes on looking from there)
         self.messages: List[Dict[str, Any]] = []
         self.skipped = 0
         self._warned: set = set()
         self.reset_state()
+
+    # what the tail knows, for readers of this fold (the index stores the offset)
+    @property
+    def offset(self) -> int:
+        return self.tail.offset
+
+    @property
+    def line_no(self) -> int:
+        return self.tail.line_no
+
+    @property
+    def identity(self) -> Optional[tuple]:
+        return self.tail.identity
 
     def reset_state(self) -> None:
         """Reset parser state kept by the subclass (called on first read and on truncation)."""
@@ -94,132 +101,40 @@ class Transcript:
 
     def refresh(self) -> List[Dict[str, Any]]:
         """Parse what was appended since the last call and return all messages so far."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return self.messages
-        identity = (st.st_dev, st.st_ino)
-        if identity != self.identity or st.st_size < self.offset:
-            self._reset()
-            self.identity = identity
-        if st.st_size == self.offset and st.st_mtime_ns == self.mtime_ns:
-            return self.messages
-        try:
-            f = store.open_read(self.path)  # a regular file (a FIFO would block), never waits
-        except OSError:
-            return self.messages
-        with f:
-            if self.offset and not self._sealed(f):
-                # Rewritten in place (same inode, not shorter: the bytes already read changed,
-                # as when the CLI rewrites a transcript whole): read it again from the start.
-                self._reset()
-                self.identity = identity
-            self.mtime_ns = st.st_mtime_ns
-            if st.st_size > self.offset:
-                f.seek(self.offset)
-                self._consume(f, st.st_size)
-            self._seal(f)
+        driver = self.driver
+        if driver is not None:
+            driver.refresh()
+        else:
+            self.tail.refresh(self)
         return self.messages
 
-    def _sealed(self, f) -> bool:
-        """Tell whether the file still holds, just before `offset`, the bytes last read there."""
-        f.seek(self.offset - len(self.seal))
-        return f.read(len(self.seal)) == self.seal
+    # -- jsonl.Sink ----------------------------------------------------------------------------
 
-    def _seal(self, f) -> None:
-        start = max(0, self.offset - SEAL_BYTES)
-        f.seek(start)
-        self.seal = f.read(self.offset - start)
+    def reset(self) -> None:
+        self._reset()
 
-    def _consume(self, f, size: int) -> None:
-        # The unfinished line is kept as its pieces and joined once it ends: a 50 MB line costs
-        # one copy, not one per chunk read (which held the GIL for seconds).
-        pieces: List[bytes] = []
-        waiting = 0  # bytes in `pieces`
-        pos = self.offset
-        if self.huge_to > self.offset:
-            # Known from an earlier refresh: a line over the cap starts here; look on for its end.
-            if not self._skip_line(f, self.huge_to, size):
+    def skip(self, line_no: int, reason: str) -> None:
+        self.skipped += 1
+        self.warn_once("huge:%d" % line_no, reason)
+
+    def line(self, raw: bytes, line_no: int, obj: Any = jsonl.UNDECODED) -> None:
+        if obj is jsonl.UNDECODED:
+            if not raw.strip():
                 return
-            pos = self.offset
-        while pos < size:
-            chunk = f.read(min(READ_CHUNK, size - pos))
-            if not chunk:
-                break
-            pos += len(chunk)
-            end = chunk.rfind(b"\n")
-            if end >= 0:
-                pieces.append(chunk[:end])
-                lines = b"".join(pieces).split(b"\n")
-                pieces, waiting = [chunk[end + 1:]], len(chunk) - end - 1
-                for raw in lines:
-                    self.offset += len(raw) + 1
-                    self._line(raw)
-            else:
-                pieces.append(chunk)
-                waiting += len(chunk)
-            if waiting > MAX_LINE_BYTES:
-                # Skip the rest of an absurdly long line without holding it in memory.
-                self.warn_once("huge:%d" % self.line_no, "%s:%d: line over %d bytes skipped"
-                               % (self.path, self.line_no + 1, MAX_LINE_BYTES))
-                pieces, waiting = [], 0
-                if not self._skip_line(f, pos, size):
-                    return  # still being written (or never ends): remembered in huge_to
-                pos = self.offset
-        pending = b"".join(pieces)
-        if pending:
-            # Last line without a newline: complete JSON is taken, a torn line waits for more bytes.
             try:
-                obj = loads(pending)
+                obj = loads(raw)
             except ValueError:
-                return
-            self.offset += len(pending)
-            self._record(clipped(obj) if self.clip and len(pending) > CLIP_CHARS else obj)
-
-    def _skip_line(self, f, pos: int, size: int) -> bool:
-        """Skip the line at `offset`, known to have no newline before `pos`, a chunk at a time;
-        return whether it ended (offset is then past it, and so is `f`). If not, remember how
-        far it goes (huge_to) so the next refresh reads only what comes after."""
-        # One buffer, reused, filled by pread: a new 1 MB bytes object per read (or a buffered
-        # readinto) made skipping a 1 GB line take 2.5 s instead of 0.3 s.
-        buf = bytearray(READ_CHUNK)
-        view = memoryview(buf)
-        fd = f.fileno()
-        f.seek(pos)
-        while pos < size:
-            want = view[:min(READ_CHUNK, size - pos)]
-            got = os.preadv(fd, [want], pos) if _PREADV else f.readinto(want)
-            if not got:
-                break
-            nl = buf.find(b"\n", 0, got)
-            if nl >= 0:
-                self.offset = pos + nl + 1
-                self.huge_to = 0
-                self.line_no += 1
                 self.skipped += 1
-                f.seek(self.offset)
-                return True
-            pos += got
-        self.huge_to = pos
-        return False
+                self.warn_once("json:%d" % line_no, "%s:%d: not JSON, skipped"
+                               % (self.path, line_no))
+                return
+        self.take(obj, line_no, len(raw) > CLIP_CHARS)
 
-    def _line(self, raw: bytes) -> None:
-        if not raw.strip():
-            self.line_no += 1
-            return
-        try:
-            obj = loads(raw)
-        except ValueError:
-            self.line_no += 1
-            self.skipped += 1
-            self.warn_once("json:%d" % self.line_no, "%s:%d: not JSON, skipped"
-                           % (self.path, self.line_no))
-            return
-        self._record(clipped(obj) if self.clip and len(raw) > CLIP_CHARS else obj)
-
-    def _record(self, obj: Any) -> None:
-        self.line_no += 1
-        where = "%s:%d" % (self.path, self.line_no)
+    def take(self, obj: Any, line_no: int, big: bool) -> None:
+        """Fold one decoded line (`big`: over CLIP_CHARS, so maybe worth clipping)."""
+        if self.clip and big:
+            obj = clipped(obj)
+        where = "%s:%d" % (self.path, line_no)
         if not isinstance(obj, dict):
             self.skipped += 1
             self.warn_once("nonobj", "%s: not a JSON object, skipped" % where)

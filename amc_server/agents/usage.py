@@ -21,7 +21,6 @@ input + cache reads + cache writes; Codex: its last `total_tokens`, as Codex cou
 """
 import collections
 import functools
-import io
 import os
 import re
 import sys
@@ -30,8 +29,8 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from .. import model as amc_model
 from . import pricing
-from .base import READ_CHUNK, Transcript
-from ..store import MAX_LINE_BYTES
+from .base import Transcript
+from ..jsonl import UNDECODED
 
 MAX_IDS = 16         # message ids remembered for replacing a streamed message's numbers
 FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -311,9 +310,9 @@ class UsageFile(Transcript):
     """One transcript or rollout read incrementally into its usage (see agents/base.Transcript:
     appended bytes only, torn last lines wait, a replaced or truncated file is read again).
 
-    Only the lines holding a needle are decoded, and they are found per megabyte with
-    `bytes.find` rather than line by line: a 100 MB transcript whose numbers are in 5 MB of
-    lines costs little more than reading it (tests/bench/bench_usage.py).
+    Only the lines holding a needle are decoded, and the tail (jsonl.Tail) finds them per
+    megabyte with `bytes.find` rather than line by line: a 100 MB transcript whose numbers are
+    in 5 MB of lines costs little more than reading it (tests/bench/bench_usage.py).
     """
 
     def __init__(self, path: str, agent: str, session_id: str = "", pause_s: float = 0.0,
@@ -321,17 +320,13 @@ class UsageFile(Transcript):
         if agent not in ACCUMULATORS:
             raise ValueError("no usage reader for agent %r" % agent)
         self.kind = agent
-        self.pause_s = pause_s  # a rest after each megabyte: a background reader leaves the GIL
         self.by_day = by_day
-        super().__init__(path, session_id or os.path.basename(path), clip=False)
+        super().__init__(path, session_id or os.path.basename(path), clip=False, pause_s=pause_s)
 
     def reset_state(self) -> None:
         self.acc = ACCUMULATORS[self.kind](self.by_day)
 
-    def wants(self, raw: bytes) -> bool:
-        return self.acc.wants(raw)
-
-    def needles(self) -> Tuple[bytes, ...]:
+    def wanted(self) -> Tuple[bytes, ...]:
         """Return what a line must contain to be decoded (while every_line() is False)."""
         return self.acc.NEEDLES
 
@@ -339,63 +334,17 @@ class UsageFile(Transcript):
         """Tell whether every line must be decoded now (consumers/history.py: until the first prompt)."""
         return False
 
-    def _line(self, raw: bytes) -> None:
-        if not self.wants(raw):
-            self.line_no += 1  # no numbers in it: never decoded
-            return
-        super()._line(raw)
+    def needles(self) -> Optional[Tuple[bytes, ...]]:
+        return None if self.every_line() else self.wanted()
 
-    def _consume(self, f: Any, size: int) -> None:
-        """Read from self.offset to `size`, decoding only the lines that hold a needle."""
-        if self.huge_to > self.offset:
-            super()._consume(f, size)  # goes on looking for the end of a line over the cap
-            return
-        pending = b""
-        pos = self.offset
-        while pos < size:
-            chunk = f.read(min(READ_CHUNK, size - pos))
-            if not chunk:
-                break
-            pos += len(chunk)
-            data = pending + chunk if pending else chunk
-            cut = data.rfind(b"\n") + 1
-            block, pending = data[:cut], data[cut:]
-            if block:
-                self._block(block)
-                self.offset += len(block)
-            if self.pause_s and pos < size:
-                time.sleep(self.pause_s)
-            if len(pending) > MAX_LINE_BYTES:
-                # an absurdly long line: the base reader skips it without holding it twice
-                f.seek(self.offset)
-                super()._consume(f, size)
-                return
-        if pending:
-            super()._consume(io.BytesIO(pending), self.offset + len(pending))  # the last line
+    def wants(self, raw: bytes) -> bool:
+        needles = self.needles()
+        return needles is None or any(n in raw for n in needles)
 
-    def _block(self, block: bytes) -> None:
-        """Decode the lines of `block` (complete lines) that can matter, in file order."""
-        start = 0
-        while start < len(block) and self.every_line():
-            end = block.index(b"\n", start)
-            self._line(block[start:end])
-            start = end + 1
-        starts = set()
-        for needle in self.needles():
-            i = block.find(needle, start)
-            while i >= 0:
-                starts.add(block.rfind(b"\n", start, i) + 1 or start)
-                nxt = block.find(b"\n", i)
-                i = block.find(needle, nxt + 1) if nxt >= 0 else -1
-        counted = start
-        for line_start in sorted(starts):
-            self.line_no += block.count(b"\n", counted, line_start)
-            end = block.index(b"\n", line_start)
-            Transcript._line(self, block[line_start:end])  # decodes it and counts its line
-            counted = end + 1
-            if self.pause_s:
-                time.sleep(0)  # hand the GIL over if the core's thread waits for it
-        self.line_no += block.count(b"\n", counted)
+    def line(self, raw: bytes, line_no: int, obj: Any = UNDECODED) -> None:
+        if obj is UNDECODED and not self.wants(raw):
+            return  # no numbers in it: never decoded
+        super().line(raw, line_no, obj)
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         self.acc.feed(record)

@@ -25,7 +25,7 @@ import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import model, store
+from .. import jsonl, model, store
 from .activity_lines import RAW_BYTES, bounded, clip, from_history_line, from_hook_line
 
 log = logging.getLogger("amc.activity")
@@ -177,8 +177,9 @@ class Activity:
                 # last written before the oldest event we keep: nothing newer in it
                 self._tails[path] = _Tail(st.st_ino, st.st_size)
                 continue
-            lines, end, read = _last_lines(path, st.st_size, self.kept,
-                                           follow=path == self.paths.claude_history)
+            lines, end, read = jsonl.last_lines(path, st.st_size, self.kept,
+                                                follow=path == self.paths.claude_history,
+                                                block=BLOCK, max_line=MAX_LINE, cap=BACKLOG_CAP)
             self.stats["backlog_bytes"] += read
             self.stats["backlog_files"] += 1
             self._tails[path] = _Tail(st.st_ino, end)
@@ -303,51 +304,3 @@ def _mtime_iso(path: str) -> str:
         return model.now_iso(os.stat(path).st_mtime)
     except OSError:
         return model.now_iso()
-
-
-def _last_lines(path: str, size: int, count: int, follow: bool = True
-                ) -> Tuple[List[Tuple[int, bytes]], int, int]:
-    """Return up to `count` whole lines at the end of the first `size` bytes of `path`, as
-    (offset, bytes) oldest first, the offset after the last whole line (where tailing goes on:
-    a torn last line is read once it is finished), and how many bytes were read. Reads blocks
-    backwards from the end."""
-    try:
-        f = store.open_read(path, follow=follow)
-    except OSError:
-        return [], size, 0
-    with f:
-        pos = size
-        buf = b""
-        end = size
-        # the offset after the last newline: a torn last line is not ours yet
-        while pos > 0:
-            step = min(BLOCK, pos)
-            pos -= step
-            f.seek(pos)
-            buf = f.read(step) + buf
-            nl = buf.rfind(b"\n")
-            if nl >= 0:
-                end = pos + nl + 1
-                buf = buf[:nl + 1]
-                break
-            if len(buf) > MAX_LINE + BLOCK:
-                buf = b""  # a torn line longer than we would ever show
-        else:
-            return [], 0, size - pos
-        # `buf` ends at `end`, on a newline; read further back until `count` lines (or
-        # BACKLOG_CAP bytes: a file of huge lines gives fewer)
-        while buf.count(b"\n") <= count and pos > 0 and len(buf) < BACKLOG_CAP:
-            step = min(BLOCK, pos)
-            pos -= step
-            f.seek(pos)
-            buf = f.read(step) + buf
-        lines = buf[:-1].split(b"\n")
-        offsets = []
-        at = end
-        for line in reversed(lines):
-            at -= len(line) + 1
-            offsets.append((at, line))
-        offsets.reverse()
-        if pos > 0:                 # the first piece may start mid-line: drop it
-            offsets = offsets[1:]
-        return offsets[-count:], end, size - pos

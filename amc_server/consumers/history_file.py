@@ -11,7 +11,7 @@ agents/titles.py's rule.
 from typing import Any, Dict, Optional, Tuple
 
 from .. import agents as agent_family, model, store
-from ..agents.titles import CLEAR_NEEDLE, Titles, is_clear
+from ..agents.titles import Titles, is_clear
 from ..agents.usage import UsageFile, local_day
 
 
@@ -37,18 +37,12 @@ class HistoryFile(UsageFile):
     def every_line(self) -> bool:
         return self._conv is not None or not self.cwd  # until the title prompt and the cwd
 
-    def needles(self) -> Tuple[bytes, ...]:
+    def wanted(self) -> Tuple[bytes, ...]:
         return self.acc.NEEDLES + self.titles.needles()
 
-    def _block(self, block: bytes) -> None:
-        """Decode as usage.UsageFile does, cut after each `/clear` line (from there every line
-        is decoded again, until the next prompt), and note the block's last record uuid."""
-        rest = block
-        while rest:
-            i = rest.find(CLEAR_NEEDLE) if self.kind == "claude" else -1
-            end = rest.index(b"\n", i) + 1 if i >= 0 else len(rest)
-            super()._block(rest[:end])
-            rest = rest[end:]
+    def block_done(self, block: bytes) -> None:
+        """After each block the tail scanned (a `/clear` in it made every line be decoded
+        again from there, until the next prompt: every_line()), note its last record uuid."""
         if self.kind == "claude":
             self._leaf(block)
 
@@ -66,9 +60,6 @@ class HistoryFile(UsageFile):
             return
         if isinstance(record, dict) and isinstance(record.get("uuid"), str) and record["uuid"]:
             self.titles.leaf = record["uuid"]
-
-    def wants(self, raw: bytes) -> bool:
-        return self.every_line() or any(n in raw for n in self.needles())
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         super().feed(record, where)

@@ -11,6 +11,7 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Pattern, Tuple, Union
 
+from .. import jsonl
 from .. import store
 from ..app import App
 from ..consumers.activity import DEFAULT_LIMIT, MAX_KEPT, TOPIC as ACTIVITY_TOPIC
@@ -107,7 +108,7 @@ def get_events(app: "App", req: Request) -> Answer:
     """GET /api/events/<id>: the session's hook event log, oldest first (last MAX_EVENTS)."""
     sid = _session_id(req)
     path = app.core.paths.events_file(sid)
-    events = store.read_jsonl(path, limit=_int(req.query.get("limit"), MAX_EVENTS, 1, MAX_EVENTS),
+    events = jsonl.read_objects(path, limit=_int(req.query.get("limit"), MAX_EVENTS, 1, MAX_EVENTS),
                               follow=False)
     if not events and app.core.session(sid) is None:
         raise NotFound("no session %s" % sid)

@@ -33,6 +33,7 @@ import tracemalloc
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
+from amc_server import jsonl
 from amc_server import model, store  # noqa: E402
 from amc_server.core.live import Core  # noqa: E402
 from amc_server.paths import get_paths  # noqa: E402
@@ -79,7 +80,7 @@ def naive_backlog(paths):
     size = 0
     for path in files:
         size += os.path.getsize(path)
-        for rec in store.read_jsonl(path):
+        for rec in jsonl.read_objects(path):
             ts = rec.get("received_at") or model.now_iso(rec.get("timestamp", 0) / 1000.0)
             found.append((ts, rec))
     found.sort(key=lambda x: x[0])
@@ -124,7 +125,7 @@ def part_event(paths):
         core.activity.changed([path])
         tail.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        store.read_jsonl(path)
+        jsonl.read_objects(path)
         whole.append(time.perf_counter() - t0)
     print("2. one hook event (a 2 KB line appended to a log of %d lines): feed %.0f us median, "
           "p95 %.0f us; re-reading the log %.0f us: %.0fx" % (
@@ -152,7 +153,7 @@ def part_memory(paths):
     del core
     gc.collect()
     before = tracemalloc.get_traced_memory()[0]
-    kept = store.read_jsonl(path)
+    kept = jsonl.read_objects(path)
     gc.collect()
     whole = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()

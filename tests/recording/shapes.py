@@ -12,6 +12,7 @@ import os
 import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
+from amc_server import jsonl
 from amc_server import store
 from tests.recording.common import SLUGS
 
@@ -27,7 +28,7 @@ Shape = Dict[str, Dict[str, Set[str]]]  # record type (or event) -> key path -> 
 
 def read_jsonl(path: str) -> List[Dict[str, Any]]:
     """Return the JSON objects of a JSONL file ([] when absent); torn lines are skipped."""
-    return store.read_jsonl(path)
+    return jsonl.read_objects(path)
 
 
 def json_type(value: Any) -> str:

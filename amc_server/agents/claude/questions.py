@@ -14,6 +14,7 @@ result are decoded; the core caches the answer per (file size, mtime) while a qu
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
+from ... import jsonl
 from ... import model, store
 
 TOOL = "AskUserQuestion"
@@ -35,7 +36,7 @@ def _records(path: str) -> List[Dict[str, Any]]:
         with store.open_read(path, follow=True) as f:
             start = max(0, size - TAIL_BYTES)
             f.seek(start)
-            lines = store.iter_lines(f)
+            lines = jsonl.iter_lines(f)
             if start:
                 next(lines, None)  # the first line read from the middle is torn
             for raw in lines:

@@ -9,6 +9,7 @@ session's own.
 """
 from typing import Any, Dict, Optional
 
+from ... import jsonl
 from ... import store
 from ...store import loads
 from .transcript import ClaudeTranscript
@@ -65,7 +66,7 @@ def _has_inline_root(path: str, agent_id: str) -> bool:
     needle = agent_id.encode("ascii")
     try:
         with store.open_read(path) as f:
-            for raw in store.iter_lines(f):  # a line over the cap is skipped, never held
+            for raw in jsonl.iter_lines(f):  # a line over the cap is skipped, never held
                 if needle not in raw or b"isSidechain" not in raw:
                     continue
                 try:
