@@ -28,6 +28,7 @@ READ_CHUNK = 1024 * 1024  # bytes read at a time
 SEAL_BYTES = 256          # the last bytes read, compared before each later read (a rewrite in place)
 _PREADV = hasattr(os, "preadv")
 UNDECODED = object()      # `Sink.line`'s obj when the tail did not decode the line
+BROKEN = object()         # `Sink.line`'s obj when the line is not JSON (decoded once, elsewhere)
 
 
 class Sink:
@@ -40,8 +41,14 @@ class Sink:
         """Return what a line must contain to be handed over, or None for every line."""
         return None
 
+    def wants(self, raw: bytes) -> bool:
+        """Tell from a line's bytes whether to hand it over (what needles() asks for)."""
+        needles = self.needles()
+        return needles is None or any(n in raw for n in needles)
+
     def line(self, raw: bytes, line_no: int, obj: Any = UNDECODED) -> None:
-        """Take one complete line (no newline; `obj` when the tail already decoded it)."""
+        """Take one complete line (no newline; `obj` when it was already decoded: the value,
+        or BROKEN when it is not JSON)."""
 
     def skip(self, line_no: int, reason: str) -> None:
         """A line was skipped without being handed over (over the size cap)."""

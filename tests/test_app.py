@@ -144,7 +144,10 @@ class Roles(unittest.TestCase):
             app = app_module.App(self.paths, role)
             self.assertIn(app.usage.enrich, app.core._enrichers, role)
             self.assertIn(app.delivery.enrich, app.core._enrichers, role)
-            self.assertIn(app.usage.poke, app.core._transcript_listeners, role)
+            # usage hears of every read of a live transcript (core/tails.py), which the core's
+            # transcript changes start
+            self.assertIn(app.usage._read, app.core.tails._listeners, role)
+            self.assertIn(app.core.tails.poke, app.core._transcript_listeners, role)
             self.assertEqual(app.hub is not None, role == app_module.SERVER, role)
             app.stop()
 

@@ -22,6 +22,8 @@ from tests.e2ecase import AgentTuiCase
 from tests.fakemodel_rules import ASK_OPTIONS, ClaudeReply
 from tests.sse import SSEClient
 
+from amc_server.agents.claude import questions as claude_questions
+
 QUESTION = "Which database should we use?"
 PROSE_QUESTION = "Should I continue with the migration?"
 STEP_TIMEOUT = 15
@@ -229,7 +231,13 @@ class ClaudeCodeTuiE2E(AgentTuiCase):
             self.tmux.wait_for("ANSWER-RECEIVED")
             self.wait(lambda s: s["status"] != "needs_attention" and not s["pending_questions"],
                       "the question left the card")
-            self.wait(lambda s: s["status"] == "done", "status done after the answer")
+            done = self.wait(lambda s: s["status"] == "done", "status done after the answer")
+            # Claude Code writes a turn's lines up to ~100 ms after its Stop hook (more under
+            # load): the refusal's words come from the tool result, once the file holds it
+            deadline = time.monotonic() + 10
+            while claude_questions.latest(done["transcript_path"]) is None \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
         with self.step("the page's late answer is refused, nothing typed"):
             requests = len(self.fake.requests_to("/v1/messages"))
             before = _input_line(self.tmux.capture())

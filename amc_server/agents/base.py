@@ -124,10 +124,11 @@ class Transcript(jsonl.Sink):
             try:
                 obj = loads(raw)
             except ValueError:
-                self.skipped += 1
-                self.warn_once("json:%d" % line_no, "%s:%d: not JSON, skipped"
-                               % (self.path, line_no))
-                return
+                obj = jsonl.BROKEN
+        if obj is jsonl.BROKEN:
+            self.skipped += 1
+            self.warn_once("json:%d" % line_no, "%s:%d: not JSON, skipped" % (self.path, line_no))
+            return
         self.take(obj, line_no, len(raw) > CLIP_CHARS)
 
     def take(self, obj: Any, line_no: int, big: bool) -> None:

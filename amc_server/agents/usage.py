@@ -337,10 +337,6 @@ class UsageFile(Transcript):
     def needles(self) -> Optional[Tuple[bytes, ...]]:
         return None if self.every_line() else self.wanted()
 
-    def wants(self, raw: bytes) -> bool:
-        needles = self.needles()
-        return needles is None or any(n in raw for n in needles)
-
     def line(self, raw: bytes, line_no: int, obj: Any = UNDECODED) -> None:
         if obj is UNDECODED and not self.wants(raw):
             return  # no numbers in it: never decoded

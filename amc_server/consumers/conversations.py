@@ -1,13 +1,13 @@
-"""Conversations: cached transcript readers, deltas after a message, and followed sessions.
+"""Conversations: deltas after a message, followed sessions, parts and images.
 
-Place in the flow: transcripts -> agents/ readers (incremental) -> here -> `/api/conversation` and
-`messages` events on the stream. A reader parses a file once and then only appended bytes; up to
-MAX_READERS stay cached. A followed session (a stream client asked `?follow=<id>`) is refreshed on
-its own worker thread whenever the core sees its transcript change, and each refresh publishes one
-`messages` event with the new messages plus earlier ones whose content changed (a tool result
-arriving), under their same ids; a transcript that was replaced or truncated is re-read and sent
-whole with `reset: true`. The worker is not the core's thread, so parsing a huge transcript never
-holds up other sessions' events.
+Place in the flow: transcripts -> core/tails.py (one tail per transcript; the agent's
+conversation fold, shared with the search index) -> here -> `/api/conversation` and `messages`
+events on the stream. A fold parses a file once and then only appended bytes; the tails keep up
+to 64. A followed session (a stream client asked `?follow=<id>`) is published on this module's
+own worker thread after each read of its transcript: one `messages` event with the new messages
+plus earlier ones whose content changed (a tool result arriving), under their same ids; a
+transcript that was replaced or truncated is re-read and sent whole with `reset: true`. Neither
+thread is the core's, so parsing a huge transcript never holds up other sessions' events.
 
 What leaves here is the wire form of a message: a tool input or output over MAX_PART_BYTES is a
 placeholder with its size (`input: null, input_omitted: N` / `result: <preview>, result_omitted:
@@ -35,7 +35,7 @@ from ..core.sources import transcript_refusal
 
 log = logging.getLogger("amc.core")
 
-MAX_READERS = 64
+MAX_READERS = 64         # subagents' readers kept
 MAX_PART_BYTES = 64 * 1024
 PREVIEW_CHARS = 2000
 TAIL = 24                # earlier messages re-checked for changes on every refresh
@@ -167,13 +167,14 @@ class Conversations:
     def __init__(self, core: Any) -> None:
         self.core = core
         self._lock = threading.Lock()
+        # subagents' readers (the main transcripts' are the tails' conversation folds)
         self._readers: "collections.OrderedDict[Tuple[str, str], Any]" = collections.OrderedDict()
         self._reader_locks: Dict[Tuple[str, str], threading.Lock] = {}
         self._follow: Dict[str, Follower] = {}
         self._pending: Set[str] = set()
         self._wake = threading.Condition()
         self._thread: Optional[threading.Thread] = None
-        core.on_transcripts(self.poke)
+        core.tails.on_read(lambda sid, tail: self.poke({sid}))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -208,18 +209,11 @@ class Conversations:
         # rule, sources.transcript_refusal (exact name, real path inside the agent's directory).
         return "" if transcript_refusal(self.core.paths, path, session_id) else path
 
-    def _reader(self, agent: str, path: str, session_id: str) -> Tuple[Any, threading.Lock]:
-        key = (agent, path)
-        with self._lock:
-            reader = self._readers.pop(key, None)
-            if reader is None:
-                reader = self.core.agents[agent].transcript(path, session_id)
-            self._readers[key] = reader
-            lock = self._reader_locks.setdefault(key, threading.Lock())
-            while len(self._readers) > MAX_READERS:
-                old, _ = self._readers.popitem(last=False)
-                self._reader_locks.pop(old, None)
-            return reader, lock
+    def _reader(self, agent: str, path: str, session_id: str) -> Tuple[Any, Any]:
+        """Return the transcript's conversation fold and its lock: one shared with every reader
+        of the file (core/tails.py: its appended lines are decoded once for all of them)."""
+        return self.core.tails.messages(
+            agent, path, session_id, lambda: self.core.agents[agent].transcript(path, session_id))
 
     def _read(self, session_id: str, agent: str, pick: Callable[[List[Dict[str, Any]], Any], Any],
               subagent: str = "") -> Any:
@@ -363,7 +357,7 @@ class Conversations:
             return set(self._follow)
 
     def poke(self, session_ids: Set[str]) -> None:
-        """The core saw these sessions' transcripts change: refresh the followed ones."""
+        """These sessions' transcripts were read (core/tails.py): publish what followers lack."""
         with self._wake:
             hit = {s for s in session_ids if s in self._follow}
             if hit:
@@ -376,7 +370,7 @@ class Conversations:
             self._thread.start()
 
     def _work(self) -> None:
-        stop = self.core._stop
+        stop = self.core.stopping
         while not stop.is_set():
             with self._wake:
                 if not self._pending:

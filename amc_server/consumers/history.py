@@ -68,8 +68,9 @@ def find_files(paths: Paths) -> List[Tuple[str, str, str]]:
 class History:
     """The history of this machine's sessions; one per server, safe to call from any thread."""
 
-    def __init__(self, paths: Paths, budget_s: float = READ_BUDGET_S) -> None:
+    def __init__(self, paths: Paths, budget_s: float = READ_BUDGET_S, tails: Any = None) -> None:
         self.paths = paths
+        self.tails = tails   # the live transcripts' tails (core/tails.py), when in a server
         self.budget_s = budget_s
         self._lock = threading.Lock()
         self._files: Dict[str, Dict[str, Any]] = {}     # path -> {"sig", "entry", "days"}
@@ -142,6 +143,25 @@ class History:
         self._finisher.start()
 
     def _read(self, agent: str, sid: str, path: str, sig: Sig) -> Dict[str, Any]:
+        # a live transcript: the fold rides the tail its other readers share (core/tails.py),
+        # so what it appends is decoded once for all of them
+        made: List[HistoryFile] = []
+
+        def make() -> HistoryFile:
+            made.append(HistoryFile(path, agent, sid, pause_s=0.002))
+            return made[0]
+        shared = self.tails.shared(agent, path, "history", make) \
+            if self.tails is not None else None
+        if shared is not None:
+            reader, lock = shared
+            with lock:
+                try:
+                    reader.refresh()
+                except OSError as e:
+                    log.warning("history: cannot read %s: %s", path, e)
+                    return self._bare(agent, sid, path, sig)
+                self.stats["full_reads" if made else "continued_reads"] += 1
+                return self._record(agent, sid, path, sig, reader)
         reader = self._readers.pop(path, None)
         if reader is None or reader.kind != agent:
             reader = HistoryFile(path, agent, sid, pause_s=0.002)  # the core runs beside
@@ -156,6 +176,11 @@ class History:
         self._readers[path] = reader
         while len(self._readers) > READERS:
             self._readers.popitem(last=False)
+        return self._record(agent, sid, path, sig, reader)
+
+    def _record(self, agent: str, sid: str, path: str, sig: Sig, reader: HistoryFile
+                ) -> Dict[str, Any]:
+        """Remember what `reader` says of one file; return its record."""
         size = reader.offset if reader.offset else sig[0]
         project_dir = reader.cwd
         entry = {
@@ -427,7 +452,7 @@ def for_paths(paths: Paths, owner: Any) -> History:
     with _MAKE:
         history = getattr(owner, "session_history", None)
         if history is None:
-            history = owner.session_history = History(paths)
+            history = owner.session_history = History(paths, tails=getattr(owner, "tails", None))
         return history
 
 

@@ -33,6 +33,7 @@ from . import doorbell, merge as merging, watch
 from . import channels as channel_prompts
 from .channels import Channels
 from .machines import MachineTable
+from .tails import Tails
 from ..consumers.conversations import Conversations
 from ..consumers.activity import Activity
 from .setup import data_dir_problem, read_setup
@@ -78,6 +79,7 @@ class Core:
         self._inbox: Deque[Any] = collections.deque()
         self._wake = threading.Condition()
         self._stop = threading.Event()
+        self.stopping = self._stop    # set when the core stops: consumers' threads end with it
         self._thread: Optional[threading.Thread] = None
         self._force_stat = force_stat
         self._watch_interval = watch_interval
@@ -89,6 +91,7 @@ class Core:
         self._last_reconcile = 0.0
         self._last_full_pass = 0.0
         self.stats = collections.Counter()
+        self.tails = Tails(self)    # one tail per live transcript, shared by its readers
         self.conversations = Conversations(self)
         self.activity = Activity(self)                   # hook events + prompt history
         self.channels = Channels()

@@ -38,7 +38,11 @@ def start(core: "Core") -> Tuple[Optional[Any], str]:
         session = core.session(session_id) or {}
         return agent, path, str(session.get("project_dir") or "")
 
-    index = SearchIndex(core.paths, tuple(core.agents), locate)
+    def live(agent: str, path: str, session_id: str) -> Tuple[Any, Any]:
+        return core.tails.messages(agent, path, session_id,
+                                   lambda: core.agents[agent].transcript(path, session_id))
+
+    index = SearchIndex(core.paths, tuple(core.agents), locate, live)
     core.on_transcripts(index.changed)
     index.start()
     return index, ""

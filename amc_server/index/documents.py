@@ -26,20 +26,7 @@ _MARKS = {ord(MARK_START): "\ufffd", ord(MARK_END): "\ufffd"}
 MAX_DEPTH = 8
 
 
-class ClaudeReader(ClaudeTranscript):
-    """Claude Code's reader, also keeping the session's first working directory (its project)."""
-
-    def reset_state(self) -> None:
-        super().reset_state()
-        self.cwd = ""
-
-    def feed(self, record: Dict[str, Any], where: str) -> None:
-        if not self.cwd and isinstance(record.get("cwd"), str):
-            self.cwd = record["cwd"]
-        super().feed(record, where)
-
-
-READERS = {"claude": ClaudeReader, "codex": CodexTranscript}
+READERS = {"claude": ClaudeTranscript, "codex": CodexTranscript}
 
 
 def reader_for(agent: str, path: str, session_id: str) -> Transcript:

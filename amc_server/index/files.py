@@ -19,7 +19,7 @@ import contextlib
 import logging
 import os
 import threading
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from . import db
 from .documents import document, fingerprint, project_dir_of, project_of, reader_for
@@ -36,13 +36,21 @@ class Tracked(NamedTuple):
     reader: Any
     count: int                  # messages indexed
     watch: Dict[int, int]       # position -> fingerprint of the messages that may still change
+    generation: int = 0         # the reader's generation when they were indexed
+
+
+# A live transcript's conversation fold and the lock to read it under (core/tails.py): the
+# index reads a live file through the tail every reader of it shares, so a line appended to a
+# followed, usage-counted, indexed transcript is decoded once.
+LiveFold = Callable[[str, str, str], Tuple[Any, Any]]
 
 
 class FileIndexer:
     """Writes transcripts into the index; safe to call from several threads."""
 
-    def __init__(self, path: str, conn: Any = None) -> None:
+    def __init__(self, path: str, conn: Any = None, live: Optional[LiveFold] = None) -> None:
         self.path = path
+        self.live = live                       # live files: the shared fold (core/tails.py)
         self._conn = conn                      # the writer connection, open while in use
         self.write_lock = threading.Lock()     # one writer at a time on it
         self._users = 0
@@ -152,27 +160,39 @@ class FileIndexer:
                 return 0
             with self._cache_lock:
                 tracked = self._cache.pop(path, None)
-            if tracked is not None and not _still_valid(tracked, row, agent, session_id):
-                tracked = None
-            reader, changes, watch, reset, stale = self._read(tracked, row, agent, path,
-                                                              session_id, st)
+            shared = self.live(agent, path, session_id) if keep and self.live else None
+            if shared is not None:
+                reader, lock = shared
+                if tracked is not None and not (tracked.reader is reader
+                                                and _still_live(tracked, row, agent, session_id)):
+                    tracked = None
+                with lock:  # the fold changes only under it (the tails' worker, requests)
+                    reader, changes, watch, reset, stale = self._read(
+                        tracked, row, agent, path, session_id, st, reader)
+                    offset, generation = reader.offset, reader.generation
+            else:
+                if tracked is not None and not _still_valid(tracked, row, agent, session_id):
+                    tracked = None
+                reader, changes, watch, reset, stale = self._read(tracked, row, agent, path,
+                                                                  session_id, st)
+                offset, generation = reader.offset, reader.generation
             # the live session's directory (what its card shows), else what was stored, else
             # the transcript's own (Claude's first `cwd`, Codex's session_meta)
             pdir = project_dir or (row.project_dir if row else "") or project_dir_of(reader)
-            self._write(path, row, reader, st, agent, session_id, pdir, changes, reset, stale)
+            self._write(path, row, offset, st, agent, session_id, pdir, changes, reset, stale)
             if keep:
-                self._remember(path, Tracked(reader, len(reader.messages), watch))
+                self._remember(path, Tracked(reader, stale, watch, generation))
             return len(changes)
 
     def _read(self, tracked: Optional[Tracked], row: Optional["FileRow"], agent: str, path: str,
-              session_id: str, st: os.stat_result) -> Tuple[Any, List[tuple], Dict[int, int],
-                                                            bool, int]:
-        """Parse what is new; return (reader, changed messages, watch, reset, first stale n)."""
+              session_id: str, st: os.stat_result, reader: Any = None
+              ) -> Tuple[Any, List[tuple], Dict[int, int], bool, int]:
+        """Parse what is new (with `reader` when given: a live fold, maybe read meanwhile);
+        return (reader, changed messages, watch, reset, message count)."""
         if tracked is not None:
             reader = tracked.reader
-            generation = reader.generation
             messages = reader.refresh()
-            reset = reader.generation != generation
+            reset = reader.generation != tracked.generation
             if reset:
                 old: Dict[int, int] = {}
                 candidates = range(len(messages))
@@ -181,7 +201,7 @@ class FileIndexer:
                 candidates = sorted({n for n in old if n < len(messages)}
                                     | set(range(tracked.count, len(messages))))
         else:
-            reader = reader_for(agent, path, session_id)
+            reader = reader if reader is not None else reader_for(agent, path, session_id)
             messages = reader.refresh()
             reset = row is not None and ((row.dev, row.ino) != (st.st_dev, st.st_ino)
                                          or st.st_size < row.offset
@@ -206,7 +226,7 @@ class FileIndexer:
             return dict(self.conn.execute("SELECT n, fp FROM messages WHERE file_id = ?",
                                           (file_id,)))
 
-    def _write(self, path: str, row: Optional["FileRow"], reader: Any, st: os.stat_result,
+    def _write(self, path: str, row: Optional["FileRow"], offset: int, st: os.stat_result,
                agent: str, session_id: str, project_dir: str, changes: List[tuple], reset: bool,
                count: int) -> None:
         """Write one file's changes and its new state, in one transaction."""
@@ -232,7 +252,7 @@ class FileIndexer:
                     "UPDATE files SET agent = ?, session_id = ?, project = ?, project_dir = ?, "
                     "dev = ?, ino = ?, size = ?, mtime_ns = ?, offset = ?, count = ? WHERE id = ?",
                     (agent, session_id, project_of(project_dir), project_dir, st.st_dev,
-                     st.st_ino, st.st_size, st.st_mtime_ns, reader.offset, count, file_id))
+                     st.st_ino, st.st_size, st.st_mtime_ns, offset, count, file_id))
 
     def _insert(self, file_id: int, changes: List[tuple]) -> None:
         rows, docs = [], []
@@ -324,6 +344,13 @@ def _still_valid(tracked: Tracked, row: Optional[FileRow], agent: str, session_i
     r = tracked.reader
     return row is not None and r.session_id == session_id and row.agent == agent \
         and r.identity == (row.dev, row.ino) and r.offset == row.offset \
+        and tracked.count == row.count
+
+
+def _still_live(tracked: Tracked, row: Optional[FileRow], agent: str, session_id: str) -> bool:
+    """Tell whether the stored rows are what was indexed from this live fold (others read it
+    on since: its offset moved; a re-read shows in its generation, checked by _read)."""
+    return row is not None and tracked.reader.session_id == session_id and row.agent == agent \
         and tracked.count == row.count
 
 

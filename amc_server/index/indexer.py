@@ -37,7 +37,7 @@ from ..errors import ApiError, NotFound
 from ..paths import Paths
 from . import db, query
 from .documents import transcript_files
-from .files import FileIndexer
+from .files import FileIndexer, LiveFold
 
 log = logging.getLogger("amc.index")
 
@@ -56,10 +56,11 @@ class SearchIndex:
     """The index of one server: its threads, its progress and its searches."""
 
     def __init__(self, paths: Paths, agents: Any = ("claude", "codex"),
-                 locate: Optional[Locate] = None) -> None:
+                 locate: Optional[Locate] = None, live: Optional[LiveFold] = None) -> None:
         self.paths = paths
         self.agents = tuple(agents)
         self.locate = locate
+        self.live = live      # a live transcript's shared fold (core/tails.py)
         self.files: Optional[FileIndexer] = None
         self.error = ""
         self.ready = False
@@ -165,7 +166,7 @@ class SearchIndex:
 
     def _walk_loop(self) -> None:
         _lower_priority()
-        files = FileIndexer(self.paths.index_file)
+        files = FileIndexer(self.paths.index_file, live=self.live)
         walked: Optional[float] = None  # when the last full walk ended; None: start over
         generation, failures = -1, 0
         while not self._stop.is_set():

@@ -92,9 +92,12 @@ class ClaudeTranscript(Transcript):
         self.image_lines: Dict[str, int] = {}  # message or tool call id -> end of its record line
         self._prompted: Dict[str, int] = {}  # parentUuid of a typed prompt -> where it was shown
         self.rewinds = 0
+        self.cwd = ""  # the session's first working directory (its project: the search index)
 
     def feed(self, record: Dict[str, Any], where: str) -> None:
         """Fold one transcript record into `self.messages`."""
+        if not self.cwd and isinstance(record.get("cwd"), str):
+            self.cwd = record["cwd"]
         kind = record.get("type")
         kind = kind if isinstance(kind, str) else repr(kind)  # a list here must not break a lookup
         sidechain = record.get("isSidechain") is True
