@@ -1147,12 +1147,12 @@ class NewSession(DashboardTestCase):
 
 
 class StateFunctions(DashboardTestCase):
-    """state.js's pure functions, run in the page, against the server's own rules."""
+    """state/sessions.js's pure functions, run in the page, against the server's own rules."""
 
     def call(self, expression, *args):
         """Evaluate `expression` (a function of the module `m` and the args) in the page."""
         return self.page.evaluate(
-            "async ([args]) => { const m = await import('/state.js'); return (%s)(m, ...args); }"
+            "async ([args]) => { const m = await import('/state/sessions.js'); return (%s)(m, ...args); }"
             % expression, [list(args)])
 
     def setUp(self):

@@ -11,7 +11,7 @@ that cannot be reached, a stream that dies with hostile text on stderr). Nothing
 for; the polling fallback is reached by breaking the real stream, as tests/test_dashboard.py does.
 
 One world per class; a class whose tests would disturb each other's machines has its own.
-`state.js`'s machine functions are tested in the page by importing the module.
+`state/sessions.js`'s machine functions are tested in the page by importing the module.
 """
 import json
 import os
@@ -520,12 +520,12 @@ class HostileMachineError(HubCase):
 
 
 class MachineStateFunctions(DashboardTestCase):
-    """state.js's machine functions, run in the page."""
+    """state/sessions.js's machine functions, run in the page."""
 
     def call(self, expression, *args):
         """Evaluate `expression` (a function of the module `m` and the args) in the page."""
         return self.page.evaluate(
-            "async ([args]) => { const m = await import('/state.js'); return (%s)(m, ...args); }"
+            "async ([args]) => { const m = await import('/state/sessions.js'); return (%s)(m, ...args); }"
             % expression, [list(args)])
 
     def setUp(self):

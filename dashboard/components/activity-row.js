@@ -5,7 +5,7 @@
  * its text. Memoised: a burst re-renders only the new rows.
  */
 import { html, memo, useState } from "../lib/preact.js";
-import { activityLabel, clean, formatClock, rawText } from "../state.js";
+import { activityLabel, clean, formatClock, rawText } from "../state/sessions.js";
 
 function ActivityRowView({ event, title }) {
   const [open, setOpen] = useState(false);

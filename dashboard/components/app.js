@@ -1,7 +1,7 @@
 /**
  * The dashboard's root: owns the server state (fed by lib/stream.js), the filters, the open
  * conversation, dismissals, alert opt-ins and the global keyboard shortcuts (j/k, /, Esc; Enter
- * and digits are handled by the focused card). Everything it derives comes from state.js. With
+ * and digits are handled by the focused card). Everything it derives comes from state/sessions.js. With
  * remotes (a hub) it shows the machine strip and provides MachinesContext to the cards and the
  * filter bar.
  */
@@ -14,7 +14,7 @@ import {
 import {
   clockSkew, countByStatus, filterSessions, hasRemotes, machineNames, machineOf, newlyNeedingAttention,
   pageTitle, projectsOf, reasonText,
-} from "../state.js";
+} from "../state/sessions.js";
 import { TopBar } from "./top-bar.js";
 import { ConnectionBanner } from "./connection-banner.js";
 import { SetupBanner } from "./setup-banner.js";
@@ -26,7 +26,7 @@ import { MachineStrip } from "./machine-strip.js";
 import { AddMachine } from "./add-machine.js";
 import { MachinesContext } from "./machine-context.js";
 import { SearchPalette } from "./search-palette.js";
-import { sessionFromHit } from "../state.js";
+import { sessionFromHit } from "../state/sessions.js";
 import { ActivityView } from "./activity-view.js";
 import { UsageView } from "./usage-view.js";
 import { HistoryView } from "./history-view.js";

@@ -9,7 +9,7 @@
  */
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { fetchConversation } from "../lib/api.js";
-import { agentLabel, applyAfter, applyMessages, clean, localId, paneLabel, statusLabel } from "../state.js";
+import { agentLabel, applyAfter, applyMessages, clean, localId, paneLabel, statusLabel } from "../state/sessions.js";
 import { MessageItem } from "./message-item.js";
 import { ConversationReply } from "./conversation-reply.js";
 import { useScrollToMessage } from "./search-target.js";

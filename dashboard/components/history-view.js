@@ -10,7 +10,7 @@ import { getJSON } from "../lib/api.js";
 import { returnFocus } from "./usage-nav.js";
 import {
   agentLabel, clean, costText, formatBytes, formatClock, formatTokens, historyGroups, mergeHistory, usageOf,
-} from "../state.js";
+} from "../state/sessions.js";
 import { HistoryConversation } from "./history-conversation.js";
 
 const PAGE = 200;

@@ -3,7 +3,7 @@
  * when there are remotes (none at all when there are not: one machine needs no label).
  */
 import { html, useContext } from "../lib/preact.js";
-import { clean, localId, machineOf } from "../state.js";
+import { clean, localId, machineOf } from "../state/sessions.js";
 import { MachinesContext } from "./machine-context.js";
 
 /** Props: session. */

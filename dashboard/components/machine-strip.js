@@ -7,7 +7,7 @@
  * machine".
  */
 import { html } from "../lib/preact.js";
-import { clean, machineStateLabel } from "../state.js";
+import { clean, machineStateLabel } from "../state/sessions.js";
 import { LastSeen } from "./last-seen.js";
 import { AddMachine } from "./add-machine.js";
 

@@ -3,7 +3,7 @@
  * the empty state when no session is running at all, or a note when the filters hide everything.
  */
 import { html } from "../lib/preact.js";
-import { groupSessions } from "../state.js";
+import { groupSessions } from "../state/sessions.js";
 import { SessionGroup } from "./session-group.js";
 import { EmptyState } from "./empty-state.js";
 

@@ -6,7 +6,7 @@
  * session.
  */
 import { html } from "../lib/preact.js";
-import { agentLabel, clean, formatClock, hitLabel, statusLabel } from "../state.js";
+import { agentLabel, clean, formatClock, hitLabel, statusLabel } from "../state/sessions.js";
 import { SearchSnippet } from "./search-snippet.js";
 
 /** Props: groups (state.groupHits), selected (flat index), live (Map id -> session), onPick(hit), onHover(n). */

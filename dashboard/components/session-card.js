@@ -14,7 +14,7 @@ import { useAction } from "../lib/hooks.js";
 import { respond } from "../lib/api.js";
 import {
   agentLabel, clean, denyOption, machineOf, paneLabel, questionsKey, reasonText, staleness, statusLabel,
-} from "../state.js";
+} from "../state/sessions.js";
 import { StatusAge } from "./status-age.js";
 import { QuestionBlock } from "./question-block.js";
 import { PermissionPrompt } from "./permission-prompt.js";

@@ -3,7 +3,7 @@
  * tokens by kind, cost, context used of the window, model turns and wall time.
  */
 import { html } from "../lib/preact.js";
-import { costText, formatDuration, formatTokens, usageOf } from "../state.js";
+import { costText, formatDuration, formatTokens, usageOf } from "../state/sessions.js";
 import { ContextBar } from "./usage-context.js";
 
 /** Props: usage (Session.usage or a history entry's; may be null). */
