@@ -5,7 +5,8 @@
  * its text. Memoised: a burst re-renders only the new rows.
  */
 import { html, memo, useState } from "../lib/preact.js";
-import { activityLabel, clean, formatClock, rawText } from "../state/sessions.js";
+import { activityLabel, rawText } from "../state/activity.js";
+import { clean, formatClock } from "../state/text.js";
 
 function ActivityRowView({ event, title }) {
   const [open, setOpen] = useState(false);

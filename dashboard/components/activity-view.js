@@ -9,7 +9,9 @@
  */
 import { html, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../lib/preact.js";
 import { getJSON } from "../lib/api.js";
-import { ACTIVITY_MAX, ACTIVITY_TOPIC, applyActivity, applyBacklog, sessionTitles } from "../state/sessions.js";
+import {
+  ACTIVITY_MAX, ACTIVITY_TOPIC, applyActivity, applyBacklog, sessionTitles,
+} from "../state/activity.js";
 import { ActivityRow } from "./activity-row.js";
 
 const BACKLOG = 200;

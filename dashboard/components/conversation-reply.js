@@ -8,7 +8,7 @@
 import { html, useState } from "../lib/preact.js";
 import { useAction } from "../lib/hooks.js";
 import { respond } from "../lib/api.js";
-import { composerVia, sentNote } from "../state/sessions.js";
+import { composerVia, sentNote } from "../state/conversation.js";
 import { ActionError } from "./action-error.js";
 
 /** Props: sessionId, session (for how a message gets there), inputRef (focused when the panel opens). */

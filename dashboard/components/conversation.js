@@ -9,7 +9,10 @@
  */
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { fetchConversation } from "../lib/api.js";
-import { agentLabel, applyAfter, applyMessages, clean, localId, paneLabel, statusLabel } from "../state/sessions.js";
+import { applyAfter, applyMessages } from "../state/conversation.js";
+import { localId } from "../state/machines.js";
+import { agentLabel, paneLabel, statusLabel } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { MessageItem } from "./message-item.js";
 import { ConversationReply } from "./conversation-reply.js";
 import { useScrollToMessage } from "./search-target.js";

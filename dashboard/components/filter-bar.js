@@ -4,7 +4,7 @@
  * shown when it passes all three (state.filterSessions).
  */
 import { html, useContext } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { MachinesContext } from "./machine-context.js";
 
 // The machine select's values: "" = all machines, LOCAL = this machine (no remote name can start

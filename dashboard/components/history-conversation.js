@@ -7,7 +7,9 @@
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { useAction } from "../lib/hooks.js";
 import { fetchConversation, startSession } from "../lib/api.js";
-import { agentLabel, clean, formatBytes, formatClock, resumeCommand } from "../state/sessions.js";
+import { resumeCommand } from "../state/history.js";
+import { agentLabel } from "../state/sessions.js";
+import { clean, formatBytes, formatClock } from "../state/text.js";
 import { MessageItem } from "./message-item.js";
 import { UsageDetails } from "./usage-details.js";
 import { ActionError } from "./action-error.js";

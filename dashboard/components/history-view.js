@@ -8,9 +8,10 @@
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { getJSON } from "../lib/api.js";
 import { returnFocus } from "./usage-nav.js";
-import {
-  agentLabel, clean, costText, formatBytes, formatClock, formatTokens, historyGroups, mergeHistory, usageOf,
-} from "../state/sessions.js";
+import { historyGroups, mergeHistory } from "../state/history.js";
+import { agentLabel } from "../state/sessions.js";
+import { clean, formatBytes, formatClock } from "../state/text.js";
+import { costText, formatTokens, usageOf } from "../state/usage.js";
 import { HistoryConversation } from "./history-conversation.js";
 
 const PAGE = 200;

@@ -1,7 +1,7 @@
 /** "last seen 2 min ago", ticking every second on the server's clock (the hub's `last_seen`). */
 import { html } from "../lib/preact.js";
 import { useNow } from "../lib/hooks.js";
-import { lastSeenText } from "../state/sessions.js";
+import { lastSeenText } from "../state/machines.js";
 
 /** Props: iso (the hub's time, or null), skew (server clock minus local clock, ms), prefix ("stale · "), testid. */
 export function LastSeen({ iso, skew, prefix = "", testid = "last-seen" }) {

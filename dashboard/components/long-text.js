@@ -5,7 +5,7 @@
  * (past that the text is shown plain, so a 1 MB line cannot stall the page).
  */
 import { html, useMemo, useState } from "../lib/preact.js";
-import { clip } from "../state/sessions.js";
+import { clip } from "../state/text.js";
 import { Markdown } from "./markdown.js";
 
 export const DEFAULT_LIMIT = 4000;

@@ -3,7 +3,8 @@
  * when there are remotes (none at all when there are not: one machine needs no label).
  */
 import { html, useContext } from "../lib/preact.js";
-import { clean, localId, machineOf } from "../state/sessions.js";
+import { localId, machineOf } from "../state/machines.js";
+import { clean } from "../state/text.js";
 import { MachinesContext } from "./machine-context.js";
 
 /** Props: session. */

@@ -7,7 +7,8 @@
  * machine".
  */
 import { html } from "../lib/preact.js";
-import { clean, machineStateLabel } from "../state/sessions.js";
+import { machineStateLabel } from "../state/machines.js";
+import { clean } from "../state/text.js";
 import { LastSeen } from "./last-seen.js";
 import { AddMachine } from "./add-machine.js";
 

@@ -4,7 +4,7 @@
  * interrupted ones, and a prompt asked again after a rewind. A text over 64 KB arrives as its start, with "Load" for the whole.
  */
 import { html, useState } from "../lib/preact.js";
-import { formatClock } from "../state/sessions.js";
+import { formatClock } from "../state/text.js";
 import { LongText } from "./long-text.js";
 import { ToolCall } from "./tool-call.js";
 import { ThinkingBlock } from "./thinking-block.js";

@@ -6,7 +6,7 @@
  */
 import { html, useContext, useEffect, useRef, useState } from "../lib/preact.js";
 import { fetchPart } from "../lib/api.js";
-import { formatBytes } from "../state/sessions.js";
+import { formatBytes } from "../state/text.js";
 import { SubagentContext } from "./subagent-context.js";
 
 /** Props: what ("Input", "Output", "Text", "Thinking"), bytes, field, sessionId, messageId, callId?, onLoaded(value). */

@@ -1,6 +1,6 @@
 /** A pending tool permission: which tool, what it wants to run, and Allow / Deny buttons. */
 import { html } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 
 /** Props: attention ({tool, summary, text}), busy, onAllow(), onDeny(). */
 export function PermissionPrompt({ attention, busy, onAllow, onDeny }) {

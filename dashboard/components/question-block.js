@@ -4,7 +4,7 @@
  * the chosen numbers ("1,3"). Only the first unanswered question of a card is answerable.
  */
 import { html, useState } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 
 /**
  * Props: q ({question, header, options, multiSelect}), index, total, state ("current" |

@@ -12,7 +12,7 @@
  */
 import { html, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../lib/preact.js";
 import { getJSON } from "../lib/api.js";
-import { groupHits, indexProgress } from "../state/sessions.js";
+import { groupHits, indexProgress } from "../state/search.js";
 import { SearchResults } from "./search-results.js";
 import { SearchStyle } from "./search-style.js";
 import { SHORTCUT } from "./search-button.js";

@@ -6,7 +6,9 @@
  * session.
  */
 import { html } from "../lib/preact.js";
-import { agentLabel, clean, formatClock, hitLabel, statusLabel } from "../state/sessions.js";
+import { hitLabel } from "../state/search.js";
+import { agentLabel, statusLabel } from "../state/sessions.js";
+import { clean, formatClock } from "../state/text.js";
 import { SearchSnippet } from "./search-snippet.js";
 
 /** Props: groups (state.groupHits), selected (flat index), live (Map id -> session), onPick(hit), onHover(n). */

@@ -4,7 +4,7 @@
  * piece is a text node: transcript text is never parsed as HTML.
  */
 import { html } from "../lib/preact.js";
-import { snippetParts } from "../state/sessions.js";
+import { snippetParts } from "../state/search.js";
 
 /** Props: snippet (the server's text with markers). */
 export function SearchSnippet({ snippet }) {

@@ -8,7 +8,7 @@
  * (`<agent>-<session>-<n>`). An id the transcript no longer has is given up quietly.
  */
 import { useLayoutEffect, useRef } from "../lib/preact.js";
-import { messagePosition } from "../state/sessions.js";
+import { messagePosition } from "../state/conversation.js";
 
 const MESSAGE = '[data-testid="message"]';
 const CONTEXT = 10; // messages fetched above the one searched for

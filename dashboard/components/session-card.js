@@ -12,9 +12,11 @@
 import { html, memo, useContext, useState } from "../lib/preact.js";
 import { useAction } from "../lib/hooks.js";
 import { respond } from "../lib/api.js";
+import { machineOf, staleness } from "../state/machines.js";
 import {
-  agentLabel, clean, denyOption, machineOf, paneLabel, questionsKey, reasonText, staleness, statusLabel,
+  agentLabel, denyOption, paneLabel, questionsKey, reasonText, statusLabel,
 } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { StatusAge } from "./status-age.js";
 import { QuestionBlock } from "./question-block.js";
 import { PermissionPrompt } from "./permission-prompt.js";

@@ -3,7 +3,7 @@
  * `setup.data_dir_problem` (e.g. the data directory cannot be written): shown until it is "".
  */
 import { html } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 
 /** Props: setup (the `setup` object of /api/state, may be missing). */
 export function SetupBanner({ setup }) {

@@ -3,7 +3,7 @@
  * pane of a session AMC launched: its text and one button per option. AMC never picks one itself.
  */
 import { html } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 
 /** Props: attention ({text, options, selected}), busy, onChoose(n) (1-based). */
 export function StartDialog({ attention, busy, onChoose }) {

@@ -1,7 +1,8 @@
 /** How long a session has been in its status ("4m"), ticking every second on server time. */
 import { html } from "../lib/preact.js";
 import { useNow } from "../lib/hooks.js";
-import { formatDuration, statusAgeMs } from "../state/sessions.js";
+import { statusAgeMs } from "../state/sessions.js";
+import { formatDuration } from "../state/text.js";
 
 /** Props: session, skew (server clock minus local clock, ms). */
 export function StatusAge({ session, skew }) {

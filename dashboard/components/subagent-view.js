@@ -9,7 +9,7 @@
  */
 import { html, useEffect, useRef, useState } from "../lib/preact.js";
 import { fetchSubagent } from "../lib/api.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { LongText } from "./long-text.js";
 import { MessageItem } from "./message-item.js";
 import { SubagentContext } from "./subagent-context.js";

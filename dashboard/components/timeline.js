@@ -7,7 +7,8 @@
  */
 import { html, useEffect, useState } from "../lib/preact.js";
 import { getJSON } from "../lib/api.js";
-import { clean, formatClock, spanText, timelineOf } from "../state/sessions.js";
+import { timelineOf } from "../state/activity.js";
+import { clean, formatClock, spanText } from "../state/text.js";
 
 const KIND_LABELS = { prompt: "Prompt", tool: "Tool", wait: "Waited", session: "Session", event: "Event" };
 

@@ -6,7 +6,7 @@
  */
 import { html, useMemo, useState } from "../lib/preact.js";
 import { parseAnsi } from "../lib/ansi.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { DEFAULT_LIMIT, LongText } from "./long-text.js";
 
 const SHELLS = /^(ba|z|da|k)?sh$|\/(ba|z|da|k)?sh$/;

@@ -10,7 +10,7 @@
  * with its first characters): "Load" fetches the whole value (components/omitted-part.js).
  */
 import { html, useState } from "../lib/preact.js";
-import { toolSummary } from "../state/sessions.js";
+import { toolSummary } from "../state/conversation.js";
 import { LongText } from "./long-text.js";
 import { OmittedPart, isOmitted } from "./omitted-part.js";
 import { ToolDiff } from "./tool-diff.js";

@@ -7,7 +7,7 @@
  */
 import { html, useMemo, useState } from "../lib/preact.js";
 import { addedLines, diffLines, diffStats, parsePatch, patchText } from "../lib/diff.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { LongText } from "./long-text.js";
 
 export const COLLAPSE_AT = 40;

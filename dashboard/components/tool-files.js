@@ -5,7 +5,7 @@
  * lines, "Found N files", one path per line, "No files found"). An error shows as one.
  */
 import { html } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { LongText } from "./long-text.js";
 
 const str = (v) => (typeof v === "string" ? v : "");

@@ -7,7 +7,7 @@
  */
 import { html, useContext, useEffect, useRef, useState } from "../lib/preact.js";
 import { imageUrl } from "../lib/api.js";
-import { clean, formatBytes } from "../state/sessions.js";
+import { clean, formatBytes } from "../state/text.js";
 import { SubagentContext } from "./subagent-context.js";
 
 /** Props: image ({media_type, bytes}), sessionId, messageId, index, callId? */

@@ -5,7 +5,7 @@
  * as with its box, so it reads without colour.
  */
 import { html } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { LongText } from "./long-text.js";
 
 const MARK = { completed: "☑", in_progress: "◐", pending: "☐", deleted: "☒" };

@@ -6,7 +6,7 @@
  * plain text, collapsed.
  */
 import { html, useMemo } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 import { safeHref } from "./markdown.js";
 import { LongText } from "./long-text.js";
 

@@ -5,7 +5,7 @@
 import { html } from "../lib/preact.js";
 import { useAction } from "../lib/hooks.js";
 import { logout } from "../lib/api.js";
-import { connectionLabel } from "../state/sessions.js";
+import { connectionLabel } from "../state/server.js";
 import { FilterBar } from "./filter-bar.js";
 import { AlertToggles } from "./alert-toggles.js";
 import { ViewButtons } from "./usage-nav.js";

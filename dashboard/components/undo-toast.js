@@ -1,6 +1,6 @@
 /** "Dismissed <project>. Undo": shown while a dismissal waits its few seconds before being sent. */
 import { html } from "../lib/preact.js";
-import { clean } from "../state/sessions.js";
+import { clean } from "../state/text.js";
 
 /** Props: toast ({id, project} or null), onUndo. */
 export function UndoToast({ toast, onUndo }) {

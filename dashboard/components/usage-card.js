@@ -3,7 +3,7 @@
  * context bar. Live: the server sends a new `usage` with the session as its transcript grows.
  */
 import { html } from "../lib/preact.js";
-import { costText, formatTokens, usageOf } from "../state/sessions.js";
+import { costText, formatTokens, usageOf } from "../state/usage.js";
 import { ContextBar } from "./usage-context.js";
 
 /** Props: usage (Session.usage, may be null or from another machine). */

@@ -4,7 +4,7 @@
  * day below, and each bar's numbers in its tooltip and its data- attributes.
  */
 import { html } from "../lib/preact.js";
-import { dayBars, formatCost, formatTokens } from "../state/sessions.js";
+import { dayBars, formatCost, formatTokens } from "../state/usage.js";
 
 const W = 720;
 const H = 160;

@@ -3,7 +3,7 @@
  * (never colour alone). Shared by the card (usage-card.js) and the panels (usage-details.js).
  */
 import { html } from "../lib/preact.js";
-import { formatTokens } from "../state/sessions.js";
+import { formatTokens } from "../state/usage.js";
 
 /** Props: u (state.usageOf of a usage), label (text before the percentage). */
 export function ContextBar({ u, label = "context" }) {

@@ -3,7 +3,8 @@
  * tokens by kind, cost, context used of the window, model turns and wall time.
  */
 import { html } from "../lib/preact.js";
-import { costText, formatDuration, formatTokens, usageOf } from "../state/sessions.js";
+import { formatDuration } from "../state/text.js";
+import { costText, formatTokens, usageOf } from "../state/usage.js";
 import { ContextBar } from "./usage-context.js";
 
 /** Props: usage (Session.usage or a history entry's; may be null). */

@@ -7,7 +7,8 @@
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../lib/preact.js";
 import { getJSON } from "../lib/api.js";
 import { returnFocus } from "./usage-nav.js";
-import { clean, costText, formatTokens, usageOf } from "../state/sessions.js";
+import { clean } from "../state/text.js";
+import { costText, formatTokens, usageOf } from "../state/usage.js";
 import { UsageChart } from "./usage-chart.js";
 
 const PERIODS = [["7", "Last 7 days"], ["30", "Last 30 days"], ["90", "Last 90 days"], ["0", "All time"]];
