@@ -16,21 +16,21 @@ import {
   countByStatus, filterSessions, newlyNeedingAttention, pageTitle, projectsOf, reasonText,
 } from "../state/sessions.js";
 import { clockSkew } from "../state/text.js";
-import { TopBar } from "./top-bar.js";
-import { ConnectionBanner } from "./connection-banner.js";
-import { SetupBanner } from "./setup-banner.js";
-import { Overview } from "./overview.js";
-import { UndoToast } from "./undo-toast.js";
-import { Conversation } from "./conversation.js";
-import { NewSessionForm } from "./new-session-form.js";
-import { MachineStrip } from "./machine-strip.js";
-import { AddMachine } from "./add-machine.js";
-import { MachinesContext } from "./machine-context.js";
-import { SearchPalette } from "./search-palette.js";
+import { TopBar } from "./board/top-bar.js";
+import { ConnectionBanner } from "./board/connection-banner.js";
+import { SetupBanner } from "./board/setup-banner.js";
+import { Overview } from "./board/overview.js";
+import { UndoToast } from "./board/undo-toast.js";
+import { Conversation } from "./conversation/conversation.js";
+import { NewSessionForm } from "./board/new-session-form.js";
+import { MachineStrip } from "./machines/machine-strip.js";
+import { AddMachine } from "./machines/add-machine.js";
+import { MachinesContext } from "./machines/machine-context.js";
+import { SearchPalette } from "./search/search-palette.js";
 import { sessionFromHit } from "../state/search.js";
-import { ActivityView } from "./activity-view.js";
-import { UsageView } from "./usage-view.js";
-import { HistoryView } from "./history-view.js";
+import { ActivityView } from "./activity/activity-view.js";
+import { UsageView } from "./usage/usage-view.js";
+import { HistoryView } from "./history/history-view.js";
 
 const CARD = 'article[data-testid="session-card"]';
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
