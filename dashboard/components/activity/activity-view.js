@@ -7,11 +7,12 @@
  * batches, at most every FLUSH_MS and on an animation frame, so a burst of hundreds of events
  * costs a few renders, not hundreds; the rows are memoised and only the first `shown` are built.
  */
-import { html, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../../lib/preact.js";
+import { html, useEffect, useMemo, useRef, useState } from "../../lib/preact.js";
 import { getJSON } from "../../lib/api.js";
 import {
   ACTIVITY_MAX, ACTIVITY_TOPIC, applyActivity, applyBacklog, sessionTitles,
 } from "../../state/activity.js";
+import { Panel } from "../common/panel.js";
 import { ActivityRow } from "./activity-row.js";
 
 const BACKLOG = 200;
@@ -23,7 +24,6 @@ export function ActivityView({ stream, onClose }) {
   const [events, setEvents] = useState(null); // newest first; null until the backlog came
   const [error, setError] = useState("");
   const [shown, setShown] = useState(PAGE);
-  const dialog = useRef(null);
   const pending = useRef([]);
   const timer = useRef(null);
   const frame = useRef(0);
@@ -83,44 +83,13 @@ export function ActivityView({ stream, onClose }) {
     });
   }, [stream]);
 
-  useLayoutEffect(() => {
-    if (dialog.current) dialog.current.focus({ preventScroll: true });
-    // Closing gives the focus back to the top bar's button, unless the user moved it elsewhere;
-    // in a microtask: once this render is committed, the page is no longer inert.
-    const own = dialog.current;
-    return () => Promise.resolve().then(() => {
-      const active = document.activeElement;
-      const opener = document.querySelector('button[data-testid="open-activity"]');
-      if (opener && (!active || active === document.body || (own && own.contains(active)))) {
-        opener.focus();
-      }
-    });
-  }, []);
-
-  const onKeyDown = (e) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      onClose();
-    }
-  };
   const list = events || [];
   const rows = list.slice(0, shown);
   const titles = useMemo(() => sessionTitles(list), [list]);
-  return html`<div class="backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
-    <section class="conversation activity" role="dialog" aria-modal="true" aria-labelledby="activity-title"
-        data-testid="activity" tabindex="-1" ref=${dialog} onKeyDown=${onKeyDown}>
-      <header class="conv-head">
-        <div class="conv-title">
-          <h2 id="activity-title">Activity</h2>
-          <div class="conv-meta">
-            <span data-testid="activity-count" data-count=${list.length}>${events ? `${list.length} events` : "Loading…"}</span>
-            <span>every hook event and typed prompt, newest first</span>
-          </div>
-        </div>
-        <button type="button" class="icon-button close" data-testid="close-activity"
-          aria-label="Close activity" title="Close (Esc)" onClick=${onClose}>×</button>
-      </header>
+  return html`<${Panel} testid="activity" className="activity" titleId="activity-title" title="Activity"
+      meta=${html`<span data-testid="activity-count" data-count=${list.length}>${events ? `${list.length} events` : "Loading…"}</span>
+        <span>every hook event and typed prompt, newest first</span>`}
+      closeName="activity" onClose=${onClose} opener='button[data-testid="open-activity"]'>
       <div class="conv-scroll">
         ${error && html`<p class="conv-error" role="alert">${error}</p>`}
         ${events && !list.length && !error && html`<p class="muted conv-note">No activity yet: hook events and typed prompts show here as they happen.</p>`}
@@ -131,6 +100,5 @@ export function ActivityView({ stream, onClose }) {
         ${list.length > rows.length && html`<button type="button" class="load-earlier" data-testid="activity-more"
             onClick=${() => setShown(shown + PAGE)}>Show older (${list.length - rows.length} more)</button>`}
       </div>
-    </section>
-  </div>`;
+  </${Panel}>`;
 }

@@ -16,12 +16,14 @@ import { clean } from "../../state/text.js";
 import { MessageItem } from "./message-item.js";
 import { ConversationReply } from "./conversation-reply.js";
 import { useScrollToMessage } from "../search/search-target.js";
+import { Panel } from "../common/panel.js";
 import { Timeline } from "./timeline.js";
 import { UsageDetails } from "../usage/usage-details.js";
 
 export const PAGE = 200;
 const FOLLOW_SLACK_PX = 48;
 const MESSAGE = '[data-testid="message"]';
+const finePointer = () => !!window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
 
 /** Return {id, offset} of the first message visible in the scroller (offsets need position: relative). */
 function topMessage(el) {
@@ -42,7 +44,6 @@ export function Conversation({ sessionId, session, stream, onClose, scrollTo = "
   const [error, setError] = useState("");
   const [loadingMore, setLoadingMore] = useState(false);
   const scroller = useRef(null);
-  const dialog = useRef(null);
   const input = useRef(null);
   const stick = useRef(true); // follow new messages at the end
   const anchor = useRef(null); // {id, offset}: the message at the top of the view, kept in place
@@ -143,11 +144,8 @@ export function Conversation({ sessionId, session, stream, onClose, scrollTo = "
   // Opened from a search hit: show that message (after the effect above placed the view).
   useScrollToMessage(scrollTo, { data, scroller, stick, anchor, want, setWant });
 
-  useLayoutEffect(() => {
-    const fine = window.matchMedia && window.matchMedia("(hover: hover) and (pointer: fine)").matches;
-    const target = fine && input.current ? input.current : dialog.current;
-    if (target) target.focus({ preventScroll: true });
-  }, []);
+  // The reply box gets the focus on a fine pointer; on touch the panel does (no keyboard pops up).
+  const focusFirst = () => (finePointer() && input.current) || null;
 
   const onScroll = () => {
     const el = scroller.current;
@@ -165,22 +163,13 @@ export function Conversation({ sessionId, session, stream, onClose, scrollTo = "
   const messages = data ? data.messages : [];
   const earlier = data ? Math.max(0, data.total - messages.length) : 0;
   const name = agentLabel(agent);
-  return html`<div class="backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
-    <section class="conversation" role="dialog" aria-modal="true" aria-labelledby="conv-title"
-        data-testid="conversation" tabindex="-1" ref=${dialog}>
-      <header class="conv-head">
-        <div class="conv-title">
-          <h2 id="conv-title">${clean(session.project, 200) || clean(localId(session), 200) || sessionId}</h2>
-          <div class="conv-meta">
-            <span>${name}</span>
-            <span class=${`status-pill small st-${session.status}`}>${statusLabel(session.status)}</span>
-            <code class="pane">${paneLabel(session)}</code>
-            ${data && html`<span class="muted">${messages.length} of ${data.total} messages</span>`}
-          </div>
-        </div>
-        <button type="button" class="icon-button close" data-testid="close-conversation"
-          aria-label="Close conversation" title="Close (Esc)" onClick=${onClose}>×</button>
-      </header>
+  return html`<${Panel} testid="conversation" titleId="conv-title" closeName="conversation" onClose=${onClose}
+      initialFocus=${focusFirst}
+      title=${clean(session.project, 200) || clean(localId(session), 200) || sessionId}
+      meta=${html`<span>${name}</span>
+        <span class=${`status-pill small st-${session.status}`}>${statusLabel(session.status)}</span>
+        <code class="pane">${paneLabel(session)}</code>
+        ${data && html`<span class="muted">${messages.length} of ${data.total} messages</span>`}`}>
       <${UsageDetails} usage=${session.usage} />
       <${Timeline} sessionId=${sessionId} session=${session} />
       <div class="conv-scroll" ref=${scroller} onScroll=${onScroll}>
@@ -193,6 +182,5 @@ export function Conversation({ sessionId, session, stream, onClose, scrollTo = "
         ${messages.map((m) => html`<${MessageItem} key=${m.id} message=${m} agentName=${name} sessionId=${sessionId} />`)}
       </div>
       <${ConversationReply} sessionId=${sessionId} session=${session} inputRef=${input} />
-    </section>
-  </div>`;
+  </${Panel}>`;
 }

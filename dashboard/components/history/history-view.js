@@ -7,11 +7,11 @@
  */
 import { html, useEffect, useLayoutEffect, useRef, useState } from "../../lib/preact.js";
 import { getJSON } from "../../lib/api.js";
-import { returnFocus } from "../usage/usage-nav.js";
 import { historyGroups, mergeHistory } from "../../state/history.js";
 import { agentLabel } from "../../state/sessions.js";
 import { clean, formatBytes, formatClock } from "../../state/text.js";
 import { costText, formatTokens, usageOf } from "../../state/usage.js";
+import { Panel } from "../common/panel.js";
 import { HistoryConversation } from "./history-conversation.js";
 
 const PAGE = 200;
@@ -66,10 +66,6 @@ export function HistoryView({ onClose, onStarted }) {
   }, [agent, project, before, reloads]);
 
   useLayoutEffect(() => {
-    if (dialog.current) dialog.current.focus({ preventScroll: true });
-    return () => returnFocus('[data-testid="open-history"]');
-  }, []);
-  useLayoutEffect(() => {
     // back from a conversation: the focus returns to that session's row
     if (open || !lastOpened.current || !dialog.current) return;
     const row = [...dialog.current.querySelectorAll('[data-testid="history-row"]')]
@@ -78,13 +74,7 @@ export function HistoryView({ onClose, onStarted }) {
     if (button) button.focus();
   }, [open]);
 
-  const onKeyDown = (e) => {
-    if (e.key !== "Escape") return;
-    e.preventDefault();
-    e.stopPropagation();
-    if (open) setOpen(null);
-    else onClose();
-  };
+  const onEscape = () => (open ? setOpen(null) : onClose()); // a past conversation: back to the list
   const refilter = (set) => (e) => {
     set(e.currentTarget.value);
     setBefore("");
@@ -99,19 +89,12 @@ export function HistoryView({ onClose, onStarted }) {
   const groups = historyGroups(list);
   const projects = [...new Set(list.map((e) => String(e.project_dir || "")).filter(Boolean))].sort();
   if (project && !projects.includes(project)) projects.unshift(project);
-  return html`<div class="backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
-    <section class="conversation history-view" role="dialog" aria-modal="true" aria-labelledby="history-heading"
-        data-testid="history-view" tabindex="-1" ref=${dialog} onKeyDown=${onKeyDown}>
-      <header class="conv-head">
-        <div class="conv-title">
-          <h2 id="history-heading">History</h2>
-          <div class="conv-meta"><span data-testid="history-count" data-count=${list.length}>
-            ${entries ? `${list.length}${page.more ? "+" : ""} sessions` : "Loading…"}</span>
-            <span>every session on this machine, newest first</span></div>
-        </div>
-        <button type="button" class="icon-button close" data-testid="close-history"
-          aria-label="Close history" title="Close (Esc)" onClick=${onClose}>×</button>
-      </header>
+  return html`<${Panel} testid="history-view" className="history-view" titleId="history-heading" title="History"
+      meta=${html`<span data-testid="history-count" data-count=${list.length}>
+          ${entries ? `${list.length}${page.more ? "+" : ""} sessions` : "Loading…"}</span>
+        <span>every session on this machine, newest first</span>`}
+      closeName="history" onClose=${onClose} onEscape=${onEscape} opener='[data-testid="open-history"]'
+      dialogRef=${dialog}>
       ${open ? html`<${HistoryConversation} key=${open.session_id} entry=${open} onBack=${() => setOpen(null)} onStarted=${onStarted} />`
       : html`<div class="conv-scroll">
         <div class="view-controls">
@@ -132,6 +115,5 @@ export function HistoryView({ onClose, onStarted }) {
         ${page.more && html`<button type="button" class="load-earlier" data-testid="history-more"
             onClick=${() => setBefore(page.next || "")}>Load older sessions</button>`}
       </div>`}
-    </section>
-  </div>`;
+  </${Panel}>`;
 }

@@ -4,11 +4,11 @@
  * (usage-chart.js) and per project, from GET /api/usage?days=N. A cost that includes tokens of a
  * model without a known price says so ("+ unknown price", and which models), never a guess.
  */
-import { html, useEffect, useLayoutEffect, useRef, useState } from "../../lib/preact.js";
+import { html, useEffect, useState } from "../../lib/preact.js";
 import { getJSON } from "../../lib/api.js";
-import { returnFocus } from "./usage-nav.js";
 import { clean } from "../../state/text.js";
 import { costText, formatTokens, usageOf } from "../../state/usage.js";
+import { Panel } from "../common/panel.js";
 import { UsageChart } from "./usage-chart.js";
 
 const PERIODS = [["7", "Last 7 days"], ["30", "Last 30 days"], ["90", "Last 90 days"], ["0", "All time"]];
@@ -20,7 +20,6 @@ export function UsageView({ onClose }) {
   const [data, setData] = useState(null);
   const [error, setError] = useState("");
   const [reloads, setReloads] = useState(0);
-  const dialog = useRef(null);
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -32,32 +31,12 @@ export function UsageView({ onClose }) {
     return () => ctrl.abort();
   }, [days, reloads]);
 
-  useLayoutEffect(() => {
-    if (dialog.current) dialog.current.focus({ preventScroll: true });
-    return () => returnFocus('[data-testid="open-usage"]');
-  }, []);
-  const onKeyDown = (e) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      onClose();
-    }
-  };
-
   const total = data && usageOf(data.total);
   const unpriced = data && data.total && Array.isArray(data.total.unpriced_models) ? data.total.unpriced_models : [];
   const projects = data && Array.isArray(data.projects) ? data.projects : [];
-  return html`<div class="backdrop" onClick=${(e) => e.target === e.currentTarget && onClose()}>
-    <section class="conversation usage-view" role="dialog" aria-modal="true" aria-labelledby="usage-title"
-        data-testid="usage-view" tabindex="-1" ref=${dialog} onKeyDown=${onKeyDown}>
-      <header class="conv-head">
-        <div class="conv-title">
-          <h2 id="usage-title">Usage</h2>
-          <div class="conv-meta"><span>tokens and cost of this machine's sessions, at the published API prices</span></div>
-        </div>
-        <button type="button" class="icon-button close" data-testid="close-usage"
-          aria-label="Close usage" title="Close (Esc)" onClick=${onClose}>×</button>
-      </header>
+  return html`<${Panel} testid="usage-view" className="usage-view" titleId="usage-title" title="Usage"
+      meta=${html`<span>tokens and cost of this machine's sessions, at the published API prices</span>`}
+      closeName="usage" onClose=${onClose} opener='[data-testid="open-usage"]'>
       <div class="conv-scroll">
         <div class="view-controls">
           <label>Period <select data-testid="usage-days" value=${days} onChange=${(e) => setDays(e.currentTarget.value)}>
@@ -89,6 +68,5 @@ export function UsageView({ onClose }) {
           })}</tbody></table>`}
         ${data && !projects.length && html`<p class="muted conv-note">No sessions with usage in this period.</p>`}
       </div>
-    </section>
-  </div>`;
+  </${Panel}>`;
 }
