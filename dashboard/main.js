@@ -1,4 +1,4 @@
-/** Entry point: mounts the dashboard. Everything else lives in components/, lib/ and state.js. */
+/** Entry point: mounts the dashboard. Everything else lives in components/, lib/ and state/. */
 import { html, render } from "./lib/preact.js";
 import { App } from "./components/app.js";
 

@@ -59,6 +59,18 @@ def start_chromium() -> Tuple[Any, Any, Any]:
     return api, pw, browser
 
 
+def state_modules() -> List[str]:
+    """Return the page paths of the dashboard's pure state modules (`/state/*.js`), sorted."""
+    folder = os.path.join(ROOT, "dashboard", "state")
+    return sorted("/state/" + name for name in os.listdir(folder) if name.endswith(".js"))
+
+
+# A page function of ([files, args]): imports every state module, merges their exports into `m`
+# (a name lives in one module only) and returns `%s` (a function of m and the args) applied.
+STATE_CALL = ("async ([files, args]) => { const m = Object.assign({}, "
+              "...(await Promise.all(files.map((f) => import(f))))); return (%s)(m, ...args); }")
+
+
 def hook_payloads(scenario: str) -> List[Dict[str, Any]]:
     """Return a recorded scenario's hook payloads, in order."""
     with open(os.path.join(CLAUDE_FIXTURES, scenario, "hooks.jsonl")) as f:

@@ -17,7 +17,7 @@ import subprocess
 import time
 import unittest
 
-from tests.browser import PHONE, DashboardTestCase
+from tests.browser import PHONE, STATE_CALL, DashboardTestCase, state_modules
 from tests.helpers import AMC, FIXTURES
 
 HOSTILE = os.path.join(FIXTURES, "hostile", "hostile.jsonl")
@@ -1148,13 +1148,11 @@ class NewSession(DashboardTestCase):
 
 
 class StateFunctions(DashboardTestCase):
-    """state.js's pure functions, run in the page, against the server's own rules."""
+    """state/'s pure functions, run in the page, against the server's own rules."""
 
     def call(self, expression, *args):
-        """Evaluate `expression` (a function of the module `m` and the args) in the page."""
-        return self.page.evaluate(
-            "async ([args]) => { const m = await import('/state.js'); return (%s)(m, ...args); }"
-            % expression, [list(args)])
+        """Evaluate `expression` (a function of `m`, every export of state/, and the args) in the page."""
+        return self.page.evaluate(STATE_CALL % expression, [state_modules(), list(args)])
 
     def setUp(self):
         super().setUp()

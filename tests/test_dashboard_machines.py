@@ -11,14 +11,14 @@ that cannot be reached, a stream that dies with hostile text on stderr). Nothing
 for; the polling fallback is reached by breaking the real stream, as tests/test_dashboard.py does.
 
 One world per class; a class whose tests would disturb each other's machines has its own.
-`state.js`'s machine functions are tested in the page by importing the module.
+The machine functions of `dashboard/state/` are tested in the page by importing its modules.
 """
 import json
 import os
 import re
 import unittest
 
-from tests.browser import PHONE, DashboardTestCase
+from tests.browser import PHONE, STATE_CALL, DashboardTestCase, state_modules
 from tests.helpers import copy_transcript_as_of
 from tests.remote_world import FIXTURES, HOOK, start_world
 
@@ -520,13 +520,11 @@ class HostileMachineError(HubCase):
 
 
 class MachineStateFunctions(DashboardTestCase):
-    """state.js's machine functions, run in the page."""
+    """state/'s machine functions, run in the page."""
 
     def call(self, expression, *args):
-        """Evaluate `expression` (a function of the module `m` and the args) in the page."""
-        return self.page.evaluate(
-            "async ([args]) => { const m = await import('/state.js'); return (%s)(m, ...args); }"
-            % expression, [list(args)])
+        """Evaluate `expression` (a function of `m`, every export of state/, and the args) in the page."""
+        return self.page.evaluate(STATE_CALL % expression, [state_modules(), list(args)])
 
     def setUp(self):
         super().setUp()

@@ -1,9 +1,9 @@
 /**
  * The dashboard's root: owns the server state (fed by lib/stream.js), the filters, the open
  * conversation, dismissals, alert opt-ins and the global keyboard shortcuts (j/k, /, Esc; Enter
- * and digits are handled by the focused card). Everything it derives comes from state.js. With
- * remotes (a hub) it shows the machine strip and provides MachinesContext to the cards and the
- * filter bar.
+ * and digits are handled by the focused card). Everything it derives comes from the pure
+ * functions of state/. With remotes (a hub) it shows the machine strip and provides
+ * MachinesContext to the cards and the filter bar.
  */
 import { html, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "../lib/preact.js";
 import { watchServer } from "../lib/stream.js";
@@ -11,25 +11,26 @@ import { useDismissals } from "../lib/dismissals.js";
 import {
   beep, loadPrefs, notificationPermission, notify, requestNotifications, savePrefs, unlockAudio,
 } from "../lib/alerts.js";
+import { hasRemotes, machineNames, machineOf } from "../state/machines.js";
 import {
-  clockSkew, countByStatus, filterSessions, hasRemotes, machineNames, machineOf, newlyNeedingAttention,
-  pageTitle, projectsOf, reasonText,
-} from "../state.js";
-import { TopBar } from "./top-bar.js";
-import { ConnectionBanner } from "./connection-banner.js";
-import { SetupBanner } from "./setup-banner.js";
-import { Overview } from "./overview.js";
-import { UndoToast } from "./undo-toast.js";
-import { Conversation } from "./conversation.js";
-import { NewSessionForm } from "./new-session-form.js";
-import { MachineStrip } from "./machine-strip.js";
-import { AddMachine } from "./add-machine.js";
-import { MachinesContext } from "./machine-context.js";
-import { SearchPalette } from "./search-palette.js";
-import { sessionFromHit } from "../state.js";
-import { ActivityView } from "./activity-view.js";
-import { UsageView } from "./usage-view.js";
-import { HistoryView } from "./history-view.js";
+  countByStatus, filterSessions, newlyNeedingAttention, pageTitle, projectsOf, reasonText,
+} from "../state/sessions.js";
+import { clockSkew } from "../state/text.js";
+import { TopBar } from "./board/top-bar.js";
+import { ConnectionBanner } from "./board/connection-banner.js";
+import { SetupBanner } from "./board/setup-banner.js";
+import { Overview } from "./board/overview.js";
+import { UndoToast } from "./board/undo-toast.js";
+import { Conversation } from "./conversation/conversation.js";
+import { NewSessionForm } from "./board/new-session-form.js";
+import { MachineStrip } from "./machines/machine-strip.js";
+import { AddMachine } from "./machines/add-machine.js";
+import { MachinesContext } from "./machines/machine-context.js";
+import { SearchPalette } from "./search/search-palette.js";
+import { sessionFromHit } from "../state/search.js";
+import { ActivityView } from "./activity/activity-view.js";
+import { UsageView } from "./usage/usage-view.js";
+import { HistoryView } from "./history/history-view.js";
 
 const CARD = 'article[data-testid="session-card"]';
 const isEditable = (el) => !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));

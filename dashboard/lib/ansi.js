@@ -2,7 +2,7 @@
  * Terminal output with colours, as data: `parseAnsi(text)` turns SGR escapes (bold, dim, italic,
  * underline, inverse, the 8 + 8 colours 30-37 / 90-97 and backgrounds 40-47 / 100-107, and the
  * 256-colour and true-colour forms 38;5;n, 38;2;r;g;b) into segments `{text, cls, style}` that
- * components/tool-bash.js renders as <span>s of text: the text never becomes markup. Every other
+ * components/tools/tool-bash.js renders as <span>s of text: the text never becomes markup. Every other
  * escape (cursor moves, OSC titles and hyperlinks, DCS...) and control character is dropped;
  * a lone carriage return starts its line over, as a terminal shows a progress bar's last state.
  * Pure, so the page tests it with page.evaluate.

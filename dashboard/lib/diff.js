@@ -1,5 +1,5 @@
 /**
- * Line diffs for the tool views (components/tool-diff.js), as pure functions of strings, so the
+ * Line diffs for the tool views (components/tools/tool-diff.js), as pure functions of strings, so the
  * page computes them from a tool call's input and tests call them with page.evaluate.
  *
  * - `diffLines(old, new)`: Myers' O((N+M)·D) shortest edit script on lines, after the common

@@ -4,8 +4,9 @@
  *
  * Stream: one EventSource on GET /api/stream. Its first event is a `snapshot` (what /api/state
  * says); then `session`, `removed`, `setup` and, for the followed sessions, `messages`, each
- * applied through the pure functions of state.js. The browser reconnects by itself, sending the
- * last event id, and the server replays exactly what was missed (or sends a fresh snapshot).
+ * applied through the pure functions of state/server.js (and state/machines.js). The browser
+ * reconnects by itself, sending the last event id, and the server replays exactly what was
+ * missed (or sends a fresh snapshot).
  * Following a conversation (`follow(id, listener)`) reopens the stream with the new follow set and
  * `last_event_id`, so nothing is missed or seen twice.
  *
@@ -23,8 +24,11 @@
  * a changed conversation_mtime_ns while polling) so they fetch `?after=` their last message.
  */
 import { CHANGED_EVENT, fetchState } from "./api.js";
-import { applyMachines, applyRemoved, applySession, applySetup, applySnapshot, changedConversations } from "../state.js";
-import { ACTIVITY_TOPIC } from "../state.js";
+import { applyMachines } from "../state/machines.js";
+import {
+  applyRemoved, applySession, applySetup, applySnapshot, changedConversations,
+} from "../state/server.js";
+import { ACTIVITY_TOPIC } from "../state/activity.js";
 
 export const STREAM_PATH = "/api/stream";
 const EVENTS = ["snapshot", "session", "removed", "setup", "machine", "messages", "activity"];
