@@ -29,7 +29,8 @@ from amc_server.agents.claude.transcript import ClaudeTranscript, last_preview
 from amc_server.agents.codex.transcript import CodexTranscript
 from amc_server.agents.claude.subagent_reader import InlineTranscript, SubagentTranscript
 from amc_server.consumers.conversations import index_of, shape, wire
-from amc_server.index.documents import READERS, document, fingerprint
+from amc_server import agents as agent_family
+from amc_server.index.documents import document, fingerprint
 
 SID = "5c0375b4-0000-4000-8000-00000000f022"
 
@@ -150,7 +151,7 @@ class ClaudeReaderFuzz(TempDir):
         path = self.new_path()
         with open(path, "wb") as f:
             f.write(b"\n".join(lines) + b"\n")
-        for cls in (ClaudeTranscript, READERS["claude"]):  # the index reads with its agent's
+        for cls in (ClaudeTranscript, agent_family.get("claude").transcript):  # the index's reader
             reader = cls(path, SID)
             messages = reader.refresh()
             self.assert_no_feed_errors(reader)

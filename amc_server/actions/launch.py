@@ -30,7 +30,7 @@ from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..paths import Paths
 from ..terminals.base import Result, find_binary
 
-AGENTS = ("claude", "codex")
+AGENTS = agent_family.FAMILY  # the agent family (agents/__init__.py)
 # `claude --help` of 2.1.329 lists these; "default" is still accepted (shown as manual mode).
 PERMISSION_MODES = ("default", "acceptEdits", "auto", "bypassPermissions", "dontAsk", "manual",
                     "plan")

@@ -27,7 +27,6 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from .. import jsonl
 from .. import agents as agent_family, keystrokes, model, store, terminals
 from ..hook import wait as hook_answers
-from ..agents.claude import questions as claude_questions
 from ..agents.answers import Answer, strip_control
 from ..core import channels as channels_module
 from ..core.live import Core
@@ -275,17 +274,19 @@ class Delivery:
             return
         sid = session["session_id"]
         path = session.get("transcript_path") or ""
-        readable = session.get("agent") == "claude" and bool(path) and \
+        member = agent_family.get(str(session.get("agent") or ""))
+        questions = member.questions if member is not None else None
+        readable = questions is not None and bool(path) and \
             not transcript_refusal(self.core.paths, path, sid)
         if pending:
-            gone = claude_questions.closed(path, session.get("attention"),
-                                           str(session.get("status_since") or "")) \
+            gone = questions.closed(path, session.get("attention"),
+                                    str(session.get("status_since") or "")) \
                 if readable else None
             if gone is None:
                 return
             how = gone["words"]
         else:
-            gone = claude_questions.latest(path) if readable else None
+            gone = questions.latest(path) if readable else None
             how = gone["words"] if gone else \
                 "no question is pending any more (the session is %s)" % session.get("status")
         with self._lock:

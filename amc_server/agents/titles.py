@@ -119,6 +119,17 @@ class Titles:
         self.leaf = ""                         # the newest record uuid seen (decoded lines)
         self._recent: "collections.deque[str]" = collections.deque(maxlen=RECENT_UUIDS)
 
+    @property
+    def chained(self) -> bool:
+        """Whether the agent's records form a chain of uuids that another file's `summary` may
+        name by its leaf (Claude Code)."""
+        return self.agent == "claude"
+
+    def restarts(self, record: Dict[str, Any]) -> bool:
+        """Tell whether a record starts a new topic (Claude Code's `/clear`): the next prompt
+        names the session again."""
+        return self.agent == "claude" and record.get("type") == "user" and is_clear(record)
+
     # -- feeding ---------------------------------------------------------------------------------
 
     def feed(self, record: Dict[str, Any]) -> None:

@@ -5,13 +5,9 @@ was replaced or truncated is read again from the start) -> an accumulator -> the
 consumers/usage.py puts on live sessions and consumers/history.py on past ones. Only lines that can carry
 numbers are decoded (a byte search first), so a 100 MB transcript of tool output costs a scan.
 
-Claude Code writes one line per content block of an API message, each repeating the message's
-`usage`; a streamed message's lines carry growing numbers (output 3, then 278). A message counts
-once, with the numbers of its last line: each message id's contribution is replaced when it
-appears again (the last MAX_IDS ids are remembered). Codex reports `token_count` events whose
-`total_token_usage` is the running total of the session, sometimes twice in a row; a report
-whose total did not move is the same usage again and is skipped, and each step of the total is
-one model response, priced with the model of the turn it belongs to (`turn_context`).
+Each agent's package folds its own records (`AGENT.usage`: agents/claude/usage.py,
+agents/codex/usage.py) into an `Accumulator`, which sums the parts: a part counted again under
+the same key (a streamed message's later line) replaces the earlier one.
 
 What the numbers mean (docs/usage.md): `input_tokens` is input that was neither read from nor
 written to a cache (Codex's cached input is taken out of its input), `cache_read_tokens` /
@@ -50,7 +46,7 @@ class Part(NamedTuple):
 MAX_COUNT = 2 ** 53   # beyond, a number no JavaScript writer keeps exact: not a token count
 
 
-def _int(value: Any) -> int:
+def token_count(value: Any) -> int:
     """Return a token count (ints only, never negative nor absurd; anything else is 0)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and \
         0 < value <= MAX_COUNT else 0
@@ -192,118 +188,11 @@ class Accumulator:
         return {day: sums.state() for day, sums in self.days.items()}
 
 
-class ClaudeUsage(Accumulator):
-    """Claude Code transcripts: assistant `message.usage`, the last numbers per message id."""
-
-    agent = "claude"
-
-    def __init__(self, by_day: bool = True) -> None:
-        super().__init__(by_day)
-        self._anon = 0
-        self._main: Optional[Tuple[str, int, str]] = None   # (message id, context, model)
-        self._side: Optional[Tuple[str, int, str]] = None   # the same for sidechain messages
-
-    NEEDLES = (b'"usage"',)
-
-    def feed(self, record: Dict[str, Any]) -> None:
-        if record.get("type") != "assistant":
-            return
-        message = record.get("message")
-        usage = message.get("usage") if isinstance(message, dict) else None
-        if not isinstance(usage, dict):
-            return
-        inp, out, read, write = (_int(usage.get(k)) for k in (
-            "input_tokens", "output_tokens", "cache_read_input_tokens",
-            "cache_creation_input_tokens"))
-        split = usage.get("cache_creation")
-        write_1h = _int(split.get("ephemeral_1h_input_tokens")) if isinstance(split, dict) else 0
-        mid = message.get("id") if isinstance(message.get("id"), str) else ""
-        old = self.seen(mid) if mid else None
-        if old is None and not (inp or out or read or write):
-            return  # an empty reply (an API error's <synthetic> message, a model fallback)
-        name = sys.intern(message["model"]) if isinstance(message.get("model"), str) else ""
-        day = self.stamp(record.get("timestamp"))
-        day = old.day if old is not None else day
-        price = pricing.lookup(name, day)
-        pico = pricing.cost(price, inp, out, read, write, write_1h,
-                            geo=str(usage.get("inference_geo") or ""),
-                            speed=str(usage.get("speed") or ""))
-        if not mid:
-            self._anon += 1
-        key = mid or ""   # a message without an id never repeats: counted, not remembered
-        self.count(key, Part(inp, out, read, write, pico, day, name))
-        mark = (mid or "#%d" % self._anon, inp + read + write, name)
-        if record.get("isSidechain") is True:
-            self._side = mark
-        else:
-            self._main = mark
-        last = self._main or self._side
-        if last is not None:
-            self.context_tokens = last[1]
-            if last[2] and last[2] != "<synthetic>":
-                self.model = last[2]
-
-
-class CodexUsage(Accumulator):
-    """Codex rollouts: `token_count` events, each step of the running total one response."""
-
-    agent = "codex"
-
-    def __init__(self, by_day: bool = True) -> None:
-        super().__init__(by_day)
-        self._turn_model = ""
-        self._total: Optional[Tuple[int, int, int, int]] = None
-
-    NEEDLES = (b"token_count", b"turn_context", b"session_meta")
-
-    def feed(self, record: Dict[str, Any]) -> None:
-        kind = record.get("type")
-        payload = record.get("payload") if isinstance(record.get("payload"), dict) else {}
-        if kind in ("turn_context", "session_meta"):
-            name = payload.get("model")
-            if isinstance(name, str) and name:
-                self._turn_model = self.model = sys.intern(name)
-        elif kind == "event_msg" and payload.get("type") == "token_count":
-            self._tokens(payload.get("info"), record.get("timestamp"))
-
-    def _tokens(self, info: Any, ts: Any) -> None:
-        if not isinstance(info, dict):
-            return  # rate limits only
-        window = info.get("model_context_window")
-        if _int(window):
-            self.context_window = window
-        total = _numbers(info.get("total_token_usage"))
-        if total is None or total == self._total:
-            return  # the same running total reported again: no new response
-        if self._total is None or any(t < p for t, p in zip(total, self._total)):
-            delta = total if self._total is None else (_numbers(info.get("last_token_usage"))
-                                                       or total)
-        else:
-            delta = tuple(t - p for t, p in zip(total, self._total))
-        self._total = total
-        inp, cached, written, out = delta
-        if not any(delta):
-            return
-        day = self.stamp(ts)
-        fresh = max(0, inp - cached - written)
-        price = pricing.lookup(self._turn_model, day)
-        pico = pricing.cost(price, fresh, out, cached, written)
-        self.count("", Part(fresh, out, cached, written, pico, day, self._turn_model))
-        last = info.get("last_token_usage")
-        if isinstance(last, dict):
-            self.context_tokens = _int(last.get("total_tokens")) or \
-                _int(last.get("input_tokens")) + _int(last.get("output_tokens"))
-
-
-def _numbers(usage: Any) -> Optional[Tuple[int, int, int, int]]:
-    """Return Codex's (input, cached input, cache writes, output) of a usage dict, or None."""
-    if not isinstance(usage, dict):
-        return None
-    return (_int(usage.get("input_tokens")), _int(usage.get("cached_input_tokens")),
-            _int(usage.get("cache_write_input_tokens")), _int(usage.get("output_tokens")))
-
-
-ACCUMULATORS: Dict[str, Callable[..., Accumulator]] = {"claude": ClaudeUsage, "codex": CodexUsage}
+def accumulator(agent: str) -> Optional[Callable[..., Accumulator]]:
+    """Return the usage fold of an agent (its package's `AGENT.usage`), or None."""
+    from . import get  # the family imports this module's users: asked at call time
+    member = get(agent)
+    return member.usage if member is not None else None
 
 
 class UsageFile(Transcript):
@@ -317,14 +206,14 @@ class UsageFile(Transcript):
 
     def __init__(self, path: str, agent: str, session_id: str = "", pause_s: float = 0.0,
                  by_day: bool = True) -> None:
-        if agent not in ACCUMULATORS:
+        if accumulator(agent) is None:
             raise ValueError("no usage reader for agent %r" % agent)
         self.kind = agent
         self.by_day = by_day
         super().__init__(path, session_id or os.path.basename(path), clip=False, pause_s=pause_s)
 
     def reset_state(self) -> None:
-        self.acc = ACCUMULATORS[self.kind](self.by_day)
+        self.acc = accumulator(self.kind)(self.by_day)
 
     def wanted(self) -> Tuple[bytes, ...]:
         """Return what a line must contain to be decoded (while every_line() is False)."""

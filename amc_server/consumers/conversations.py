@@ -13,7 +13,7 @@ What leaves here is the wire form of a message: a tool input or output over MAX_
 placeholder with its size (`input: null, input_omitted: N` / `result: <preview>, result_omitted:
 N`), fetched whole with `part()`; images were never kept (agents/ make `{media_type, bytes}`):
 `image()` reads one from its record when the page shows it (agents/claude/images.py).
-Subagents (agents/claude/subagents.py): a Task/Agent call's `subagent` object is completed from the
+Subagents (an agent's `AGENT.subagents`; Claude Code's: agents/claude/subagents.py): a Task/Agent call's `subagent` object is completed from the
 subagent's own files on the way out (`annotate`), and `subagent=<agent id>` on any of these
 reads that subagent's transcript instead, with its own cached reader.
 """
@@ -26,9 +26,6 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from .. import store
-from ..agents.claude import images as claude_images
-from ..agents.claude import subagent_reader
-from ..agents.claude import subagents
 from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
 from ..core.sources import transcript_refusal
@@ -194,8 +191,7 @@ class Conversations:
         for name in [agent] if agent else list(self.core.agents):
             if name not in self.core.agents:
                 continue
-            found = path or self._allowed((src.transcripts if name == "claude" else
-                                           src.rollout_paths).get(session_id) or "", session_id) \
+            found = path or self._allowed(src.transcript_of(name, session_id), session_id) \
                 or self._allowed(self._find(name, session_id), session_id)
             if found:
                 return name, found
@@ -258,21 +254,29 @@ class Conversations:
         out = found[0]
         if any("subagent" in c for m in out for c in m.get("tool_calls") or ()):
             name, path = self.locate(session_id, agent)
-            if name == "claude":
-                subagents.annotate(out, path, session_id)
+            member = self.core.agents.get(name)
+            if member is not None and member.subagents is not None:
+                member.subagents.annotate(out, path, session_id)
         return found
+
+    def _subagents(self, agent: str) -> Any:
+        """Return the agent's subagents module (AGENT.subagents), or raise 400 when it has none."""
+        member = self.core.agents.get(agent)
+        if member is None or member.subagents is None:
+            raise BadRequest("only %s sessions have subagents" % " and ".join(
+                m.label for m in self.core.agents.values() if m.subagents is not None))
+        return member.subagents
 
     def _subagent_reader(self, agent: str, path: str, session_id: str, agent_id: str
                          ) -> Tuple[Any, threading.Lock]:
-        if agent != "claude":
-            raise BadRequest("only Claude Code sessions have subagents")
+        subagents = self._subagents(agent)
         if not subagents.valid_agent_id(agent_id):
             raise BadRequest("invalid subagent id")
         key = ("claude:" + agent_id, path)
         with self._lock:
             reader = self._readers.get(key)
         if reader is None:
-            reader = subagent_reader.open_transcript(path, session_id, agent_id)
+            reader = subagents.open_transcript(path, session_id, agent_id)
             if reader is None:
                 raise NotFound("no subagent %s in session %s" % (agent_id, session_id))
         with self._lock:
@@ -305,7 +309,10 @@ class Conversations:
                 raise NotFound("this agent's transcripts keep no images")
             return reader.path, end
         path, end = self._read(session_id, agent, pick, subagent)
-        return claude_images.extract(path, end, index, call_id)
+        member = self.core.agents.get(self.locate(session_id, agent)[0])
+        if member is None or member.images is None:
+            raise NotFound("this agent's transcripts keep no images")
+        return member.images.extract(path, end, index, call_id)
 
     def part(self, session_id: str, message_id: str, call_id: str, field: str,
              agent: str = "", subagent: str = "") -> Any:
@@ -322,7 +329,8 @@ class Conversations:
             # The cached reader kept only the start: read the file once more, keeping everything.
             name, path = self.locate(session_id, agent)
             if subagent:
-                reader = subagent_reader.open_transcript(path, session_id, subagent, clip=False)
+                reader = self._subagents(name).open_transcript(path, session_id, subagent,
+                                                               clip=False)
                 if reader is None:
                     raise NotFound("no subagent %s in session %s" % (subagent, session_id))
             else:

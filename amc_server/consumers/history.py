@@ -24,6 +24,7 @@ import threading
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from .. import agents as agent_family
 from .. import model, store
 from ..agents import pricing
 from .history_file import HistoryFile
@@ -44,7 +45,7 @@ LIVE_READ_BYTES = 1 << 20  # on the core's thread, only this much is read on at 
 LIVE_WAIT_S = 0.02       # ... and it waits this long at most for the History's lock
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 1000
-AGENTS = ("claude", "codex")
+AGENTS = agent_family.FAMILY  # the agent family (agents/__init__.py)
 
 Sig = Tuple[int, int, int]   # size, mtime_ns, inode
 
@@ -145,11 +146,13 @@ class History:
     def _read(self, agent: str, sid: str, path: str, sig: Sig) -> Dict[str, Any]:
         # a live transcript: the fold rides the tail its other readers share (core/tails.py),
         # so what it appends is decoded once for all of them
-        made: List[HistoryFile] = []
+        made: List[bool] = []
 
         def make() -> HistoryFile:
-            made.append(HistoryFile(path, agent, sid, pause_s=0.002))
-            return made[0]
+            # a reader kept from before the file was live goes on from where it was
+            kept = self._readers.pop(path, None)
+            made.append(kept is None or kept.kind != agent)
+            return HistoryFile(path, agent, sid, pause_s=0.002) if made[0] else kept
         shared = self.tails.shared(agent, path, "history", make) \
             if self.tails is not None else None
         if shared is not None:
@@ -160,7 +163,7 @@ class History:
                 except OSError as e:
                     log.warning("history: cannot read %s: %s", path, e)
                     return self._bare(agent, sid, path, sig)
-                self.stats["full_reads" if made else "continued_reads"] += 1
+                self.stats["full_reads" if made and made[0] else "continued_reads"] += 1
                 return self._record(agent, sid, path, sig, reader)
         reader = self._readers.pop(path, None)
         if reader is None or reader.kind != agent:

@@ -11,7 +11,7 @@ agents/titles.py's rule.
 from typing import Any, Dict, Optional, Tuple
 
 from .. import agents as agent_family, model, store
-from ..agents.titles import Titles, is_clear
+from ..agents.titles import Titles
 from ..agents.usage import UsageFile, local_day
 
 
@@ -20,6 +20,7 @@ class HistoryFile(UsageFile):
 
     def reset_state(self) -> None:
         super().reset_state()
+        self._member = agent_family.get(self.kind)
         self.titles = Titles(self.kind)
         self.cwd = ""
         self.started_at = self.last_at = ""
@@ -43,7 +44,7 @@ class HistoryFile(UsageFile):
     def block_done(self, block: bytes) -> None:
         """After each block the tail scanned (a `/clear` in it made every line be decoded
         again from there, until the next prompt: every_line()), note its last record uuid."""
-        if self.kind == "claude":
+        if self.titles.chained:
             self._leaf(block)
 
     def _leaf(self, block: bytes) -> None:
@@ -67,14 +68,16 @@ class HistoryFile(UsageFile):
         if local_day(ts):  # an ISO time (cached per minute; strptime per line is slow)
             self.started_at = min(self.started_at or ts, ts)
             self.last_at = max(self.last_at, ts)
-        if self.kind == "claude":
-            self._claude(record, where)
-        else:
-            self._codex(record, where)
+        member = self._member
+        if member is not None:
+            if not self.cwd:
+                self.cwd = member.cwd_of(record)
+            started = member.started_of(record) if member.started_of else ""
+            if local_day(started):
+                self.started_at = min(self.started_at or started, started)
         self.titles.feed(record)
         conv = self._conv
-        if conv is None and self.kind == "claude" and record.get("type") == "user" and \
-                is_clear(record):
+        if conv is None and self.titles.restarts(record):
             conv = self._conv = self._reader()  # a /clear: the next prompt is the topic
         if conv is not None:
             seen = len(conv.messages)
@@ -83,22 +86,6 @@ class HistoryFile(UsageFile):
                 self.titles.message(msg)
             if self.titles.has_prompt():
                 self._conv = None  # found: the rest is read for numbers and titles only
-
-    def _claude(self, record: Dict[str, Any], where: str) -> None:
-        if not self.cwd and isinstance(record.get("cwd"), str):
-            self.cwd = record["cwd"]
-
-    def _codex(self, record: Dict[str, Any], where: str) -> None:
-        payload = record.get("payload") if isinstance(record.get("payload"), dict) else {}
-        kind = record.get("type")
-        if kind == "session_meta":
-            if isinstance(payload.get("cwd"), str) and not self.cwd:
-                self.cwd = payload["cwd"]
-            ts = payload.get("timestamp")
-            if local_day(ts):
-                self.started_at = min(self.started_at or ts, ts)
-        elif kind == "turn_context" and isinstance(payload.get("cwd"), str) and not self.cwd:
-            self.cwd = payload["cwd"]
 
     def title(self) -> str:
         """Return the session's title (agents/titles.py), "untitled — <project>" at worst."""

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any, Dict, Optional, Set, Tuple
 
-from ..agents.usage import ACCUMULATORS, UsageFile
+from ..agents.usage import UsageFile, accumulator
 from ..core.sources import transcript_refusal
 
 log = logging.getLogger("amc.usage")
@@ -45,7 +45,7 @@ class UsageTracker:
         where = (agent, path, int(s.get("conversation_mtime_ns") or 0))
         with self._lock:
             s["usage"] = self._usage.get(sid)
-            if agent not in ACCUMULATORS or not path or self._where.get(sid) == where:
+            if accumulator(agent) is None or not path or self._where.get(sid) == where:
                 return
             old = self._where.get(sid)
             if old is not None:

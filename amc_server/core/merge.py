@@ -16,10 +16,9 @@ else from the subagents' files (agents/claude/subagents.py; read when the sessio
 from typing import Any, Callable, Dict, Optional
 
 from .. import model
-from ..agents.claude import questions as claude_questions
+from .. import agents as agent_family
 from ..agents.claude import registry as claude_registry
 from ..agents.codex import discovery as codex_discovery
-from ..agents.claude import subagents
 from .dismissed import Dismissed
 from .sources import Sources, hook_session, transcript_refusal
 
@@ -71,11 +70,13 @@ def close_question(s: Dict[str, Any], src: Sources) -> None:
     """
     attention = s.get("attention") or {}
     path = s.get("transcript_path") or ""
-    if s.get("agent") != "claude" or s.get("status") != model.NEEDS_ATTENTION or \
+    member = agent_family.get(str(s.get("agent") or ""))
+    questions = member.questions if member is not None else None
+    if questions is None or s.get("status") != model.NEEDS_ATTENTION or \
             attention.get("kind") != model.ATTN_QUESTION or not path or \
             transcript_refusal(src.paths, path, s["session_id"]):
         return
-    gone = claude_questions.closed_cached(path, attention, str(s.get("status_since") or ""))
+    gone = questions.closed_cached(path, attention, str(s.get("status_since") or ""))
     if gone is not None:
         s.update(status=model.ACTIVE, status_since=gone["at"] or s["status_since"],
                  attention=None, pending_questions=[], last_event="transcript:question-closed")
@@ -93,8 +94,7 @@ def visible(s: Dict[str, Any], dismissed: Dismissed) -> bool:
 def complete(s: Dict[str, Any], src: Sources, panes: Optional[Lookup]) -> None:
     """Fill what every shown session has: transcript path and mtime, project, pane."""
     if not s.get("transcript_path"):
-        table = src.transcripts if s["agent"] == "claude" else src.rollout_paths
-        s["transcript_path"] = table.get(s["session_id"], "")
+        s["transcript_path"] = src.transcript_of(s["agent"], s["session_id"])
     path = s["transcript_path"]
     mtime = src.mtimes.get(path) if path else 0
     if mtime is None:
@@ -114,9 +114,10 @@ def subagents_running(s: Dict[str, Any]) -> int:
     hooked = s.get("running_subagents")
     if isinstance(hooked, list):
         return len(hooked)
-    if s.get("agent") != "claude" or not s.get("transcript_path"):
+    member = agent_family.get(str(s.get("agent") or ""))
+    if member is None or member.subagents is None or not s.get("transcript_path"):
         return 0
-    return subagents.running_count(s["transcript_path"], s["session_id"])
+    return member.subagents.running_count(s["transcript_path"], s["session_id"])
 
 
 def fill(target: Dict[str, Any], extra: Dict[str, Any]) -> None:

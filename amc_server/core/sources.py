@@ -13,6 +13,7 @@ import os
 import time
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
+from .. import agents as agent_family
 from .. import model, store
 from ..agents.claude import registry as claude_registry
 from ..agents.codex.discovery import to_session as rollout_session
@@ -86,7 +87,7 @@ def _ls(path: str) -> List[str]:
 class Sources:
     """The in-memory tables of every source; used only from the core's thread (or under its lock)."""
 
-    def __init__(self, paths: Paths, agents: Iterable[str] = ("claude", "codex")) -> None:
+    def __init__(self, paths: Paths, agents: Iterable[str] = agent_family.FAMILY) -> None:
         self.paths = paths
         self.agents = set(agents)
         self.sigs: Dict[str, Optional[Sig]] = {}           # path -> what we read last
@@ -105,6 +106,11 @@ class Sources:
 
     # -- which file is what ---------------------------------------------------------------------
 
+
+    def transcript_of(self, agent: str, session_id: str) -> str:
+        """Return the transcript file the tables know for a session of `agent` ("" if none)."""
+        table = self.transcripts if agent == "claude" else self.rollout_paths
+        return table.get(session_id) or ""
     def kind(self, path: str) -> str:
         """Return what `path` is: hook, registry, transcript, rollout, setup, events, history
         or ''."""

@@ -61,6 +61,10 @@ class LiveTail(jsonl.Sink):
     def attach(self, fold: Any) -> None:
         """Let `fold` share this tail: it reads what the tail already read on its own, once."""
         with self.lock:
+            if self.folds() and self.tail.refresh(self):
+                # up to date first (a fold read alone so far may be ahead of the tail); the
+                # consumers hear of it from the worker
+                self.tails.schedule(self.agent, self.path)
             if self.tail.offset:
                 fold.tail.refresh(fold, upto=self.tail.offset)
                 if (fold.tail.identity, fold.tail.offset) != (self.tail.identity,

@@ -9,29 +9,28 @@ marker. The two private-use characters that mark hits in snippets are replaced i
 transcript cannot fake a highlight.
 """
 import os
-import time
 import zlib
 from typing import Any, Dict, Iterator, List, Tuple
 
+from .. import agents as agent_family
 from ..agents.base import CLIPPED, Transcript
-from ..agents.claude.transcript import ClaudeTranscript
-from ..agents.codex.transcript import CodexTranscript
-from ..agents.codex.discovery import date_dirs, rollout_id
 from ..core.sources import transcript_refusal
 from ..model import project_name
-from ..paths import Paths, valid_id
+from ..paths import Paths
 
 MARK_START, MARK_END = "\ue000", "\ue001"  # around each hit in a snippet (query.py)
 _MARKS = {ord(MARK_START): "\ufffd", ord(MARK_END): "\ufffd"}
 MAX_DEPTH = 8
 
 
-READERS = {"claude": ClaudeTranscript, "codex": CodexTranscript}
 
 
 def reader_for(agent: str, path: str, session_id: str) -> Transcript:
     """Return a fresh reader of `path` for `agent` (ids: <agent>-<first 8 of session_id>-<n>)."""
-    return READERS[agent](path, session_id)
+    member = agent_family.get(agent)
+    if member is None:
+        raise ValueError("no reader for agent %r" % agent)
+    return member.transcript(path, session_id)
 
 
 def project_dir_of(reader: Transcript) -> str:
@@ -93,13 +92,6 @@ def fingerprint(msg: Dict[str, Any], doc: Tuple[str, str, str]) -> int:
 
 # -- which files are transcripts -----------------------------------------------------------------
 
-def _ls(path: str) -> List[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
-
-
 def _mtime(path: str) -> int:
     try:
         return os.stat(path).st_mtime_ns
@@ -107,13 +99,10 @@ def _mtime(path: str) -> int:
         return 0
 
 
-def transcript_files(paths: Paths, agents: Any = ("claude", "codex")) -> List[Tuple[str, str, str]]:
-    """Return (agent, path, session id) of every transcript on this machine, newest first.
-
-    Claude: `projects/<dir>/<session>.jsonl` (a session in several project dirs: the newest, as
-    /api/conversation picks; subagent files `agent-*.jsonl` are not sessions). Codex: every
-    `sessions/YYYY/MM/DD/rollout-*.jsonl`.
-    """
+def transcript_files(paths: Paths, agents: Any = None) -> List[Tuple[str, str, str]]:
+    """Return (agent, path, session id) of every transcript on this machine, newest first
+    (each agent's `session_files`; a session in several places: the newest, as
+    /api/conversation picks)."""
     found: Dict[Tuple[str, str], Tuple[int, str]] = {}
     for agent, path, sid in walk(paths, agents):
         mtime = _mtime(path)
@@ -124,29 +113,16 @@ def transcript_files(paths: Paths, agents: Any = ("claude", "codex")) -> List[Tu
     return [(agent, p, sid) for _, agent, p, sid in rows]
 
 
-def walk(paths: Paths, agents: Any = ("claude", "codex")) -> Iterator[Tuple[str, str, str]]:
-    """Yield (agent, path, session id) of every session file on this machine (consumers/history.py too)."""
-    if "claude" in agents:
-        for d in sorted(_ls(paths.claude_projects)):
-            folder = os.path.join(paths.claude_projects, d)
-            if not os.path.isdir(folder):
-                continue
-            linked = os.path.realpath(folder) != folder
-            for name in _ls(folder):
-                sid = name[:-6] if name.endswith(".jsonl") else ""
-                if sid and not name.startswith("agent-") and valid_id(sid) \
-                        and _inside(paths, os.path.join(folder, name), sid, linked):
-                    yield "claude", os.path.join(folder, name), sid
-    if "codex" in agents:
-        root = paths.codex_sessions
-        for day in date_dirs(root, time.time()):
-            if os.path.relpath(day, root).count(os.sep) != 2:
-                continue  # a year or a month
-            linked = os.path.realpath(day) != day
-            for name in _ls(day):
-                sid = rollout_id(name)
-                if sid and _inside(paths, os.path.join(day, name), sid, linked):
-                    yield "codex", os.path.join(day, name), sid
+def walk(paths: Paths, agents: Any = None) -> Iterator[Tuple[str, str, str]]:
+    """Yield (agent, path, session id) of every session file on this machine, agent by agent
+    (each package's `session_files`; consumers/history.py too)."""
+    for name in agents if agents is not None else agent_family.names():
+        member = agent_family.get(name)
+        if member is None:
+            continue
+        for path, sid, linked in member.session_files(paths):
+            if _inside(paths, path, sid, linked):
+                yield name, path, sid
 
 
 def _inside(paths: Paths, path: str, sid: str, linked: bool) -> bool:
@@ -160,10 +136,8 @@ def _inside(paths: Paths, path: str, sid: str, linked: bool) -> bool:
 
 def session_of(paths: Paths, path: str) -> Tuple[str, str]:
     """Return (agent, session id) of a transcript path, or ("", "") when it is none."""
-    d, name = os.path.split(path)
-    if os.path.dirname(d) == paths.claude_projects and name.endswith(".jsonl") \
-            and not name.startswith("agent-") and valid_id(name[:-6]):
-        return "claude", name[:-6]
-    if path.startswith(paths.codex_sessions + os.sep) and rollout_id(name):
-        return "codex", rollout_id(name)
+    for name, member in agent_family.load().items():
+        sid = member.session_of(paths, path)
+        if sid:
+            return name, sid
     return "", ""

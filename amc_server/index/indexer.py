@@ -33,6 +33,7 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Dict, Optional, Set, Tuple
 
+from .. import agents as agent_family
 from ..errors import ApiError, NotFound
 from ..paths import Paths
 from . import db, query
@@ -55,7 +56,7 @@ Locate = Callable[[str], Tuple[str, str, str]]   # session id -> (agent, path, p
 class SearchIndex:
     """The index of one server: its threads, its progress and its searches."""
 
-    def __init__(self, paths: Paths, agents: Any = ("claude", "codex"),
+    def __init__(self, paths: Paths, agents: Any = agent_family.FAMILY,
                  locate: Optional[Locate] = None, live: Optional[LiveFold] = None) -> None:
         self.paths = paths
         self.agents = tuple(agents)

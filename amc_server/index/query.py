@@ -19,6 +19,7 @@ import re
 import sqlite3
 from typing import Any, Dict, List, Mapping
 
+from .. import agents as agent_family
 from ..errors import BadRequest
 from .documents import MARK_END, MARK_START
 
@@ -27,7 +28,7 @@ MAX_TERMS = 32
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 SNIPPET_TOKENS = 24
 SNIPPET_CHARS = 400
-AGENTS = ("claude", "codex")
+AGENTS = agent_family.FAMILY  # the agent family (agents/__init__.py)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _PART = re.compile(r'"([^"]*)"?|([^\s"]+)')  # a quoted phrase, or a word up to a quote

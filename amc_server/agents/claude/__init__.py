@@ -2,11 +2,15 @@
 
 `transcript.py` (Claude Code's JSONL -> Messages), `registry.py` (`$CLAUDE_CONFIG_DIR/sessions/`),
 `questions.py` (whether a pending question closed), `tasks.py`, `subagents.py`,
-`subagent_reader.py` (Task/Agent calls and their files), `images.py`, `screen.py` (what to type).
+`subagent_reader.py` (Task/Agent calls and their files), `images.py`, `screen.py` (what to type),
+`usage.py` (tokens and cost of its API messages).
 """
 from .. import Agent
-from . import screen
-from .transcript import ClaudeTranscript, find_transcript
+from . import images, questions, screen, subagent_reader
+from .transcript import ClaudeTranscript, cwd_of, find_transcript, session_files, session_of
+from .usage import ClaudeUsage
 
 AGENT = Agent(name="claude", label="Claude Code", transcript=ClaudeTranscript,
-              find_transcript=find_transcript, screen=screen)
+              find_transcript=find_transcript, screen=screen, usage=ClaudeUsage,
+              session_files=session_files, session_of=session_of, cwd_of=cwd_of,
+              questions=questions, subagents=subagent_reader, images=images)

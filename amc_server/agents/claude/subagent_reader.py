@@ -13,7 +13,8 @@ from ... import jsonl
 from ... import store
 from ...store import loads
 from .transcript import ClaudeTranscript
-from .subagents import find, valid_agent_id
+from .subagents import annotate, find, running_count, valid_agent_id  # noqa: F401
+# (AGENT.subagents: conversations and the merge ask for annotate, running_count, valid_agent_id)
 
 
 class SubagentTranscript(ClaudeTranscript):

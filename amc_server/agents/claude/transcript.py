@@ -35,7 +35,7 @@ import glob
 import html
 import os
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ...model import tool_summary
 from ...paths import Paths, valid_id
@@ -414,6 +414,43 @@ def find_transcript(paths: Paths, session_id: str) -> Optional[str]:
     if not found:
         return None
     return max(found, key=lambda p: (_mtime_ns(p), p))  # the newest, if in several projects
+
+
+def session_files(paths: Paths) -> Iterator[Tuple[str, str, bool]]:
+    """Yield (path, session id, linked) of every Claude Code session file on this machine:
+    `projects/<dir>/<session>.jsonl` (subagents' `agent-*.jsonl` are not sessions); `linked`:
+    its folder is reached through a symlink (the caller checks where it really is)."""
+    for d in sorted(_ls(paths.claude_projects)):
+        folder = os.path.join(paths.claude_projects, d)
+        if not os.path.isdir(folder):
+            continue
+        linked = os.path.realpath(folder) != folder
+        for name in _ls(folder):
+            sid = name[:-6] if name.endswith(".jsonl") else ""
+            if sid and not name.startswith("agent-") and valid_id(sid):
+                yield os.path.join(folder, name), sid, linked
+
+
+def session_of(paths: Paths, path: str) -> str:
+    """Return the session id of a Claude Code session file's path, or "" when it is none."""
+    d, name = os.path.split(path)
+    if os.path.dirname(d) == paths.claude_projects and name.endswith(".jsonl") \
+            and not name.startswith("agent-") and valid_id(name[:-6]):
+        return name[:-6]
+    return ""
+
+
+def cwd_of(record: Dict[str, Any]) -> str:
+    """Return the working directory a record names ("" if none): every record carries `cwd`."""
+    cwd = record.get("cwd")
+    return cwd if isinstance(cwd, str) else ""
+
+
+def _ls(path: str) -> List[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
 
 
 def _mtime_ns(path: str) -> int:

@@ -9,7 +9,7 @@ hooks this is how Codex sessions appear.
 import os
 import re
 import time
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from ... import model
 from ...paths import Paths, valid_id
@@ -120,3 +120,46 @@ def reconcile(session: Dict[str, Any], rollout: Dict[str, Any]) -> None:
         ended = str(rollout.get("status_since") or "")
         model.end_if_stale(session, model.parse_iso(ended), ended,
                            rollout.get("last_event") or "rollout")
+
+
+def session_files(paths: Paths) -> Iterator[Tuple[str, str, bool]]:
+    """Yield (path, session id, linked) of every rollout on this machine:
+    `sessions/YYYY/MM/DD/rollout-*.jsonl`; `linked`: its day folder is reached through a symlink."""
+    root = paths.codex_sessions
+    for day in date_dirs(root, time.time()):
+        if os.path.relpath(day, root).count(os.sep) != 2:
+            continue  # a year or a month
+        linked = os.path.realpath(day) != day
+        try:
+            names = os.listdir(day)
+        except OSError:
+            continue
+        for name in names:
+            sid = rollout_id(name)
+            if sid:
+                yield os.path.join(day, name), sid, linked
+
+
+def session_of(paths: Paths, path: str) -> str:
+    """Return the session id of a rollout's path, or "" when it is none."""
+    name = os.path.basename(path)
+    return rollout_id(name) if path.startswith(paths.codex_sessions + os.sep) else ""
+
+
+def cwd_of(record: Dict[str, Any]) -> str:
+    """Return the working directory a record names ("" if none): `session_meta` and
+    `turn_context` carry it."""
+    payload = record.get("payload")
+    if record.get("type") in ("session_meta", "turn_context") and isinstance(payload, dict) \
+            and isinstance(payload.get("cwd"), str):
+        return payload["cwd"]
+    return ""
+
+
+def started_of(record: Dict[str, Any]) -> str:
+    """Return when `session_meta` says the session started ("" for other records)."""
+    payload = record.get("payload")
+    if record.get("type") == "session_meta" and isinstance(payload, dict) \
+            and isinstance(payload.get("timestamp"), str):
+        return payload["timestamp"]
+    return ""
