@@ -65,6 +65,8 @@ class Tail:
         self.pause_s = pause_s  # a rest after each megabyte: a background reader leaves the GIL
         self.generation = 0     # counts reads from the start (first, truncated, replaced)
         self.reads = 0          # refreshes that read bytes (tests: one append, one read)
+        self.size = 0           # the file's size at the last refresh
+        self._at_end = True     # this refresh reads to the end of the file (not `upto`)
         self._clear()
 
     def _clear(self) -> None:
@@ -92,6 +94,7 @@ class Tail:
         if identity != self.identity or st.st_size < self.offset:
             self._restart(sink, identity)
         size = min(st.st_size, upto) if upto else st.st_size
+        self.size, self._at_end = st.st_size, size == st.st_size
         if size == self.offset and st.st_mtime_ns == self.mtime_ns:
             return False
         try:
@@ -170,8 +173,9 @@ class Tail:
         self._last(b"".join(pieces), sink)
 
     def _last(self, pending: bytes, sink: Sink) -> None:
-        """A last line without a newline: complete JSON is taken, a torn line waits."""
-        if not pending:
+        """A last line without a newline: complete JSON is taken, a torn line waits (and only
+        at the end of the file: before `upto`, its newline may be in the next slice)."""
+        if not pending or not self._at_end:
             return
         try:
             obj = loads(pending)

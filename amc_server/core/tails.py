@@ -27,7 +27,8 @@ from ..store import loads
 log = logging.getLogger("amc.tails")
 
 MAX_MESSAGE_FOLDS = 64
-PAUSE_S = 0.002          # after each megabyte read on the worker: the core's thread gets the GIL
+SLICE_BYTES = 8 << 20    # a tail reads at most this much under its lock, then lets others in
+PAUSE_S = 0.002          # between slices: the core's thread gets the GIL
 
 ReadListener = Callable[[str, "LiveTail"], None]
 
@@ -40,7 +41,7 @@ class LiveTail(jsonl.Sink):
         self.agent = agent
         self.path = path
         self.session_id = session_id
-        self.tail = jsonl.Tail(path, PAUSE_S)
+        self.tail = jsonl.Tail(path)
         self.lock = threading.RLock()
         self.usage: Optional[Any] = None      # agents/usage.UsageFile
         self.messages: Optional[Any] = None   # the agent's Transcript
@@ -51,9 +52,25 @@ class LiveTail(jsonl.Sink):
         return [f for f in (self.usage, self.messages) if f is not None] + list(self.extra.values())
 
     def refresh(self) -> bool:
-        """Read what was appended, once for every fold; tell the consumers when anything was."""
-        with self.lock:
-            read = self.tail.refresh(self)
+        """Read what was appended, once for every fold; tell the consumers when anything was.
+
+        A long read (a 100 MB file seen first) goes a slice at a time, the lock let go in
+        between: a panel opened meanwhile attaches its fold after one slice, not the file."""
+        read = False
+        span = SLICE_BYTES
+        while True:
+            with self.lock:
+                tail = self.tail
+                before = max(tail.offset, tail.huge_to)  # where reading goes on
+                got = tail.refresh(self, upto=before + span if span else 0)
+                read = read or got
+                after = max(tail.offset, tail.huge_to)
+                more = got and bool(span) and after < tail.size
+                if more and after == before:
+                    span = 0  # a line longer than a slice: read the rest whole, once
+            if not more:
+                break
+            time.sleep(PAUSE_S)
         if read:
             self.tails._read(self)
         return read
@@ -70,7 +87,7 @@ class LiveTail(jsonl.Sink):
                 if (fold.tail.identity, fold.tail.offset) != (self.tail.identity,
                                                               self.tail.offset):
                     # the file changed under the catch-up: everyone starts again at byte 0
-                    self.tail = jsonl.Tail(self.path, PAUSE_S)
+                    self.tail = jsonl.Tail(self.path)
                     for other in self.folds():
                         other.tail = self.tail
             fold.tail = self.tail
