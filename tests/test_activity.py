@@ -1,15 +1,15 @@
 """The Activity feed (core/activity.py, GET /api/activity, `activity` stream events) against a real
 server: hook events made by the real bin/amc-hook from the recorded Claude Code 2.1.329 payloads,
 Claude's prompt history written as the real CLI writes it, and broken, torn, huge and replaced
-files; then another machine's activity at a hub over a real sshd (tests/remote_world.py).
+files; then another machine's activity at a hub over a real sshd (tests/support/remote_world.py).
 """
 import json
 import os
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase
-from tests.sse import SSEClient
+from tests.support.helpers import FIXTURES, ServerTestCase
+from tests.support.sse import SSEClient
 
 from amc_server import store
 from amc_server.core import activity_lines
@@ -20,9 +20,9 @@ from amc_server.server import make_server
 PERMISSION = os.path.join(FIXTURES, "claude-code-2.1.329", "permission-prompt", "hooks.jsonl")
 SID = "598d70af-25dd-454d-8343-4daab95aee19"   # the recorded session's id
 # What the real Claude Code 2.1.329 wrote to $CLAUDE_CONFIG_DIR/history.jsonl, recorded by the AMC
-# project on 2026-12-01 (the TUI in a private tmux against tests/fakemodel.py): a two-line prompt,
-# a slash command and a paste (the pasted text itself is not in the file, only its hash). Paths
-# rewritten to /home/dev/...
+# project on 2026-12-01 (the TUI in a private tmux against tests/support/fakemodel.py): a two-line
+# prompt, a slash command and a paste (the pasted text itself is not in the file, only its hash).
+# Paths rewritten to /home/dev/...
 RECORDED_HISTORY = (
     '{"display":"hello history\\nsecond line","pastedContents":{},"timestamp":1796166263228,'
     '"project":"/home/dev/work/hist-proj","sessionId":"735fa120-f2b4-49f4-b8b7-8f1be38c35e2"}\n'
@@ -314,7 +314,7 @@ class Forwarding(unittest.TestCase):
     def setUp(self):
         import shutil
         import tempfile
-        from tests.helpers import isolated_env
+        from tests.support.helpers import isolated_env
         from amc_server.paths import get_paths
         home = tempfile.mkdtemp(prefix="amc-test-")
         self.addCleanup(shutil.rmtree, home, True)
@@ -347,7 +347,7 @@ class RemoteActivity(unittest.TestCase):
     """A hook on machine m1 shows in the hub's Activity, over a real sshd."""
 
     def test_a_remote_hook_event_reaches_the_hubs_feed_and_stream(self):
-        from tests.remote_world import start_world
+        from tests.support.remote_world import start_world
         w = start_world(self.addCleanup)
         sid = "0b7c5c1e-3333-4a4a-9c9c-000000000003"
         w.hook("m1", prompt(sid, "from the first machine"))

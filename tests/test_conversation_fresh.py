@@ -10,8 +10,8 @@ import time
 
 from amc_server import hook
 from amc_server.server import make_server
-from tests.helpers import ServerTestCase
-from tests.sse import SSEClient
+from tests.support.helpers import ServerTestCase
+from tests.support.sse import SSEClient
 
 SID = "fe5b0000-1111-2222-3333-444444444444"
 ROUNDS = 200

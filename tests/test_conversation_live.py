@@ -6,8 +6,8 @@ import threading
 import time
 import unittest
 
-from tests.helpers import ServerTestCase
-from tests.sse import SSEClient
+from tests.support.helpers import ServerTestCase
+from tests.support.sse import SSEClient
 
 SID = "c0ffee00-1111-2222-3333-444444444444"
 

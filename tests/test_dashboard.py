@@ -17,8 +17,8 @@ import subprocess
 import time
 import unittest
 
-from tests.browser import PHONE, DashboardTestCase
-from tests.helpers import AMC, FIXTURES
+from tests.support.browser import PHONE, DashboardTestCase
+from tests.support.helpers import AMC, FIXTURES
 
 HOSTILE = os.path.join(FIXTURES, "hostile", "hostile.jsonl")
 # What Chromium itself logs when a request fails or answers an error status (not the page's code).
@@ -1062,7 +1062,7 @@ class NewSession(DashboardTestCase):
         super().setUp()
         from amc_server import launch, terminals
         from amc_server.launch_watch import Watcher
-        from tests import tools
+        from tests.support import tools
         from tests.test_launch import _stub_bin
         tmux = tools.require("tmux")
         self.project = os.path.join(self.home, "work", "form-proj")

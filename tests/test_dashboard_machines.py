@@ -1,8 +1,8 @@
 """Several machines on the page, in a real Chromium on a real hub: the machine badge on cards, the
 machine filter, the machine strip with its states and errors, stale cards, and "Add machine".
 
-The hub is tests/remote_world.py's: `bin/amc serve` as a local user, following machines m1 and
-m2 (local users of their own) over a private real sshd. Sessions are made as Claude Code makes
+The hub is tests/support/remote_world.py's: `bin/amc serve` as a local user, following machines m1
+and m2 (local users of their own) over a private real sshd. Sessions are made as Claude Code makes
 them: the recorded hook payloads through the real bin/amc-hook, on m1 and m2 as their users and
 on the hub's own machine as the hub's user (the "local" cards). Every state on the page is a real
 one: machines go "reconnecting" and "offline" because sshd is killed (and come back when it
@@ -18,9 +18,9 @@ import os
 import re
 import unittest
 
-from tests.browser import PHONE, DashboardTestCase
-from tests.helpers import copy_transcript_as_of
-from tests.remote_world import FIXTURES, HOOK, start_world
+from tests.support.browser import PHONE, DashboardTestCase
+from tests.support.helpers import copy_transcript_as_of
+from tests.support.remote_world import FIXTURES, HOOK, start_world
 
 NETWORK_ERROR = r"Failed to load resource|net::ERR_"
 QUESTION = "Which database should we use?"

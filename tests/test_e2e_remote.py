@@ -2,7 +2,8 @@
 
 Each remote machine is a local user of its own (its own HOME, data dir and cache dir) reached by
 the hub (`bin/amc serve` as the client user) through a private `sshd` with test keys
-(tests/remote_world.py). Nothing is installed on the remotes: the hub ships its zipapp itself.
+(tests/support/remote_world.py). Nothing is installed on the remotes: the hub ships its zipapp
+itself.
 """
 import hashlib
 import json
@@ -12,8 +13,8 @@ import time
 import unittest
 
 from amc_server.remote import ship, zipapp
-from tests.remote_world import ROLES, start_world
-from tests.sse import SSEClient
+from tests.support.remote_world import ROLES, start_world
+from tests.support.sse import SSEClient
 
 SID1 = "0b7c5c1e-1111-4a4a-9c9c-000000000001"
 SID2 = "0b7c5c1e-2222-4a4a-9c9c-000000000002"

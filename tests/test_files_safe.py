@@ -15,9 +15,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.agentenv import BIN
-from tests.amcproc import AmcServer
-from tests.helpers import IsolatedTestCase
+from tests.support.agentenv import BIN
+from tests.support.amcproc import AmcServer
+from tests.support.helpers import IsolatedTestCase
 
 from amc_server import store
 from amc_server.core.sources import transcript_refusal

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unittest
 
-from tests.helpers import ROOT, IsolatedTestCase, isolated_env, serve
+from tests.support.helpers import ROOT, IsolatedTestCase, isolated_env, serve
 
 from amc_server import channel, hook, hook_answers, store, usage
 from amc_server.agents.claude import registry as claude_registry

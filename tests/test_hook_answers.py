@@ -13,7 +13,7 @@ import sys
 import time
 import unittest
 
-from tests.helpers import AMC, HOOK, ROOT, IsolatedTestCase
+from tests.support.helpers import AMC, HOOK, ROOT, IsolatedTestCase
 
 from amc_server import hook_answers, hooks_config
 

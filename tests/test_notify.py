@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from tests.helpers import AMC, FIXTURES, ROOT, IsolatedTestCase, ServerTestCase
+from tests.support.helpers import AMC, FIXTURES, ROOT, IsolatedTestCase, ServerTestCase
 
 from amc_server import model, notifier, notify
 from amc_server.remote.feed import Feed, read_lines

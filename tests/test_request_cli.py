@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from tests.helpers import AMC, IsolatedTestCase, ServerTestCase
+from tests.support.helpers import AMC, IsolatedTestCase, ServerTestCase
 
 from amc_server import store
 

@@ -11,8 +11,8 @@ import socket
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase
-from tests.sse import SSEClient, session_event
+from tests.support.helpers import FIXTURES, ServerTestCase
+from tests.support.sse import SSEClient, session_event
 
 from amc_server import server as server_module, store
 from amc_server.core import doorbell, events as events_module

@@ -8,8 +8,8 @@ import threading
 import time
 import unittest
 
-from tests.helpers import AMC, IsolatedTestCase, ServerTestCase
-from tests.sse import SSEClient, session_event
+from tests.support.helpers import AMC, IsolatedTestCase, ServerTestCase
+from tests.support.sse import SSEClient, session_event
 
 from amc_server import store
 

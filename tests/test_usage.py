@@ -16,7 +16,7 @@ import time
 import unittest
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests.helpers import IsolatedTestCase, ServerTestCase
+from tests.support.helpers import IsolatedTestCase, ServerTestCase
 from amc_server import model, pricing, usage
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
