@@ -19,6 +19,7 @@ import re
 import unittest
 
 from tests.support.browser import PHONE, DashboardTestCase
+from tests.support.builders import prompt_payload
 from tests.support.helpers import copy_transcript_as_of
 from tests.support.remote_world import FIXTURES, HOOK, start_world
 
@@ -67,11 +68,6 @@ def feed_hub(w, scenario, sid, upto=None, project="demo-proj"):
         p = dict(p, session_id=sid, transcript_path=path, cwd="/home/dev/work/" + project)
         done = w.run_as("client", ["python3", "-S", HOOK], json.dumps(p).encode())
         assert done.returncode == 0, done.stderr
-
-
-def prompt(sid, text, project="demo-proj"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text,
-            "cwd": "/home/dev/work/" + project}
 
 
 def sid(n):
@@ -390,7 +386,7 @@ class MachinesGoAndComeBack(HubCase):
             expect(self.card(self.ids[""])).not_to_have_attribute("data-stale", "true")
             self.screenshot("hub-machines-offline")
             # m1's agents go on meanwhile: a new session there, shown once m1 is back.
-            w.hook("m1", prompt(sid(33), "during the outage"))
+            w.hook("m1", prompt_payload(sid(33), "during the outage"))
         finally:
             w.ssh.start_sshd()
         for name in ("m1", "m2"):  # the hub backs off (1, 2, 4 ... s) between tries
