@@ -57,12 +57,6 @@ def tool_use_block(tool_use_id: str, name: str, tool_input: Any) -> Dict[str, An
     return {"type": "tool_use", "id": tool_use_id, "name": name, "input": tool_input}
 
 
-def claude_usage(out: int, inp: int = 10, read: int = 0, write: int = 0) -> Dict[str, int]:
-    """Return an assistant message's `usage`: output, input, cache-read and cache-write tokens."""
-    return {"input_tokens": inp, "output_tokens": out, "cache_read_input_tokens": read,
-            "cache_creation_input_tokens": write}
-
-
 def claude_user(content: Any, n: int = 0, ts: Optional[str] = None,
                 **fields: Any) -> Dict[str, Any]:
     """Return a `user` line: a typed prompt (`content` a string) or a list of content blocks;
