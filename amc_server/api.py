@@ -11,12 +11,12 @@ import re
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Pattern, Tuple, Union
 
-from . import store
-from .app import App
-from .core.activity import DEFAULT_LIMIT, MAX_KEPT, TOPIC as ACTIVITY_TOPIC
-from .core.events import Event, Subscription
-from .errors import ApiError, BadRequest, Forbidden, MethodNotAllowed, NotFound
-from .paths import valid_id
+from .. import store
+from ..app import App
+from ..consumers.activity import DEFAULT_LIMIT, MAX_KEPT, TOPIC as ACTIVITY_TOPIC
+from ..core.events import Event, Subscription
+from ..errors import ApiError, BadRequest, Forbidden, MethodNotAllowed, NotFound
+from ..paths import valid_id
 
 MAX_EVENTS = 5000
 MAX_FOLLOW = 32
@@ -307,13 +307,13 @@ def _int(value: Optional[str], default: int, low: int, high: int) -> int:
 
 def get_history(app: "App", req: Request) -> Answer:
     """GET /api/history[?project=&agent=&limit=&before=]: every session found, newest first."""
-    from . import history  # only these endpoints need it
+    from ..consumers import history  # only these endpoints need it
     return HTTPStatus.OK, history.for_paths(app.core.paths, app.core).sessions(req.query)
 
 
 def get_usage(app: "App", req: Request) -> Answer:
     """GET /api/usage[?days=N&agent=]: tokens and cost per project and per day."""
-    from . import history
+    from ..consumers import history
     return HTTPStatus.OK, history.for_paths(app.core.paths, app.core).totals(req.query)
 
 
@@ -321,7 +321,8 @@ def get_usage(app: "App", req: Request) -> Answer:
 
 def get_search(app: "App", req: Request) -> Answer:
     """GET /api/search?q=...[&project=&agent=&machine=&limit=&thinking=]: ranked hits, progress."""
-    from . import history, index  # only these endpoints need them
+    from ..consumers import history
+    from .. import index  # only these endpoints need them
     answer = index.search(app, req.query)
     results = answer.get("results") or []
     if results:  # each hit names its session by the History's title (agents/titles.py)

@@ -18,14 +18,14 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 from .core.live import Core
-from .core.usage import UsageTracker
-from .delivery import Delivery
+from .consumers.usage import UsageTracker
+from .actions.respond import Delivery
 from .paths import Paths
 
 if TYPE_CHECKING:
     from .index.indexer import SearchIndex
-    from .launch import Launcher
-    from .notifier import Notifier
+    from .actions.launch import Launcher
+    from .consumers.notifier import Notifier
     from .remote.hub import Hub
 
 log = logging.getLogger("amc.app")
@@ -76,7 +76,7 @@ class App:
         self.hub.start()  # other machines in remotes.json (remote/hub.py)
         from . import index
         self.index, self.index_error = index.start(self.core)  # docs/search.md
-        from .notifier import Notifier
+        from .consumers.notifier import Notifier
         self.notifier = Notifier(self.core, url)  # amc notify add (docs/notify.md)
         self.notifier.start()
         try:  # launched sessions still waiting on a start dialog are followed again
@@ -110,8 +110,8 @@ class App:
         """Return the Launcher (`POST /api/sessions`), made once with its start-dialog watcher."""
         with self._launcher_lock:
             if self._launcher is None:
-                from .launch import Launcher
-                from .launch_watch import Watcher
+                from .actions.launch import Launcher
+                from .actions.start_dialogs import Watcher
                 self._launcher = Launcher(self.paths, self.delivery.env,
                                           watcher=Watcher(self.core, self.delivery.backends))
             return self._launcher

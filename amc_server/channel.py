@@ -24,8 +24,8 @@ import urllib.error
 import urllib.request
 from typing import Any, Callable, Dict, IO, Optional
 
-from . import paths as amc_paths, sse, store
-from .core.events import parse_id
+from .. import paths as amc_paths, sse, store
+from ..core.events import parse_id
 
 NAME = "amc"
 READY_DELAY_S = 0.2

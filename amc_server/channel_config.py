@@ -21,10 +21,10 @@ import shutil
 import sys
 from typing import Any, Dict, List, Mapping, Optional
 
-from . import store
-from .errors import ConfigError
-from .hooks_config import load_json_object, write_json_object
-from .paths import Paths, layout
+from .. import store
+from ..errors import ConfigError
+from .hooks import load_json_object, write_json_object
+from ..paths import Paths, layout
 
 SERVER = "amc"
 REPLY_TOOL = "mcp__amc__reply"

@@ -6,7 +6,8 @@ import shlex
 import sys
 from typing import List, Optional
 
-from . import channel_config, hooks_config, launcher, service
+from .install import channel as channel_config, hooks as hooks_config, service
+from .commands import serve as launcher
 from .errors import ConfigError
 from .paths import get_paths
 
@@ -102,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "channel":
         return _channel(paths, args)
     if args.command == "stream":
-        from . import stream_cli
+        from .commands import stream as stream_cli
         return stream_cli.main(paths, args.since)
     if args.command == "claude":
         return _claude(paths, args.args)
@@ -113,10 +114,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "notify":
         return _notify(paths, args.action, args.command_text)
     if args.command == "logins":
-        from . import logins
+        from .http import logins
         return logins.main(paths.logins_file, args.action, args.login_id, args.all)
     if args.command == "request":
-        from .remote import answer
+        from .remote import request as answer
         return answer.main(paths)
     parser().print_help()
     return 2
@@ -136,7 +137,7 @@ def _channel(paths, args) -> int:
 
 
 def _notify(paths, action: str, text: Optional[str]) -> int:
-    from . import notify
+    from .consumers import notify_commands as notify
     try:
         if action == "list":
             commands = notify.read(paths)

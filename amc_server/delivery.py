@@ -24,13 +24,14 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import agents as agent_family, hook_answers, keystrokes, model, store, terminals
-from .agents.claude import questions as claude_questions
-from .agents.answers import Answer, strip_control
-from .core import channels as channels_module
-from .core.live import Core
-from .core.sources import transcript_refusal
-from .errors import ApiError, BadRequest, NotFound
+from .. import agents as agent_family, keystrokes, model, store, terminals
+from ..hook import wait as hook_answers
+from ..agents.claude import questions as claude_questions
+from ..agents.answers import Answer, strip_control
+from ..core import channels as channels_module
+from ..core.live import Core
+from ..core.sources import transcript_refusal
+from ..errors import ApiError, BadRequest, NotFound
 
 log = logging.getLogger("amc.delivery")
 

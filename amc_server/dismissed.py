@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Dict, Tuple
 
-from . import store
+from .. import store
 
 MAX_IDS = 1000
 

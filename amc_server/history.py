@@ -24,12 +24,13 @@ import threading
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from . import model, pricing, store
+from .. import model, store
+from ..agents import pricing
 from .history_file import HistoryFile
-from .agents import titles
-from .errors import BadRequest
-from .paths import Paths
-from .usage import FIELDS
+from ..agents import titles
+from ..errors import BadRequest
+from ..paths import Paths
+from ..agents.usage import FIELDS
 
 log = logging.getLogger("amc.history")
 
@@ -60,7 +61,7 @@ def _sig(path: str) -> Optional[Sig]:
 def find_files(paths: Paths) -> List[Tuple[str, str, str]]:
     """Return (agent, session id, path) of every session file on this machine (the one walk of
     Claude's projects and Codex's rollouts: index/documents.py)."""
-    from .index.documents import walk
+    from ..index.documents import walk
     return [(agent, sid, path) for agent, path, sid in walk(paths)]
 
 

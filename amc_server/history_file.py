@@ -10,9 +10,9 @@ agents/titles.py's rule.
 """
 from typing import Any, Dict, Optional, Tuple
 
-from . import agents as agent_family, model, store
-from .agents.titles import CLEAR_NEEDLE, Titles, is_clear
-from .usage import UsageFile, local_day
+from .. import agents as agent_family, model, store
+from ..agents.titles import CLEAR_NEEDLE, Titles, is_clear
+from ..agents.usage import UsageFile, local_day
 
 
 class HistoryFile(UsageFile):

@@ -16,8 +16,8 @@ import sys
 import time
 from typing import Any, Dict, List, Mapping, Optional
 
-from . import model, paths, store
-from .core import doorbell
+from .. import model, paths, store
+from ..core import doorbell
 
 QUESTION_TOOL = "AskUserQuestion"
 MAX_QUESTION_CHARS = 500
@@ -302,7 +302,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise ValueError("hook payload is not a JSON object")
         record(payload, os.environ, agent)
         if agent == "claude" and any(a.startswith("--wait-answer") for a in argv):
-            from . import hook_answers  # opt-in (docs/hook-answers.md): only this path loads it
+            from . import wait as hook_answers  # opt-in (docs/hook-answers.md): only this path loads it
             verdict = hook_answers.wait_for_answer(payload, os.environ, argv)
             if verdict is not None:  # deliberately answering Claude
                 sys.stdout.write(store.dumps(verdict))

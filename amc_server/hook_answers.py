@@ -33,8 +33,8 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
-from . import model, paths as amc_paths, store
-from .agents.claude.registry import pid_alive  # a zombie (a hook Claude killed) is not alive
+from .. import model, paths as amc_paths, store
+from ..agents.claude.registry import pid_alive  # a zombie (a hook Claude killed) is not alive
 
 VERSION = 1
 FLAG = "--wait-answer"
@@ -210,7 +210,7 @@ def wait_for_answer(payload: Mapping[str, Any], env: Mapping[str, str], argv: Se
     kind = KIND_QUESTION if tool == QUESTION_TOOL else KIND_PERMISSION
     questions = []  # type: List[Dict[str, Any]]
     if kind == KIND_QUESTION:
-        from .hook import normalize_questions  # already loaded: we are called from hook.main
+        from .record import normalize_questions  # already loaded: we are called from hook.main
         questions = normalize_questions(tool_input)
         if not questions:
             return None

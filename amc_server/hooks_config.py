@@ -17,9 +17,10 @@ import shutil
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from . import hook_answers, store
-from .errors import ConfigError
-from .paths import Paths, layout
+from ..hook import wait as hook_answers
+from .. import store
+from ..errors import ConfigError
+from ..paths import Paths, layout
 
 CLAUDE_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest",
                  "PostToolUse", "PostToolUseFailure", "Notification", "Stop", "StopFailure",

@@ -25,10 +25,10 @@ import uuid
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
-from . import agents as agent_family, model, store
-from .errors import ApiError, BadRequest, Forbidden, NotFound
-from .paths import Paths
-from .terminals.base import Result, find_binary
+from .. import agents as agent_family, model, store
+from ..errors import ApiError, BadRequest, Forbidden, NotFound
+from ..paths import Paths
+from ..terminals.base import Result, find_binary
 
 AGENTS = ("claude", "codex")
 # `claude --help` of 2.1.329 lists these; "default" is still accepted (shown as manual mode).
@@ -173,7 +173,7 @@ def channel_config(data_dir: str = "") -> Dict[str, Any]:
     It names this server's data dir, so the channel finds this server even when the session
     runs in a tmux whose environment has another AMC_DATA_DIR (or none).
     """
-    from .channel_config import server_entry
+    from ..install.channel import server_entry
     return {"mcpServers": {CHANNEL_SERVER: server_entry(
         {"AMC_DATA_DIR": data_dir} if data_dir else {})}}
 

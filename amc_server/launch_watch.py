@@ -22,10 +22,10 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Set
 
-from . import model, store, terminals
-from .delivery import screen_module
-from .errors import ApiError
-from .terminals.base import PaneGone
+from .. import model, store, terminals
+from .respond import screen_module
+from ..errors import ApiError
+from ..terminals.base import PaneGone
 
 log = logging.getLogger("amc.launch")
 

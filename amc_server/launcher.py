@@ -14,9 +14,9 @@ import time
 import urllib.request
 from typing import Mapping, NamedTuple, Optional
 
-from . import store
-from .agents.claude.registry import pid_alive
-from .paths import Paths, layout
+from .. import store
+from ..agents.claude.registry import pid_alive
+from ..paths import Paths, layout
 
 START_TIMEOUT_S = 15.0
 STOP_GRACE_S = 5.0
@@ -73,8 +73,8 @@ def running_server(paths: Paths) -> Optional[Running]:
 
 def serve(paths: Paths, host: str, port: int, allowed_hosts: list) -> int:
     """Run the server in the foreground until SIGTERM/SIGINT; return the exit code."""
-    from . import memory
-    from .server import make_server
+    from .. import memory
+    from ..http.server import make_server
     memory.tune_for_server()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:

@@ -15,9 +15,9 @@ import os
 import time
 from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 
-from . import model, store
-from .agents.claude.registry import pid_alive
-from .paths import Paths
+from .. import model, store
+from ..agents.claude.registry import pid_alive
+from ..paths import Paths
 
 log = logging.getLogger("amc.lifecycle")
 

@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import store
+from .. import store
 
 VERSION = 1
 LOCK = "logins.lock"

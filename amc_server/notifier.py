@@ -23,8 +23,8 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from . import model, store
-from .notify import Commands, environment, expand
+from .. import model, store
+from .notify_commands import Commands, environment, expand
 
 log = logging.getLogger("amc.notify")
 

@@ -19,8 +19,8 @@ import re
 import shlex
 from typing import Any, Dict, List, Mapping, Optional, Set
 
-from . import model, store
-from .paths import Paths
+from .. import model, store
+from ..paths import Paths
 
 log = logging.getLogger("amc.notify")
 

@@ -15,7 +15,7 @@ import os
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from .hook import pane_from_env
+from ..hook.record import pane_from_env
 
 PROC = "/proc"
 MAX_CACHED = 256

@@ -36,8 +36,9 @@ from http import HTTPStatus
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import logins, peer, store
-from .errors import ApiError, BadRequest, Forbidden
+from . import logins, peer
+from .. import store
+from ..errors import ApiError, BadRequest, Forbidden
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 LOGIN_PATH = "/api/login"

@@ -27,11 +27,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import api, lifecycle, logins, memory, security, store
-from .errors import ApiError, BadRequest, NotFound, PayloadTooLarge
-from .app import SERVER, App
-from .core.events import Event
-from .paths import Paths, layout
+from . import api, logins, security
+from ..core import lifecycle
+from .. import memory, store
+from ..errors import ApiError, BadRequest, NotFound, PayloadTooLarge
+from ..app import SERVER, App
+from ..core.events import Event
+from ..paths import Paths, layout
 
 log = logging.getLogger("amc.server")
 
@@ -108,7 +110,7 @@ class AmcServer(ThreadingHTTPServer):
 
     def start_housekeeping(self) -> None:
         """Run lifecycle.clean now and then every CLEAN_INTERVAL_S on a daemon thread."""
-        from .terminals.zellij import Zellij
+        from ..terminals.zellij import Zellij
         zellij = Zellij()  # asks `zellij list-sessions` (cached 5 s) whether a session still runs
 
         def loop() -> None:

@@ -22,9 +22,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, TextIO, Tuple
 
-from . import store
-from .launcher import read_pid_file
-from .paths import get_paths, layout
+from .. import store
+from ..commands.serve import read_pid_file
+from ..paths import get_paths, layout
 
 UNIT_NAME = "amc.service"
 LABEL = "dev.amc.server"

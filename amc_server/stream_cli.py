@@ -21,9 +21,9 @@ import threading
 import urllib.request
 from typing import IO, Any, Callable, Dict, List, Optional, Set
 
-from . import model, sse, store
-from .launcher import read_token, running_server
-from .paths import Paths
+from .. import model, sse, store
+from .serve import read_token, running_server
+from ..paths import Paths
 
 HEARTBEAT_S = 5.0
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -71,7 +71,7 @@ def read_follows(stdin: Optional[IO[bytes]], on_follow: Callable[[Set[str]], Non
     """Read `{"follow": [ids]}` lines from `stdin` on a thread; call `on_follow` with each set."""
     if stdin is None:
         return
-    from .paths import valid_id
+    from ..paths import valid_id
 
     def read() -> None:
         try:
@@ -161,8 +161,8 @@ def _close(response: Any) -> None:
 
 def from_core(paths: Paths, since: str, out: Out, stdin: Optional[IO[bytes]] = None) -> int:
     """Run the live core here and stream its events, as NDJSON."""
-    from . import memory
-    from .app import STREAM, App
+    from .. import memory
+    from ..app import STREAM, App
     memory.tune_for_server()  # a long-lived process running the core, as the server is
     try:
         store.ensure_dir(paths.data)  # the hooks' doorbell lives there

@@ -28,9 +28,10 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from . import model as amc_model, pricing
-from .agents.base import READ_CHUNK, Transcript
-from .store import MAX_LINE_BYTES
+from .. import model as amc_model
+from . import pricing
+from .base import READ_CHUNK, Transcript
+from ..store import MAX_LINE_BYTES
 
 MAX_IDS = 16         # message ids remembered for replacing a streamed message's numbers
 FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")

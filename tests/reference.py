@@ -232,7 +232,7 @@ def reads(path: str, first: int, last: int) -> List[str]:
 
 
 def _hook_reads(path: str, records: List[Any]) -> List[str]:
-    from amc_server import hook
+    from amc_server.hook import record as hook
     agent = "codex" if path.startswith("codex") else "claude"
     session: Optional[Dict[str, Any]] = None
     for record in records:

@@ -13,10 +13,10 @@ from tests.support.helpers import FIXTURES, ServerTestCase
 from tests.support.sse import SSEClient
 
 from amc_server import store
-from amc_server.core import activity_lines
+from amc_server.consumers import activity_lines
 from amc_server.core.live import Core
 from amc_server.remote.hub import Hub
-from amc_server.server import make_server
+from amc_server.http.server import make_server
 
 PERMISSION = os.path.join(FIXTURES, "claude-code-2.1.329", "permission-prompt", "hooks.jsonl")
 SID = "598d70af-25dd-454d-8343-4daab95aee19"   # the recorded session's id

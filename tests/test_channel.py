@@ -225,7 +225,7 @@ class ThroughAmc(ServerTestCase):
         port = self.port
         self.server.shutdown()
         self.server.server_close()
-        from amc_server.server import make_server
+        from amc_server.http.server import make_server
         self.server = make_server(self.paths, "127.0.0.1", port)
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                          daemon=True).start()

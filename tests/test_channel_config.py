@@ -11,7 +11,7 @@ from tests.support import tools
 from tests.support.helpers import AMC, IsolatedTestCase
 from tests.recording.common import version_key
 
-from amc_server import channel_config
+from amc_server.install import channel as channel_config
 from amc_server.paths import get_paths
 
 

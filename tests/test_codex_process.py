@@ -16,7 +16,8 @@ from http import HTTPStatus
 
 from tests.support.helpers import FIXTURES, IsolatedTestCase
 
-from amc_server import keystrokes, model, procenv
+from amc_server import keystrokes, model
+from amc_server.terminals import procenv
 from amc_server.agents.codex import process as codex_process
 from amc_server.agents.codex import screen as codex_screen
 from amc_server.agents.answers import Answer, Refused

@@ -7,8 +7,8 @@ import os
 import threading
 import time
 
-from amc_server import hook
-from amc_server.server import make_server
+from amc_server.hook import record as hook
+from amc_server.http.server import make_server
 from tests.support.builders import claude_assistant, claude_user, jsonl, prompt_payload
 from tests.support.helpers import ServerTestCase
 from tests.support.sse import SSEClient

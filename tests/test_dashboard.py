@@ -1060,8 +1060,9 @@ class NewSession(DashboardTestCase):
 
     def setUp(self):
         super().setUp()
-        from amc_server import launch, terminals
-        from amc_server.launch_watch import Watcher
+        from amc_server.actions import launch
+        from amc_server import terminals
+        from amc_server.actions.start_dialogs import Watcher
         from tests.support import tools
         from tests.test_launch import _stub_bin
         tmux = tools.require("tmux")
@@ -1124,7 +1125,7 @@ class NewSession(DashboardTestCase):
 
     def test_start_dialog_on_the_card_posts_the_chosen_option(self):
         self.allow_console_error(NETWORK_ERROR)
-        from amc_server.launch_watch import Watcher
+        from amc_server.actions.start_dialogs import Watcher
         watcher = self.server.app.launcher().watcher
         self.assertIsInstance(watcher, Watcher)
         self.feed("bash-tool", upto=1, project="trust-proj", session_id=self.new_id(), pane="%9")

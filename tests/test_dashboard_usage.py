@@ -20,8 +20,9 @@ from tests.support import tools
 from tests.support.browser import PHONE, DashboardTestCase
 from tests.support.helpers import FIXTURES
 from tests.test_launch import _stub_bin
-from amc_server import launch, terminals
-from amc_server.launch_watch import Watcher
+from amc_server.actions import launch
+from amc_server import terminals
+from amc_server.actions.start_dialogs import Watcher
 
 BASH = os.path.join(FIXTURES, "claude-code-2.1.329", "bash-tool", "transcript.jsonl")
 ROLLOUT = os.path.join(FIXTURES, "codex-0.169.0", "codex-0.169.0-tui-multiturn-interrupt.jsonl")

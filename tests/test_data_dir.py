@@ -48,7 +48,7 @@ class ReadOnlyOrFull(ServerTestCase):
         # A second server whose data dir is on that filesystem.
         self.env = dict(isolated_env(self.home), AMC_DATA_DIR=os.path.join(self.mnt, "amc"))
         self.paths = get_paths(self.env)
-        from amc_server.server import make_server
+        from amc_server.http.server import make_server
         import threading
         self._stop_server()
         self.server = make_server(self.paths, "127.0.0.1", 0)
@@ -152,7 +152,7 @@ class StartsReadOnly(unittest.TestCase):
                 os.chmod(os.path.join(mnt, "amc"), 0o500)
             home = tempfile.mkdtemp(prefix="amc-home-")
             env = dict(isolated_env(home), AMC_DATA_DIR=os.path.join(mnt, "amc"))
-            from amc_server.server import make_server
+            from amc_server.http.server import make_server
             server = make_server(get_paths(env), "127.0.0.1", 0)
             try:
                 self.assertTrue(server.guard.token)

@@ -19,7 +19,7 @@ from tests.support import tools
 from tests.support.agentenv import PrivateTmux
 from tests.support.helpers import ROOT, ServerTestCase
 
-from amc_server import delivery
+from amc_server.actions import respond as delivery
 from amc_server.terminals import base
 
 AGENT = os.path.join(ROOT, "tests", "fakebin", "line_agent.py")

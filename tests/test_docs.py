@@ -6,7 +6,7 @@ import unittest
 
 from tests.support.helpers import ROOT
 
-from amc_server import api
+from amc_server.http import api
 
 
 def read(*parts):

@@ -75,7 +75,7 @@ class HookRings(IsolatedTestCase):
         payload = os.path.join(self.home, "payload.json")
         with open(payload, "w") as f:
             f.write('{"session_id": "light-1", "hook_event_name": "UserPromptSubmit"}')
-        code = ("import sys; sys.stdin = open(%r); import amc_server.hook as h; h.main([]); "
+        code = ("import sys; sys.stdin = open(%r); import amc_server.hook.record as h; h.main([]); "
                 "print(','.join(m for m in ('socket', 'selectors', 'select') "
                 "if m in sys.modules))" % payload)
         env = dict(self.env, PYTHONPATH=os.path.dirname(os.path.dirname(HOOK)))

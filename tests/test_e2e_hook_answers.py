@@ -19,7 +19,7 @@ from tests.support.amcproc import run_amc
 from tests.support.e2ecase import AgentTuiCase
 from tests.support.fakemodel_rules import tool_result_text
 
-from amc_server import hook_answers
+from amc_server.hook import wait as hook_answers
 from amc_server.paths import get_paths
 
 QUESTION = "Which database should we use?"

@@ -21,7 +21,7 @@ from tests.support.fuzzing import (
     deep_nesting, examples, given, hostile_text, json_line, json_values, require, st)
 from tests.support.helpers import ROOT, isolated_env
 
-from amc_server import channel
+from amc_server.commands import channel
 
 CHANNEL = os.path.join(ROOT, "bin", "amc-channel")
 METHODS = ["initialize", "ping", "tools/list", "tools/call", "notifications/initialized",

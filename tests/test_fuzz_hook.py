@@ -26,7 +26,8 @@ from tests.support.fuzzing import (
     require, st)
 from tests.support.helpers import FIXTURES, HOOK, isolated_env
 
-from amc_server import hook, hook_answers, model, paths as amc_paths, store
+from amc_server.hook import record as hook, wait as hook_answers
+from amc_server import model, paths as amc_paths, store
 
 SID = "0b5e55ed-0000-4000-8000-00000000f022"
 

@@ -25,7 +25,8 @@ from tests.support.fuzzing import (
     deep_nesting, examples, given, hostile_text, json_line, json_values, require, st)
 from tests.support.helpers import FIXTURES, isolated_env, serve
 
-from amc_server import api, hook, security
+from amc_server.http import api, security
+from amc_server.hook import record as hook
 from amc_server.errors import ApiError
 from amc_server.paths import get_paths
 

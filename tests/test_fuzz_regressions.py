@@ -16,12 +16,15 @@ import unittest
 
 from tests.support.helpers import ROOT, IsolatedTestCase, isolated_env, serve
 
-from amc_server import channel, hook, hook_answers, store, usage
+from amc_server.commands import channel
+from amc_server.hook import record as hook, wait as hook_answers
+from amc_server import store
+from amc_server.agents import usage
 from amc_server.agents.claude import registry as claude_registry
 from amc_server.agents.claude import subagents
 from amc_server.agents.claude.transcript import ClaudeTranscript
 from amc_server.agents.codex.transcript import CodexTranscript
-from amc_server.core.conversations import index_of, wire
+from amc_server.consumers.conversations import index_of, wire
 from amc_server.paths import get_paths
 
 SID = "5c0375b4-0000-4000-8000-00000000f022"
@@ -319,7 +322,7 @@ class RemoteRegressions(unittest.TestCase):
         self.assertEqual(feed.lines, 0)
 
     def test_a_remote_request_nested_5000_deep_is_refused_in_words(self):
-        from amc_server.remote import answer
+        from amc_server.remote import request as answer
         with self.assertRaises(ValueError):
             answer.parse(DEEP)
 

@@ -21,14 +21,15 @@ from tests.support.fuzzing import (
     require, st)
 from tests.support.helpers import FIXTURES
 
-from amc_server import store, usage as usage_mod
+from amc_server import store
+from amc_server.agents import usage as usage_mod
 from amc_server.agents.claude import registry as claude_registry
 from amc_server.agents.claude import tasks as claude_tasks
 from amc_server.agents.claude import subagents
 from amc_server.agents.claude.transcript import ClaudeTranscript, last_preview
 from amc_server.agents.codex.transcript import CodexTranscript
 from amc_server.agents.claude.subagent_reader import InlineTranscript, SubagentTranscript
-from amc_server.core.conversations import index_of, shape, wire
+from amc_server.consumers.conversations import index_of, shape, wire
 from amc_server.index.documents import ClaudeReader, document, fingerprint
 
 SID = "5c0375b4-0000-4000-8000-00000000f022"

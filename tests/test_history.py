@@ -1,5 +1,5 @@
-"""History of past sessions (amc_server/history.py: GET /api/history, GET /api/usage) and
-starting one again (the `resume` field of POST /api/sessions, amc_server/launch.py).
+"""History of past sessions (amc_server/consumers/history.py: GET /api/history, GET /api/usage) and
+starting one again (the `resume` field of POST /api/sessions, amc_server/actions/launch.py).
 
 A real server over a HOME holding the fixture transcripts and rollouts where Claude Code and
 Codex keep them: the list, newest first, with titles, sizes, times and usage equal to a read of
@@ -20,8 +20,11 @@ from typing import Any, Dict, List
 from tests.support import tools
 from tests.support.helpers import ServerTestCase
 from tests.test_launch import _stub_bin
-from amc_server import history, launch, terminals, usage
-from amc_server.launch_watch import Watcher
+from amc_server.consumers import history
+from amc_server.actions import launch
+from amc_server import terminals
+from amc_server.agents import usage
+from amc_server.actions.start_dialogs import Watcher
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 CLAUDE_FIXTURES = {

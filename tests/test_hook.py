@@ -11,7 +11,8 @@ import unittest
 
 from tests.support.helpers import FIXTURES, HOOK, IsolatedTestCase
 
-from amc_server import hook, model
+from amc_server.hook import record as hook
+from amc_server import model
 
 SCENARIOS = os.path.join(FIXTURES, "claude-code-2.1.329")
 TMUX_ENV = {"TMUX": "/tmp/tmux-1000/work,4242,0", "TMUX_PANE": "%7"}

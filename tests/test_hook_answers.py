@@ -15,7 +15,8 @@ import unittest
 
 from tests.support.helpers import AMC, HOOK, ROOT, IsolatedTestCase
 
-from amc_server import hook_answers, hooks_config
+from amc_server.hook import wait as hook_answers
+from amc_server.install import hooks as hooks_config
 
 SID = "0b8e4c1a-5d2f-4b7e-9c3a-1f2e3d4c5b6a"
 QUESTION = "Which database should we use?"
@@ -259,7 +260,7 @@ class WaitingHook(IsolatedTestCase):
     def test_without_the_flag_nothing_waits_or_loads(self):
         code = ("import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(%r)); "
                 "from amc_server import hook; hook.main([]); "
-                "print('amc_server.hook_answers' in sys.modules)"
+                "print('amc_server.hook.wait' in sys.modules)"
                 % json.dumps(payload("PermissionRequest")).encode())
         proc = subprocess.run([sys.executable, "-c", code], env=self.env, capture_output=True,
                               timeout=10, cwd=ROOT)

@@ -164,7 +164,7 @@ class Local(ServerTestCase):
         return strict(body)
 
     def test_an_answer_that_still_holds_nan_is_the_json_500_not_invalid_json(self):
-        from amc_server import api
+        from amc_server.http import api
         original = api.ROUTES[0]
         api.ROUTES[0] = (original[0], original[1], lambda app, req: (200, {"n": float("nan")}))
         self.addCleanup(api.ROUTES.__setitem__, 0, original)

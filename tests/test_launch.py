@@ -1,4 +1,4 @@
-"""Starting sessions (amc_server/launch.py, launch_watch.py, POST /api/sessions).
+"""Starting sessions (amc_server/actions/launch.py, launch_watch.py, POST /api/sessions).
 
 The argv builders are asserted exactly; validation errors through the real endpoint; and real
 launches on a private tmux server (`tmux -S <temp socket>` as AMC_TMUX_SOCKET, and the server of
@@ -18,11 +18,12 @@ import uuid
 
 from tests.support import tools
 from tests.support.helpers import ServerTestCase
-from amc_server import launch, terminals
+from amc_server.actions import launch
+from amc_server import terminals
 from amc_server.agents.claude import screen as claude_screen
 from amc_server.agents.codex import screen as codex_screen
 from amc_server.agents.answers import Answer
-from amc_server.launch_watch import Watcher
+from amc_server.actions.start_dialogs import Watcher
 from amc_server.terminals.base import Result
 
 TRUST_SCREEN = """\

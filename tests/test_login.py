@@ -38,8 +38,8 @@ from tests.support.browser import PHONE, DashboardTestCase
 from tests.support.helpers import AMC, IsolatedTestCase, ServerTestCase
 from tests.support.sshd import USER_PATH, SshWorld, free_port, require_root_sshd
 
-from amc_server import logins, security
-from amc_server.server import make_server
+from amc_server.http import logins, security
+from amc_server.http.server import make_server
 
 NETWORK_ERROR = r"Failed to load resource|net::ERR_|EventSource"
 TEST_ADDRESS = "100.100.77.1"   # in Tailscale's 100.64.0.0/10

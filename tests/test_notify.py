@@ -1,4 +1,4 @@
-"""Notify anywhere (amc_server/notify.py and notifier.py, `bin/amc notify add|list|remove`): the
+"""Notify anywhere (amc_server/consumers/notify_commands.py and notifier.py, `bin/amc notify add|list|remove`): the
 commands stored atomically, run as argv with what happened in AMC_* variables, on a real server
 whose sessions are made by the real bin/amc-hook from the recorded Claude Code 2.1.329 payloads;
 the command is a small script that writes its environment to a file. Plus the runner's bounds:
@@ -18,9 +18,10 @@ import unittest
 
 from tests.support.helpers import AMC, FIXTURES, ROOT, IsolatedTestCase, ServerTestCase
 
-from amc_server import model, notifier, notify
+from amc_server import model
+from amc_server.consumers import notifier, notify_commands as notify
 from amc_server.remote.feed import Feed, read_lines
-from amc_server.server import make_server
+from amc_server.http.server import make_server
 
 RECORDED = os.path.join(FIXTURES, "claude-code-2.1.329")
 QUESTION = "Which database should we use?"

@@ -3,7 +3,7 @@ import os
 import socket
 import unittest
 
-from amc_server import peer
+from amc_server.http import peer
 
 
 class PeerUid(unittest.TestCase):

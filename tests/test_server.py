@@ -98,7 +98,7 @@ class Endpoints(ServerTestCase):
 
     def test_state_says_whether_hooks_are_installed(self):
         self.assertFalse(self.get_json("/api/state")["setup"]["claude_hooks"])
-        from amc_server import hooks_config
+        from amc_server.install import hooks as hooks_config
         hooks_config.install(self.paths)
         setup = self.get_json("/api/state")["setup"]
         self.assertTrue(setup["claude_hooks"])
@@ -107,7 +107,7 @@ class Endpoints(ServerTestCase):
     def test_page_csp_allows_exactly_its_import_map(self):
         import base64
         import hashlib
-        from amc_server.server import csp_for_page
+        from amc_server.http.server import csp_for_page
         page = b'<script type="importmap">{"imports": {}}</script><script>evil()</script>'
         digest = base64.b64encode(hashlib.sha256(b'{"imports": {}}').digest()).decode()
         csp = csp_for_page(page)
@@ -148,7 +148,7 @@ class ErrorShape(ServerTestCase):
     def test_500_is_json_too(self):
         def boom(state, req):
             raise RuntimeError("kaboom")
-        from amc_server import api
+        from amc_server.http import api
         original = api.ROUTES[0]
         api.ROUTES[0] = (original[0], original[1], boom)
         self.addCleanup(api.ROUTES.__setitem__, 0, original)
@@ -228,7 +228,7 @@ class Security(ServerTestCase):
         self.assertEqual(mode, 0o600)
 
     def test_static_files_cannot_escape_the_dashboard(self):
-        status, _, _ = self.request("GET", "/../amc_server/server.py")
+        status, _, _ = self.request("GET", "/../amc_server/http/server.py")
         self.assertEqual(status, 404)
         status, _, _ = self.request("GET", "/%2e%2e/README.md")
         self.assertEqual(status, 404)

@@ -1,7 +1,7 @@
 """`amc service install|uninstall|status`: the files written, the exact argv sent to systemctl and
 launchctl (through a recording runner), and the real CLI and systemd tools where this machine has
 them. The systemd quoting is checked by parsing the written lines back with systemd's own rules,
-implemented here independently of amc_server/service.py."""
+implemented here independently of amc_server/install/service.py."""
 import io
 import os
 import plistlib
@@ -14,7 +14,7 @@ import unittest
 
 from tests.support.helpers import AMC, IsolatedTestCase
 
-from amc_server import service
+from amc_server.install import service
 from amc_server.paths import get_paths
 
 UID = 501

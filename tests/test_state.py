@@ -8,7 +8,8 @@ import unittest
 
 from tests.support.helpers import FIXTURES, ServerTestCase
 
-from amc_server import lifecycle, model, store
+from amc_server.core import lifecycle
+from amc_server import model, store
 from amc_server.agents.claude import registry as claude_registry
 from amc_server.core.live import Core
 
@@ -116,7 +117,7 @@ class LiveRegistry(ServerTestCase):
         self.assertEqual(fresh_sessions(self.paths), [])  # a fresh server remembers
 
     def test_dismissed_memory_is_bounded_first_in_first_out(self):
-        from amc_server.dismissed import Dismissed
+        from amc_server.core.dismissed import Dismissed
         d = Dismissed(self.paths.dismissed_file + ".t", max_ids=3)
         store.ensure_dir(self.paths.data)
         for sid in "abcd":

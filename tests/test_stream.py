@@ -15,9 +15,10 @@ from tests.support.builders import prompt_payload
 from tests.support.helpers import FIXTURES, ServerTestCase
 from tests.support.sse import SSEClient, session_event
 
-from amc_server import server as server_module, store
+from amc_server.http import server as server_module
+from amc_server import store
 from amc_server.core import doorbell, events as events_module
-from amc_server.server import make_server
+from amc_server.http.server import make_server
 
 ID = re.compile(r"^[0-9a-z]+-\d+$")
 
@@ -186,7 +187,7 @@ class State(StreamTestCase):
 
     def test_a_setup_change_alone_changes_the_etag(self):
         etag = self.request("GET", "/api/state")[2]["ETag"]
-        from amc_server import hooks_config
+        from amc_server.install import hooks as hooks_config
         hooks_config.install(self.paths)
         status, body, headers = self.request("GET", "/api/state", headers={"If-None-Match": etag})
         self.assertEqual(status, 200)

@@ -20,14 +20,11 @@ from http import HTTPStatus
 
 from tests.support.helpers import IsolatedTestCase
 
-from amc_server import keystrokes, lifecycle, model, store
+from amc_server import keystrokes, model, store
+from amc_server.core import lifecycle
 from amc_server.terminals import base, zellij
 from amc_server.terminals.base import CommandFailed, MultiplexerMissing, NoPane, PaneGone
-from amc_server.terminals.zellij import (PASTE_END, PASTE_START, Zellij, action_argv,
-                                         dump_screen_argv, list_argv,
-                                         parse_sessions, parse_version, paste_argv, pipe_argv,
-                                         send_keys_argv, version_argv, write_bytes_argv,
-                                         write_chars_argv)
+from amc_server.terminals.zellij import PASTE_END, PASTE_START, Zellij, action_argv, dump_screen_argv, list_argv, parse_sessions, parse_version, paste_argv, pipe_argv, send_keys_argv, version_argv, write_bytes_argv, write_chars_argv
 
 FAKE = r'''#!/usr/bin/env python3
 import json, os, sys, time

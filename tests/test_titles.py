@@ -27,7 +27,7 @@ from tests.support.sse import SSEClient
 from amc_server.agents import titles
 from amc_server.agents.claude import transcript as claude
 from amc_server.agents.codex import transcript as codex
-from amc_server.history_file import HistoryFile
+from amc_server.consumers.history_file import HistoryFile
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 PUBLIC = os.path.join(FIXTURES, "public", "claude")

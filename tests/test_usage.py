@@ -1,4 +1,4 @@
-"""Tokens, cost and context (amc_server/usage.py, pricing.py, core/usage.py).
+"""Tokens, cost and context (amc_server/agents/usage.py, pricing.py, core/usage.py).
 
 The numbers of every fixture transcript and rollout are checked against an independent sum
 written here from the formats alone (every line decoded, no byte filter, no incremental
@@ -18,7 +18,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from tests.support.builders import jsonl
 from tests.support.helpers import IsolatedTestCase, ServerTestCase
-from amc_server import model, pricing, usage
+from amc_server import model
+from amc_server.agents import pricing, usage
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 NOT_TRANSCRIPTS = ("hooks.jsonl", "mcp.jsonl", "payloads.jsonl")

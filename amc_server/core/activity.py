@@ -87,7 +87,7 @@ class Activity:
         sids = {e.get("session_id") for e in events if not e.get("machine")}
         if not sids - {None, ""}:
             return {}
-        from .. import history  # the History (and its readers) only once something is titled
+        from . import history  # the History (and its readers) only once something is titled
         try:
             return history.for_paths(self.paths, self.core).titles_for(sids, budget_s)
         except Exception:  # a title is never worth an event

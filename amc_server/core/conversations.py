@@ -31,7 +31,7 @@ from ..agents.claude import subagent_reader
 from ..agents.claude import subagents
 from ..agents.base import CLIPPED
 from ..errors import BadRequest, NotFound
-from .sources import transcript_refusal
+from ..core.sources import transcript_refusal
 
 log = logging.getLogger("amc.core")
 

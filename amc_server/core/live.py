@@ -22,18 +22,19 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
-from .. import agents as agent_family, model, procenv, store
+from .. import agents as agent_family, model, store
+from ..terminals import procenv
 from ..agents.claude import registry as claude_registry
 from ..agents.codex import process as codex_process
-from ..dismissed import Dismissed
+from .dismissed import Dismissed
 from ..errors import ApiError
 from ..paths import Paths
 from . import doorbell, merge as merging, watch
 from . import channels as channel_prompts
 from .channels import Channels
 from .machines import MachineTable
-from .conversations import Conversations
-from .activity import Activity
+from ..consumers.conversations import Conversations
+from ..consumers.activity import Activity
 from .setup import data_dir_problem, read_setup
 from .events import Event, EventLog, Subscription
 from .sources import Sources

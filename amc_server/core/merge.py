@@ -20,7 +20,7 @@ from ..agents.claude import questions as claude_questions
 from ..agents.claude import registry as claude_registry
 from ..agents.codex import discovery as codex_discovery
 from ..agents.claude import subagents
-from ..dismissed import Dismissed
+from .dismissed import Dismissed
 from .sources import Sources, hook_session, transcript_refusal
 
 STATUS_RANK = {status: i for i, status in enumerate(model.STATUSES)}

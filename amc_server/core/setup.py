@@ -9,7 +9,7 @@ import os
 import shutil
 from typing import Any, Dict
 
-from .. import hooks_config
+from ..install import hooks as hooks_config
 from ..paths import Paths
 
 log = logging.getLogger("amc.core")

@@ -13,8 +13,8 @@ import threading
 import time
 from typing import Any, Dict, Optional, Set, Tuple
 
-from ..usage import ACCUMULATORS, UsageFile
-from .sources import transcript_refusal
+from ..agents.usage import ACCUMULATORS, UsageFile
+from ..core.sources import transcript_refusal
 
 log = logging.getLogger("amc.usage")
 

@@ -42,8 +42,7 @@ import select
 import threading
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
-from .inotify import (IN_MOVE_SELF, IN_Q_OVERFLOW, WATCH_MASK, _PATH_ERRNOS, _SELF_GONE, Inotify,
-                      load_inotify, parse_events)
+from .inotify import IN_MOVE_SELF, IN_Q_OVERFLOW, WATCH_MASK, _PATH_ERRNOS, _SELF_GONE, Inotify, load_inotify, parse_events
 
 log = logging.getLogger("amc.watch")
 

@@ -52,7 +52,7 @@ def parse(raw: bytes) -> Dict[str, Any]:
 def endpoint(req: Dict[str, Any]) -> Tuple[Any, Dict[str, str]]:
     """Return the endpoint function and path parameters of `req`; raise ApiError when there is
     none, or it is not one answered for another machine."""
-    from .. import api
+    from ..http import api
     from ..errors import BadRequest
     func, params = api.resolve(req["method"], req["path"])
     if func.__name__ not in ALLOWED:
@@ -62,7 +62,7 @@ def endpoint(req: Dict[str, Any]) -> Tuple[Any, Dict[str, str]]:
 
 def answer_here(paths: Paths, req: Dict[str, Any]) -> Tuple[int, Dict[str, Any]]:
     """Run the endpoint in this process, on a core read once."""
-    from .. import api
+    from ..http import api
     from ..app import REQUEST, App
     from ..errors import ApiError
     try:
@@ -104,7 +104,7 @@ def answer_server(url: str, token: str, req: Dict[str, Any]) -> Tuple[int, Dict[
 def answer(paths: Paths, raw: bytes) -> Tuple[int, Dict[str, Any]]:
     """Return (status, body) for one request read from stdin."""
     from ..errors import ApiError
-    from ..launcher import read_token, running_server
+    from ..commands.serve import read_token, running_server
     try:
         req = parse(raw)
     except ValueError as e:

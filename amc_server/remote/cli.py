@@ -13,8 +13,7 @@ from typing import Any, List, Mapping, Optional
 from ..paths import Paths
 from . import config, ship
 from .config import Remote
-from .ssh import (PROBE_TIMEOUT_S, Probe, RemoteError, Runner, check_name, check_target,
-                  explain, find_ssh, last_line, probe_argv, run, ssh_argv)
+from .ssh import PROBE_TIMEOUT_S, Probe, RemoteError, Runner, check_name, check_target, explain, find_ssh, last_line, probe_argv, run, ssh_argv
 
 STATUS_WORKERS = 8
 

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any, Callable, Optional, Set
 
-from ..core.activity import TOPIC as ACTIVITY_TOPIC
+from ..consumers.activity import TOPIC as ACTIVITY_TOPIC
 from .. import store
 from . import ship
 from .ssh import last_line, ssh_argv, ssh_failure

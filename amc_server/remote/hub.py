@@ -20,15 +20,14 @@ import time
 from http import HTTPStatus
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from ..core.activity_lines import bounded
+from ..consumers.activity_lines import bounded
 from ..core.machines import address, split
 from ..errors import ApiError
 from ..paths import Paths
 from . import config, ship, zipapp
 from .feed import Feed
 from .. import store
-from .ssh import (RemoteError, check_name, check_target, find_ssh, last_line, ssh_argv,
-                  ssh_failure)
+from .ssh import RemoteError, check_name, check_target, find_ssh, last_line, ssh_argv, ssh_failure
 
 log = logging.getLogger("amc.remote")
 

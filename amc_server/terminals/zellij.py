@@ -25,8 +25,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
 from .. import keystrokes, store
 from ..paths import zellij_plugin
 from . import base
-from .base import (Backend, CommandFailed, DeliveryError, MultiplexerMissing, NoPane, PaneGone,
-                   Runner, find_binary, require_binary)
+from .base import Backend, CommandFailed, DeliveryError, MultiplexerMissing, NoPane, PaneGone, Runner, find_binary, require_binary
 
 LIST_TTL_S = 5.0             # how long a `list-sessions` answer is reused
 VERSION_TTL_S = 300.0

@@ -39,7 +39,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
-from amc_server import api, lifecycle  # noqa: E402
+from amc_server.http import api
+from amc_server.core import lifecycle  # noqa: E402
 from amc_server.core.live import Core  # noqa: E402
 from amc_server.paths import get_paths  # noqa: E402
 
@@ -116,7 +117,7 @@ def growth(home, env, sizes, runs, diag_size=500):
             n, start, b.ms(row[2]), b.ms(row[3]), row[4] / 1024, b.ms(row[5]), b.ms(row[6]),
             row[7] / 1024, row[8], b.ms(row[9]), b.ms(row[10]), row[11], b.ms(row[12]),
             " ".join("%s=%d" % kv for kv in sorted(mix.items()))), flush=True)
-    from amc_server import peer
+    from amc_server.http import peer
     t0 = time.perf_counter()
     for _ in range(10):
         peer.diag_uid(("127.0.0.1", 1), ("127.0.0.1", 1))
@@ -216,7 +217,7 @@ def profile_server(env, seconds):
     with one stream client; print the threads it started and where their time went."""
     import logging
     import resource
-    from amc_server.server import make_server
+    from amc_server.http.server import make_server
     logging.getLogger("amc").setLevel(logging.CRITICAL)
     profiles = []
     original = threading.Thread.run

@@ -31,12 +31,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
-from amc_server import hook  # noqa: E402
+from amc_server.hook import record as hook  # noqa: E402
 from amc_server.agents import subagents  # noqa: E402
 from amc_server.agents.claude.transcript import ClaudeTranscript  # noqa: E402
-from amc_server.core import conversations, merge  # noqa: E402
+from amc_server.consumers import conversations
+from amc_server.core import merge  # noqa: E402
 from amc_server.core.sources import Sources  # noqa: E402
-from amc_server.dismissed import Dismissed  # noqa: E402
+from amc_server.core.dismissed import Dismissed  # noqa: E402
 from amc_server.paths import get_paths  # noqa: E402
 
 MB = 1024 * 1024
@@ -185,7 +186,7 @@ def diffs():
     except Exception as e:  # a bench machine without the browser: say so, go on
         print("  skipped: %s" % e)
         return None
-    from amc_server.server import make_server
+    from amc_server.http.server import make_server
     import threading
     home = tempfile.mkdtemp(prefix="amc-bench-diff-")
     server = make_server(get_paths(b.bench_env(home)), "127.0.0.1", 0)

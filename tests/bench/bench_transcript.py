@@ -34,7 +34,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
-from amc_server import hook  # noqa: E402
+from amc_server.hook import record as hook  # noqa: E402
 from amc_server.agents.claude.transcript import ClaudeTranscript  # noqa: E402
 
 MB = 1024 * 1024
@@ -166,7 +166,7 @@ def memory_profile(env, streams):
     import threading
     import tracemalloc
     from amc_server.paths import get_paths
-    from amc_server.server import make_server
+    from amc_server.http.server import make_server
     logging.getLogger("amc").setLevel(logging.CRITICAL)
     server = make_server(get_paths(env), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

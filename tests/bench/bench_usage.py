@@ -34,7 +34,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
-from amc_server import hook, usage  # noqa: E402
+from amc_server.hook import record as hook
+from amc_server.agents import usage  # noqa: E402
 
 MB = 1024 * 1024
 
@@ -85,7 +86,7 @@ def hook_to_event(sse, env, home, i: int, k: int) -> float:
 
 WITHOUT_TRACKER = """import sys
 sys.path.insert(0, %r)
-import amc_server.core.usage as tracker
+import amc_server.consumers.usage as tracker
 tracker.UsageTracker.__init__ = lambda self, core: None   # the baseline: no usage tracker
 from amc_server.cli import main
 sys.exit(main(sys.argv[1:]))

@@ -209,7 +209,7 @@ def make_sessions(home: str, env: Dict[str, str], start: int, stop: int,
     transcript (one recorded scenario, fresh ids; with `size`, the recorded scenarios in turn up
     to that many bytes) is written where Claude Code keeps it.
     """
-    from amc_server import hook
+    from amc_server.hook import record as hook
     mix: Dict[str, int] = {}
     for i in range(start, stop):
         scenario = SCENARIOS[i % len(SCENARIOS)]
@@ -241,7 +241,7 @@ def prompt_to_event(sse: Any, env: Dict[str, str], home: str, i: int, text: str,
     """Record a UserPromptSubmit of session i as the hook does (`hook.record`, its doorbell
     datagram too); return the seconds until its `session` event carrying `text` is read off
     `sse`. `seen(event)` gets every event read on the way."""
-    from amc_server import hook
+    from amc_server.hook import record as hook
     sid = session_id(i)
     t0 = time.perf_counter()
     hook.record(prompt_payload(i, home, text), hook_env(env, i))

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from amc_server import hooks_config
+from amc_server.install import hooks as hooks_config
 from tests.support import fakemodel, tools
 from tests.support.agentenv import AgentHome, PrivateTmux
 from tests.support.fakemodel import FakeModel

@@ -26,7 +26,7 @@ from amc_server.paths import get_paths  # noqa: E402
 # The server logs every request and every skipped transcript line; keep test output readable.
 if not os.environ.get("AMC_TEST_VERBOSE"):
     logging.getLogger("amc").setLevel(logging.CRITICAL)
-from amc_server.server import make_server  # noqa: E402
+from amc_server.http.server import make_server  # noqa: E402
 
 
 def isolated_env(home: str) -> Dict[str, str]:

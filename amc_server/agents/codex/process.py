@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
-from ... import procenv
+from ...terminals import procenv
 
 RESCAN_S = 3.0
 LOCK_DIR = "thread-writer-locks"
