@@ -4,17 +4,18 @@
     python3 tests/record_fixtures.py [--cli claude|codex|all] [--scenario NAME ...] [--out DIR]
                                      [--page] [--reference]
 
-Each scenario of tests/recording/<cli>.py runs the CLI version this run uses (tests/tools.py: the
-pin, or AMC_TEST_CLAUDE_VERSION / AMC_TEST_CODEX_VERSION) in a fresh sandbox and lands in
-`tests/fixtures/<slug>-<version>/<scenario>/` (with --out: `DIR/<scenario>/`, or
-`DIR/<slug>-<version>/<scenario>/` for --cli all). A scenario is recorded into a scratch directory
-that replaces the old one only when it succeeds, so a failure keeps the previous recording; it is
-reported with its reason and the others go on, and the exit status is 1. Then the recording is
-compared with the newest older recorded version of that CLI (tests/recording/changes.py) and the
-changes printed; `--page` rewrites docs/claude-jsonl-reference/09-changes-by-version.md, and
-`--reference` re-cuts the reference's examples from the new recording (those taken from it, and
-those taken from the previous version, which move to it: tests/reference.py `refresh`) and prints
-what on the pages is no longer true (tests/reference.py `check`).
+Each scenario of tests/recording/<cli>.py runs the CLI version this run uses
+(tests/support/tools.py: the pin, or AMC_TEST_CLAUDE_VERSION / AMC_TEST_CODEX_VERSION) in a fresh
+sandbox and lands in `tests/fixtures/<slug>-<version>/<scenario>/` (with --out: `DIR/<scenario>/`,
+or `DIR/<slug>-<version>/<scenario>/` for --cli all). A scenario is recorded into a scratch
+directory that replaces the old one only when it succeeds, so a failure keeps the previous
+recording; it is reported with its reason and the others go on, and the exit status is 1. Then the
+recording is compared with the newest older recorded version of that CLI
+(tests/recording/changes.py) and the changes printed; `--page` rewrites
+docs/claude-jsonl-reference/09-changes-by-version.md, and `--reference` re-cuts the reference's
+examples from the new recording (those taken from it, and those taken from the previous version,
+which move to it: tests/reference.py `refresh`) and prints what on the pages is no longer true
+(tests/reference.py `check`).
 """
 import argparse
 import importlib
@@ -29,7 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests import tools  # noqa: E402
+from tests.support import tools  # noqa: E402
 from tests.recording.common import (Recording, fixture_dir, recorded_versions,  # noqa: E402
                                     version_key)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The one test command: `python3 tests/run.py [unittest args]`.
 
-Installs (or finds) the pinned tools the end-to-end tests need (tests/tools.py), then runs
+Installs (or finds) the pinned tools the end-to-end tests need (tests/support/tools.py), then runs
 `unittest discover -s tests -t .` from the repository root, or the tests named on the command line
 (`python3 tests/run.py tests.test_e2e_claude -v`), and exits with unittest's status. When every tool
 is already present this costs a few milliseconds.
@@ -19,7 +19,7 @@ def main(argv=None):
     os.chdir(ROOT)
     if ROOT not in sys.path:
         sys.path.insert(0, ROOT)
-    from tests import tools
+    from tests.support import tools
     found = tools.ensure_all(verbose=True)
     missing = [name for name, path in found.items() if not path]
     if missing:

@@ -1,15 +1,16 @@
 """The Activity feed (core/activity.py, GET /api/activity, `activity` stream events) against a real
 server: hook events made by the real bin/amc-hook from the recorded Claude Code 2.1.329 payloads,
 Claude's prompt history written as the real CLI writes it, and broken, torn, huge and replaced
-files; then another machine's activity at a hub over a real sshd (tests/remote_world.py).
+files; then another machine's activity at a hub over a real sshd (tests/support/remote_world.py).
 """
 import json
 import os
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase
-from tests.sse import SSEClient
+from tests.support.builders import prompt_payload
+from tests.support.helpers import FIXTURES, ServerTestCase
+from tests.support.sse import SSEClient
 
 from amc_server import jsonl
 from amc_server import store
@@ -21,9 +22,9 @@ from amc_server.http.server import make_server
 PERMISSION = os.path.join(FIXTURES, "claude-code-2.1.329", "permission-prompt", "hooks.jsonl")
 SID = "598d70af-25dd-454d-8343-4daab95aee19"   # the recorded session's id
 # What the real Claude Code 2.1.329 wrote to $CLAUDE_CONFIG_DIR/history.jsonl, recorded by the AMC
-# project on 2026-12-01 (the TUI in a private tmux against tests/fakemodel.py): a two-line prompt,
-# a slash command and a paste (the pasted text itself is not in the file, only its hash). Paths
-# rewritten to /home/dev/...
+# project on 2026-12-01 (the TUI in a private tmux against tests/support/fakemodel.py): a two-line
+# prompt, a slash command and a paste (the pasted text itself is not in the file, only its hash).
+# Paths rewritten to /home/dev/...
 RECORDED_HISTORY = (
     '{"display":"hello history\\nsecond line","pastedContents":{},"timestamp":1796166263228,'
     '"project":"/home/dev/work/hist-proj","sessionId":"735fa120-f2b4-49f4-b8b7-8f1be38c35e2"}\n'
@@ -38,10 +39,6 @@ KEYS = {"id", "ts", "type", "session_id", "machine", "summary", "raw"}
 def recorded(path=PERMISSION):
     with open(path) as f:
         return [json.loads(line)["payload"] for line in f if line.strip()]
-
-
-def prompt(sid, text="hi", cwd="/home/dev/work/demo-proj"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text, "cwd": cwd}
 
 
 class ActivityCase(ServerTestCase):
@@ -100,7 +97,7 @@ class HookEvents(ActivityCase):
 
     def test_limit_is_kept_between_1_and_1000_and_a_bad_one_is_a_400_in_words(self):
         for i in range(3):
-            self.hook(prompt("lim", "p%d" % i))
+            self.hook(prompt_payload("lim", "p%d" % i))
         self.assertEqual(len(self.events(2)), 2)
         self.assertEqual(self.activity(0)["limit"], 1)
         self.assertEqual(self.activity(5000)["limit"], 1000)
@@ -111,18 +108,18 @@ class HookEvents(ActivityCase):
 
     def test_a_hook_event_is_there_as_soon_as_the_hook_exits(self):
         for i in range(5):  # each answer follows its hook at once: the doorbell, then flush()
-            self.hook(prompt("now", "prompt number %d" % i))
+            self.hook(prompt_payload("now", "prompt number %d" % i))
             self.assertEqual(self.events(1)[0]["summary"], "Prompt: prompt number %d" % i)
 
     def test_a_dismissal_is_an_event_too(self):
-        self.hook(prompt("dis"))
+        self.hook(prompt_payload("dis"))
         status, _, _ = self.request("POST", "/api/dismiss/dis")
         self.assertEqual(status, 200)
         self.assertEqual(self.events(1)[0]["summary"], "Dismissed in AMC")
 
     def test_hostile_text_is_kept_as_text_and_summaries_stay_short(self):
         evil = "<img src=x onerror=alert(1)>\x1b[31m" + "x" * 5000 + "\nsecond line"
-        self.hook(prompt("evil", evil))
+        self.hook(prompt_payload("evil", evil))
         [e] = self.events(1)
         self.assertLessEqual(len(e["summary"]), 200)
         self.assertTrue(e["summary"].startswith("Prompt: <img src=x onerror=alert(1)>"))
@@ -157,14 +154,14 @@ class PromptHistory(ActivityCase):
         self.assertIn("Typed: after", [e["summary"] for e in events])
 
     def test_a_torn_line_waits_for_its_newline_and_counts_once(self):
-        self.hook(prompt("torn", "first"))
+        self.hook(prompt_payload("torn", "first"))
         line = json.dumps({"received_at": "2030-01-01T00:00:00.000Z", "agent": "claude",
                            "event": "UserPromptSubmit",
                            "payload": {"prompt": "second", "cwd": "/w/torn"}}) + "\n"
         path = self.paths.events_file("torn")
         with open(path, "a") as f:
             f.write(line[:30])
-        self.hook(prompt("other", "meanwhile"))  # the core looks at the feed again
+        self.hook(prompt_payload("other", "meanwhile"))  # the core looks at the feed again
         self.assertNotIn("Prompt: second", [e["summary"] for e in self.events()])
         self.assertEqual([e["type"] for e in self.events()].count("unparsed"), 0)
         with open(path, "a") as f:
@@ -205,7 +202,7 @@ class Stream(ActivityCase):
     def test_new_events_go_only_to_streams_that_follow_the_activity(self):
         watching = self.stream("/api/stream?follow=*activity")
         plain = self.stream("/api/stream")
-        self.hook(prompt("live", "over the stream"))
+        self.hook(prompt_payload("live", "over the stream"))
         event = watching.until(lambda e: e["event"] == "activity")
         self.assertEqual(event["data"]["summary"], "Prompt: over the stream")
         self.assertEqual(event["data"], self.events(1)[0])
@@ -219,11 +216,11 @@ class Stream(ActivityCase):
 
     def test_a_reconnecting_follower_gets_exactly_the_activity_it_missed(self):
         watching = self.stream("/api/stream?follow=*activity")
-        self.hook(prompt("r", "one"))
+        self.hook(prompt_payload("r", "one"))
         seen = watching.until(lambda e: e["event"] == "activity")
         watching.close()
         for text in ("two", "three"):
-            self.hook(prompt("r", text))
+            self.hook(prompt_payload("r", text))
         again = SSEClient(self.port, "/api/stream?follow=*activity&last_event_id=" + seen["id"])
         self.addCleanup(again.close)
         missed = [e["data"]["summary"] for e in again.quiet(1.0) if e["event"] == "activity"]
@@ -233,7 +230,7 @@ class Stream(ActivityCase):
 class Backlog(ActivityCase):
     def test_after_a_restart_the_backlog_is_read_from_the_ends_with_the_same_ids(self):
         for i in range(4):
-            self.hook(prompt("re", "before %d" % i))
+            self.hook(prompt_payload("re", "before %d" % i))
         self.write_history(RECORDED_HISTORY)
         before = self.wait_for(lambda es: len(es) == 7, "seven events")
         self._stop_server()
@@ -243,7 +240,7 @@ class Backlog(ActivityCase):
                          daemon=True).start()
         self.port = self.server.server_address[1]
         self.assertEqual(self.events(), before)
-        self.hook(prompt("re", "after"))
+        self.hook(prompt_payload("re", "after"))
         after = self.events()
         self.assertEqual(after[0]["summary"], "Prompt: after")
         self.assertEqual(after[1:], before)
@@ -315,7 +312,7 @@ class Forwarding(unittest.TestCase):
     def setUp(self):
         import shutil
         import tempfile
-        from tests.helpers import isolated_env
+        from tests.support.helpers import isolated_env
         from amc_server.paths import get_paths
         home = tempfile.mkdtemp(prefix="amc-test-")
         self.addCleanup(shutil.rmtree, home, True)
@@ -348,15 +345,15 @@ class RemoteActivity(unittest.TestCase):
     """A hook on machine m1 shows in the hub's Activity, over a real sshd."""
 
     def test_a_remote_hook_event_reaches_the_hubs_feed_and_stream(self):
-        from tests.remote_world import start_world
+        from tests.support.remote_world import start_world
         w = start_world(self.addCleanup)
         sid = "0b7c5c1e-3333-4a4a-9c9c-000000000003"
-        w.hook("m1", prompt(sid, "from the first machine"))
+        w.hook("m1", prompt_payload(sid, "from the first machine"))
         w.wait(lambda: ("m1:" + sid) in w.sessions(), 30, "m1's session at the hub")
         client = SSEClient(w.port, "/api/stream?follow=*activity")
         self.addCleanup(client.close)
         client.next(5)
-        w.hook("m1", prompt(sid, "and one more"))
+        w.hook("m1", prompt_payload(sid, "and one more"))
         live = client.until(lambda e: e["event"] == "activity" and
                             e["data"]["summary"] == "Prompt: and one more", timeout=20)
         self.assertEqual((live["data"]["machine"], live["data"]["session_id"]),

@@ -13,6 +13,8 @@ import tempfile
 import unittest
 import unittest.mock
 
+from tests.support.builders import claude_assistant, claude_tool_result, claude_user, jsonl
+
 from amc_server.agents.claude.transcript import ClaudeTranscript, find_transcript, last_preview
 from amc_server.paths import get_paths
 
@@ -94,28 +96,6 @@ class TmpDirCase(unittest.TestCase):
         with open(path, "wb") as f:
             f.write(data)
         return path
-
-
-def jsonl(*records) -> bytes:
-    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
-
-
-def user(text, **extra):
-    return dict({"type": "user", "timestamp": "2026-01-01T00:00:00.000Z",
-                 "message": {"role": "user", "content": text}}, **extra)
-
-
-def assistant(api_id, *blocks, **extra):
-    return dict({"type": "assistant", "timestamp": "2026-01-01T00:00:01.000Z",
-                 "message": {"id": api_id, "role": "assistant", "model": "m",
-                             "content": list(blocks)}}, **extra)
-
-
-def result(tool_id, content, is_error=False):
-    return {"type": "user", "timestamp": "2026-01-01T00:00:02.000Z",
-            "message": {"role": "user", "content": [{"type": "tool_result",
-                                                     "tool_use_id": tool_id,
-                                                     "content": content, "is_error": is_error}]}}
 
 
 class CurrentCliScenarios(unittest.TestCase):
@@ -429,32 +409,32 @@ class Incremental(TmpDirCase):
         self.assertEqual(after[3]["content"], before[-1]["content"])
 
     def test_truncated_file_is_reread_from_the_start(self):
-        path = self.write("t.jsonl", jsonl(user("one"), assistant("m1", {"type": "text",
-                                                                         "text": "first"})))
+        path = self.write("t.jsonl",
+                          jsonl(claude_user("one"), claude_assistant("first", msg_id="m1")))
         transcript = ClaudeTranscript(path, "s")
         self.assertEqual(len(transcript.refresh()), 2)
-        self.write("t.jsonl", jsonl(user("two")))
+        self.write("t.jsonl", jsonl(claude_user("two")))
         self.assertEqual([m["content"] for m in transcript.refresh()], ["two"])
 
 
     def test_a_file_rewritten_in_place_is_reread_from_the_start(self):
         # Claude Code can rewrite a transcript whole (same inode, not shorter): what was read
         # before is gone, so the reader must not go on from its old offset
-        path = self.write("t.jsonl", jsonl(user("one"), assistant("m1", {"type": "text",
-                                                                         "text": "first"})))
+        path = self.write("t.jsonl",
+                          jsonl(claude_user("one"), claude_assistant("first", msg_id="m1")))
         transcript = ClaudeTranscript(path, "s")
         self.assertEqual(len(transcript.refresh()), 2)
         inode = os.stat(path).st_ino
         with open(path, "r+b") as f:
-            f.write(jsonl(user("rewritten"), assistant("m2", {"type": "text", "text": "anew"}),
-                          user("and longer")))
+            f.write(jsonl(claude_user("rewritten"), claude_assistant("anew", msg_id="m2"),
+                          claude_user("and longer")))
         self.assertEqual(os.stat(path).st_ino, inode)
         generation = transcript.generation
         self.assertEqual([m["content"] for m in transcript.refresh()],
                          ["rewritten", "anew", "and longer"])
         self.assertEqual(transcript.generation, generation + 1)
         with open(path, "ab") as f:  # a plain append after that is read as an append
-            f.write(jsonl(user("appended")))
+            f.write(jsonl(claude_user("appended")))
         self.assertEqual(transcript.refresh()[-1]["content"], "appended")
         self.assertEqual(transcript.generation, generation + 1)
 
@@ -527,10 +507,10 @@ class HostileInput(TmpDirCase):
                   {"type": "user", "message": {"content": [1, None, {"type": 7}]}},
                   {"type": "assistant", "message": {"id": 5, "content": [{"type": ["x"]}]}},
                   {"type": "assistant", "message": {"content": [{"type": "tool_use"}]}},
-                  result("toolu_unknown", [{"type": "image"}, "text"]),
+                  claude_tool_result("toolu_unknown", [{"type": "image"}, "text"]),
                   {"type": "attachment", "attachment": "odd"}),
             b"x" * (2 * 1024 * 1024) + b"\n",  # a 2 MB line of garbage
-            jsonl(user("still here"), assistant("m1", {"type": "text", "text": "yes"})),
+            jsonl(claude_user("still here"), claude_assistant("yes", msg_id="m1")),
             b'{"type": "assistant", "message": {"id": "m2", "content": [{"type": "te',
         ])
         path = self.write("hostile.jsonl", data)
@@ -551,7 +531,7 @@ class HostileInput(TmpDirCase):
 
     def test_unknown_type_warns_once_with_path_and_line(self):
         path = self.write("u.jsonl", jsonl({"type": "brand-new"}, {"type": "brand-new"},
-                                           user("hi")))
+                                           claude_user("hi")))
         with self.assertLogs("amc.agents", "WARNING") as logs:
             messages = parse(path)
         self.assertEqual([m["content"] for m in messages], ["hi"])
@@ -576,14 +556,17 @@ class Synthetic(TmpDirCase):
         text = {"type": "text", "text": "Looking."}
         tool = {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"file_path": "a"}}
         path = self.write("d.jsonl", jsonl(
-            user("go"), assistant("msg_1", {"type": "thinking", "thinking": "", "signature": "s"}),
-            assistant("msg_1", text), assistant("msg_1", text, tool), assistant("msg_1", tool),
-            result("toolu_1", [{"type": "text", "text": "line1"}, {"type": "text",
-                                                                  "text": "line2"}]),
-            assistant("msg_1", {"type": "tool_use", "id": "toolu_2", "name": "Grep",
-                                "input": {}}),
-            result("toolu_2", "boom", is_error=True),
-            assistant("msg_2", {"type": "text", "text": "Done."})))
+            claude_user("go"),
+            claude_assistant({"type": "thinking", "thinking": "", "signature": "s"},
+                             msg_id="msg_1"),
+            claude_assistant(text, msg_id="msg_1"), claude_assistant(text, tool, msg_id="msg_1"),
+            claude_assistant(tool, msg_id="msg_1"),
+            claude_tool_result("toolu_1", [{"type": "text", "text": "line1"}, {"type": "text",
+                                                                              "text": "line2"}]),
+            claude_assistant({"type": "tool_use", "id": "toolu_2", "name": "Grep", "input": {}},
+                             msg_id="msg_1"),
+            claude_tool_result("toolu_2", "boom", is_error=True),
+            claude_assistant("Done.", msg_id="msg_2")))
         messages = parse(path)
         self.assertEqual([(m["role"], m["content"]) for m in messages],
                          [("user", "go"), ("assistant", "Looking."), ("assistant", "Done.")])
@@ -594,20 +577,20 @@ class Synthetic(TmpDirCase):
 
     def test_injected_user_text_is_hidden_and_typed_text_kept(self):
         path = self.write("i.jsonl", jsonl(
-            user("<system-reminder>\nsecret\n</system-reminder>"),
-            user([{"type": "text", "text": "<system-reminder>x</system-reminder>"},
-                  {"type": "text", "text": "real prompt"}]),
-            user("expanded skill text", isMeta=True),
-            user("This session is being continued from a previous conversation...",
-                 isCompactSummary=True),
-            user("<command-message>model</command-message>\n<command-name>/model</command-name>"
-                 "\n<command-args>opus</command-args>"),
-            user("<local-command-stdout>Set model to opus</local-command-stdout>"),
-            user("<local-command-caveat>Caveat: ...</local-command-caveat>"),
-            user([{"type": "text", "text": "[Request interrupted by user]"}]),
-            user("<task-notification>done</task-notification>"),
-            user("sidechain prompt", isSidechain=True),
-            user("last <system-reminder>tail</system-reminder>")))
+            claude_user("<system-reminder>\nsecret\n</system-reminder>"),
+            claude_user([{"type": "text", "text": "<system-reminder>x</system-reminder>"},
+                         {"type": "text", "text": "real prompt"}]),
+            claude_user("expanded skill text", isMeta=True),
+            claude_user("This session is being continued from a previous conversation...",
+                        isCompactSummary=True),
+            claude_user("<command-message>model</command-message>\n"
+                        "<command-name>/model</command-name>\n<command-args>opus</command-args>"),
+            claude_user("<local-command-stdout>Set model to opus</local-command-stdout>"),
+            claude_user("<local-command-caveat>Caveat: ...</local-command-caveat>"),
+            claude_user([{"type": "text", "text": "[Request interrupted by user]"}]),
+            claude_user("<task-notification>done</task-notification>"),
+            claude_user("sidechain prompt", isSidechain=True),
+            claude_user("last <system-reminder>tail</system-reminder>")))
         messages = parse(path)
         self.assertEqual([(m["content"], m["kind"]) for m in messages],
                          [("real prompt", "prompt"), ("/model opus", "command"),
@@ -615,8 +598,8 @@ class Synthetic(TmpDirCase):
 
     def test_interrupt_marks_the_assistant_message(self):
         path = self.write("x.jsonl", jsonl(
-            user("go"), assistant("m", {"type": "text", "text": "Working"}),
-            user([{"type": "text", "text": "[Request interrupted by user]"}])))
+            claude_user("go"), claude_assistant("Working", msg_id="m"),
+            claude_user([{"type": "text", "text": "[Request interrupted by user]"}])))
         self.assertIs(parse(path)[-1]["interrupted"], True)
 
     def test_queued_prompt_attachment_is_a_user_message(self):
@@ -626,7 +609,7 @@ class Synthetic(TmpDirCase):
         teammate = {"type": "attachment", "attachment": {
             "type": "queued_command", "prompt": "from bob", "commandMode": "prompt",
             "origin": {"kind": "teammate"}}}
-        path = self.write("q.jsonl", jsonl(user("go"), queued, teammate))
+        path = self.write("q.jsonl", jsonl(claude_user("go"), queued, teammate))
         messages = parse(path)
         self.assertEqual([(m["content"], m["kind"]) for m in messages],
                          [("go", "prompt"), ("also fix the docs", "queued")])
@@ -635,10 +618,11 @@ class Synthetic(TmpDirCase):
     def test_images_in_tool_results_are_placeholders(self):
         data = "A" * 4000
         path = self.write("r.jsonl", jsonl(
-            assistant("m", {"type": "tool_use", "id": "t", "name": "Read", "input": {}}),
-            result("t", [{"type": "image", "source": {"type": "base64",
-                                                     "media_type": "image/jpeg",
-                                                     "data": data}}])))
+            claude_assistant({"type": "tool_use", "id": "t", "name": "Read", "input": {}},
+                             msg_id="m"),
+            claude_tool_result("t", [{"type": "image", "source": {"type": "base64",
+                                                                 "media_type": "image/jpeg",
+                                                                 "data": data}}])))
         (call,) = parse(path)[0]["tool_calls"]
         self.assertEqual(call["images"], [{"media_type": "image/jpeg", "bytes": 3000}])
         self.assertEqual(call["result"], "[image image/jpeg, 3000 bytes]")
@@ -766,8 +750,8 @@ class ChannelHostileInput(TmpDirCase):
     """Channel lines that are odd, damaged or hostile: never raise, never lose the rest."""
 
     def messages(self, *records):
-        path = self.write("c.jsonl", jsonl(*records, user("after"),
-                                          assistant("m9", {"type": "text", "text": "still ok"})))
+        path = self.write("c.jsonl", jsonl(*records, claude_user("after"),
+                                          claude_assistant("still ok", msg_id="m9")))
         transcript = ClaudeTranscript(path, "chan")
         with quietly() as warnings:
             messages = transcript.refresh()
@@ -836,7 +820,7 @@ class ChannelHostileInput(TmpDirCase):
 
     def test_a_mid_turn_message_is_shown_once(self):
         wrapped = tag("while busy", chat_id="c7")
-        messages = self.messages(user("go"), absorbed(wrapped), channel_line(wrapped),
+        messages = self.messages(claude_user("go"), absorbed(wrapped), channel_line(wrapped),
                                  channel_line(tag("while busy", chat_id="c8")))
         self.assertEqual([(m["content"], m.get("mid_turn"), m.get("channel", {}).get("chat_id"))
                           for m in messages],
@@ -845,17 +829,18 @@ class ChannelHostileInput(TmpDirCase):
 
     def test_a_tool_result_with_a_channel_origin_still_pairs(self):
         messages = self.messages(
-            assistant("m1", {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}),
-            dict(result("t1", "out"), origin={"kind": "channel", "server": "amc"}))
+            claude_assistant({"type": "tool_use", "id": "t1", "name": "Bash", "input": {}},
+                             msg_id="m1"),
+            dict(claude_tool_result("t1", "out"), origin={"kind": "channel", "server": "amc"}))
         self.assertEqual(messages[0]["tool_calls"][0]["result"], "out")
         self.assertEqual(len(messages), 1)
 
     def test_other_meta_lines_stay_hidden(self):
         self.assertEqual(self.shown(
-            user("<system-reminder>\n<tools-used-before-summary>mcp__amc__channel"
-                 "</tools-used-before-summary>\n</system-reminder>", isMeta=True,
-                 turnCompanion=True),
-            user("expanded skill", isMeta=True, origin={"kind": "human"}),
+            claude_user("<system-reminder>\n<tools-used-before-summary>mcp__amc__channel"
+                        "</tools-used-before-summary>\n</system-reminder>", isMeta=True,
+                        turnCompanion=True),
+            claude_user("expanded skill", isMeta=True, origin={"kind": "human"}),
             absorbed("from a teammate", origin={"kind": "teammate"})), [])
 
     def test_reply_calls_of_any_channel_and_odd_inputs(self):
@@ -863,12 +848,12 @@ class ChannelHostileInput(TmpDirCase):
             n[0] += 1
             return {"type": "tool_use", "id": "t%d" % n[0], "name": name, "input": tool_input}
         messages = self.messages(
-            assistant("m1", call("mcp__amc__reply", {"chat_id": "c1", "text": " hi \n"}),
-                      call("mcp__plugin_telegram_telegram__reply", {"text": "two"})),
-            assistant("m2", call("mcp__amc__reply", {"text": 5}), call("mcp__amc__reply", None),
+            claude_assistant(call("mcp__amc__reply", {"chat_id": "c1", "text": " hi \n"}),
+                      call("mcp__plugin_telegram_telegram__reply", {"text": "two"}), msg_id="m1"),
+            claude_assistant(call("mcp__amc__reply", {"text": 5}), call("mcp__amc__reply", None),
                       call("mcp__amc__reply", ["text"]), call("mcp__amc__reply", {"text": " "}),
                       call("mcp__amc__reply_all", {"text": "no"}), call("reply", {"text": "no"}),
-                      call("mcp__amc__reply", {})))
+                      call("mcp__amc__reply", {}), msg_id="m2"))
         self.assertEqual([m.get("channel_reply") for m in messages], ["hi\n\ntwo", None])
         self.assertEqual(len(messages[1]["tool_calls"]), 7)
 

@@ -17,6 +17,7 @@ from amc_server.agents.codex.discovery import find_rollout, reconcile
 from amc_server.agents.codex.transcript import CodexTranscript
 from amc_server.core.sources import Sources
 from amc_server.paths import get_paths
+from tests.support.builders import codex_event, codex_item, codex_rollout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CURRENT = os.path.join(HERE, "fixtures", "codex-0.169.0")
@@ -218,27 +219,13 @@ class OlderRollouts(Quiet):
         self.assertIn(":2:", logs.output[0])
 
 
-def record(kind: str, payload: dict, ts: str = "2026-11-20T10:00:00.000Z") -> dict:
-    return {"timestamp": ts, "type": kind, "payload": payload}
-
-
-def event(kind: str, **payload) -> dict:
-    return record("event_msg", dict(payload, type=kind))
-
-
-def rollout_lines(sid: str, cwd: str, *records) -> bytes:
-    meta = record("session_meta", {"id": sid, "cwd": cwd, "timestamp": "2026-11-20T09:59:59.000Z",
-                                   "originator": "codex-tui", "cli_version": "0.169.0"})
-    return b"".join(json.dumps(r).encode() + b"\n" for r in (meta,) + records)
-
-
 def prompt(text: str) -> dict:
-    return event("item_completed", item={"type": "UserMessage", "id": "u", "content": [
+    return codex_event("item_completed", item={"type": "UserMessage", "id": "u", "content": [
         {"type": "text", "text": text}]})
 
 
 def answer(text: str) -> dict:
-    return event("item_completed", item={"type": "AgentMessage", "id": "a", "content": [
+    return codex_event("item_completed", item={"type": "AgentMessage", "id": "a", "content": [
         {"type": "Text", "text": text}]})
 
 
@@ -257,50 +244,53 @@ class TmpDirCase(Quiet):
         return path
 
 
-def item(kind: str, **payload) -> dict:
-    return record("response_item", dict(payload, type=kind))
-
-
 class SyntheticRollouts(TmpDirCase):
     """Edge cases the recorded rollouts do not show, written in their record shapes."""
 
     def parse_records(self, *records) -> CodexTranscript:
-        path = self.write(os.path.join(self.tmp, "r.jsonl"), rollout_lines(SID, "/w", *records))
+        path = self.write(os.path.join(self.tmp, "r.jsonl"), codex_rollout(SID, "/w", *records))
         return parse(path)
 
     def test_harness_written_user_item_is_hidden_whatever_its_text(self):
         harness = {"content_item_metadata": [{"provenance": {"type": "harness"}}]}
         t = self.parse_records(
-            item("message", role="user", content=[{"type": "input_text", "text": "<new_tag>x"}],
-                 internal_chat_message_metadata_passthrough=harness),
-            item("message", role="user", content=[{"type": "input_text", "text": "real"}]))
+            codex_item("message", role="user",
+                       content=[{"type": "input_text", "text": "<new_tag>x"}],
+                       internal_chat_message_metadata_passthrough=harness),
+            codex_item("message", role="user", content=[{"type": "input_text", "text": "real"}]))
         self.assertEqual(said(t.messages), [("user", "real")])
 
     def test_the_same_prompt_in_two_turns_shows_twice(self):
-        turn = (item("message", role="user", content=[{"type": "input_text", "text": "again"}]),
+        turn = (codex_item("message", role="user",
+                           content=[{"type": "input_text", "text": "again"}]),
                 prompt("again"), answer("ok"),
-                item("message", role="assistant", content=[{"type": "output_text", "text": "ok"}]))
+                codex_item("message", role="assistant",
+                           content=[{"type": "output_text", "text": "ok"}]))
         t = self.parse_records(*(turn + turn))
         self.assertEqual(said(t.messages), [("user", "again"), ("assistant", "ok")] * 2)
 
     def test_failing_commands_and_patches_are_flagged(self):
         t = self.parse_records(
-            item("function_call", call_id="c1", name="exec_command", arguments='{"cmd": "false"}'),
-            item("function_call_output", call_id="c1",
-                 output="Chunk ID: 1\nProcess exited with code 2\nOutput:\nboom\n"),
-            item("function_call", call_id="c2", name="exec_command", arguments='{"cmd": "cat f"}'),
-            item("function_call_output", call_id="c2",
-                 output="Process exited with code 0\nOutput:\nExit code: 1\n"),
-            event("exec_command_end", call_id="c3", command=["bash", "-lc", "make"], exit_code=1,
-                  aggregated_output="error\n"),
-            event("item_completed", item={"type": "CommandExecution", "id": "c4", "exit_code": 127,
-                                          "command": ["/bin/bash", "-lc", "nope"],
-                                          "aggregated_output": "not found\n",
-                                          "status": "failed"}),
-            event("patch_apply_end", call_id="c5", success=False, stderr="no such file",
-                  changes={"/w/a.py": {"type": "update"}}),
-            event("item_completed", item={"type": "FileChange", "id": "c6", "status": "failed",
-                                          "changes": {"/w/b.py": {"type": "add"}}}))
+            codex_item("function_call", call_id="c1", name="exec_command",
+                       arguments='{"cmd": "false"}'),
+            codex_item("function_call_output", call_id="c1",
+                       output="Chunk ID: 1\nProcess exited with code 2\nOutput:\nboom\n"),
+            codex_item("function_call", call_id="c2", name="exec_command",
+                       arguments='{"cmd": "cat f"}'),
+            codex_item("function_call_output", call_id="c2",
+                       output="Process exited with code 0\nOutput:\nExit code: 1\n"),
+            codex_event("exec_command_end", call_id="c3", command=["bash", "-lc", "make"],
+                        exit_code=1, aggregated_output="error\n"),
+            codex_event("item_completed", item={"type": "CommandExecution", "id": "c4",
+                                                "exit_code": 127,
+                                                "command": ["/bin/bash", "-lc", "nope"],
+                                                "aggregated_output": "not found\n",
+                                                "status": "failed"}),
+            codex_event("patch_apply_end", call_id="c5", success=False, stderr="no such file",
+                        changes={"/w/a.py": {"type": "update"}}),
+            codex_event("item_completed", item={"type": "FileChange", "id": "c6",
+                                                "status": "failed",
+                                                "changes": {"/w/b.py": {"type": "add"}}}))
         by_id = {tc["id"]: tc for tc in calls(t.messages)}
         self.assertEqual({k: v["is_error"] for k, v in by_id.items()},
                          {"c1": True, "c2": False, "c3": True, "c4": True, "c5": True, "c6": True})
@@ -412,12 +402,13 @@ class Discovery(CodexHomeCase):
         self.assertEqual(s["last_event"], "rollout:task_complete")
 
     def test_busy_between_task_started_and_task_complete(self):
-        started = event("task_started", turn_id="t1")
+        started = codex_event("task_started", turn_id="t1")
         self.rollout("aaaaaaaa-0000-7000-8000-000000000001",
-                     rollout_lines("a", "/work/busy", started, prompt("build it")))
+                     codex_rollout("a", "/work/busy", started, prompt("build it")))
         self.rollout("bbbbbbbb-0000-7000-8000-000000000002",
-                     rollout_lines("b", "/work/idle", started, prompt("build it"), answer("Built."),
-                                   event("task_complete", last_agent_message="Built.")), age=5)
+                     codex_rollout("b", "/work/idle", started, prompt("build it"), answer("Built."),
+                                   codex_event("task_complete", last_agent_message="Built.")),
+                     age=5)
         busy, idle = discover(self.paths, now=self.now)  # newest first
         self.assertEqual((busy["project"], busy["status"]), ("busy", model.ACTIVE))
         self.assertEqual(busy["last_message_preview"], "build it")
@@ -452,15 +443,15 @@ class Discovery(CodexHomeCase):
         self.assertEqual((s["status"], s["attention"]), (model.DONE, None))
 
     def test_cache_parses_only_appended_bytes_and_drops_inactive_files(self):
-        started = event("task_started", turn_id="t1")
+        started = codex_event("task_started", turn_id="t1")
         path = self.rollout("cccccccc-0000-7000-8000-000000000003",
-                            rollout_lines("c", "/work/c", started, prompt("one")))
+                            codex_rollout("c", "/work/c", started, prompt("one")))
         cache = {}
         discover(self.paths, now=self.now, cache=cache)
         parser = cache["tables"].rollouts[path]
         offset = parser.offset
         with open(path, "ab") as f:
-            f.write(json.dumps(event("task_complete")).encode() + b"\n")
+            f.write(json.dumps(codex_event("task_complete")).encode() + b"\n")
         (s,) = discover(self.paths, now=self.now, cache=cache)
         self.assertIs(cache["tables"].rollouts[path], parser)
         self.assertGreater(parser.offset, offset)
@@ -471,24 +462,24 @@ class Discovery(CodexHomeCase):
     def test_old_day_directories_are_not_walked(self):
         old_day = os.path.join(self.paths.codex_sessions, "2020", "01", "01")
         self.rollout("dddddddd-0000-7000-8000-000000000004",
-                     rollout_lines("d", "/work/old", prompt("hi")), day=old_day)
+                     codex_rollout("d", "/work/old", prompt("hi")), day=old_day)
         os.utime(old_day, (self.now - 86400 * 365,) * 2)
         self.rollout("eeeeeeee-0000-7000-8000-000000000005",
-                     rollout_lines("e", "/work/new", prompt("hi")))
+                     codex_rollout("e", "/work/new", prompt("hi")))
         # Its file was touched just now, but only a resumed session could do that: not walked.
         self.assertEqual([s["project"] for s in discover(self.paths, now=self.now)], ["new"])
 
     def test_day_directory_with_a_fresh_mtime_is_walked(self):
         other = os.path.join(self.paths.codex_sessions, "2099", "12", "31")  # clock/TZ skew
         self.rollout("ffffffff-0000-7000-8000-000000000006",
-                     rollout_lines("f", "/work/skew", prompt("hi")), day=other)
+                     codex_rollout("f", "/work/skew", prompt("hi")), day=other)
         self.assertEqual([s["project"] for s in discover(self.paths, now=self.now)], ["skew"])
 
     def test_a_longer_window_walks_every_day_in_it(self):
         day = os.path.join(self.paths.codex_sessions,
                            time.strftime("%Y/%m/%d", time.localtime(self.now - 2 * 86400)))
         self.rollout("99999999-0000-7000-8000-000000000009",
-                     rollout_lines("g", "/work/two-days", prompt("hi")), age=3600, day=day)
+                     codex_rollout("g", "/work/two-days", prompt("hi")), age=3600, day=day)
         os.utime(day, (self.now - 2 * 86400,) * 2)
         self.assertEqual(discover(self.paths, now=self.now), [])
         found = discover(self.paths, now=self.now, window_s=4 * 86400)

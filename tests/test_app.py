@@ -15,10 +15,10 @@ import time
 import unittest
 from typing import Any, Dict, List
 
-from tests import tools
-from tests.agentenv import PrivateTmux
-from tests.helpers import AMC, ROOT, ServerTestCase, copy_transcript_as_of
-from tests.sse import SSEClient
+from tests.support import tools
+from tests.support.agentenv import PrivateTmux
+from tests.support.helpers import AMC, ROOT, ServerTestCase, copy_transcript_as_of
+from tests.support.sse import SSEClient
 from tests.test_stream_cli import StreamProcess
 
 from amc_server import app as app_module
@@ -132,7 +132,7 @@ class Roles(unittest.TestCase):
     """What each role builds; the consumers register through the core's typed interface."""
 
     def setUp(self) -> None:
-        from tests.helpers import isolated_env
+        from tests.support.helpers import isolated_env
         from amc_server.paths import get_paths
         import tempfile
         self.home = tempfile.mkdtemp(prefix="amc-test-")

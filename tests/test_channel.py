@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from tests.helpers import ROOT, ServerTestCase, isolated_env
+from tests.support.helpers import ROOT, ServerTestCase, isolated_env
 
 from amc_server import store
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 import unittest
 
-from tests import tools
-from tests.helpers import AMC, IsolatedTestCase
+from tests.support import tools
+from tests.support.helpers import AMC, IsolatedTestCase
 from tests.recording.common import version_key
 
 from amc_server.install import channel as channel_config

@@ -9,7 +9,7 @@ against the live TUI.
 import os
 import unittest
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 
 from amc_server import keystrokes as ks
 from amc_server import model

@@ -8,7 +8,7 @@ import sys
 import unittest
 import urllib.request
 
-from tests.helpers import AMC, HOOK, IsolatedTestCase
+from tests.support.helpers import AMC, HOOK, IsolatedTestCase
 
 
 def read(path):

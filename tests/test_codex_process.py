@@ -14,7 +14,7 @@ import time
 import unittest
 from http import HTTPStatus
 
-from tests.helpers import FIXTURES, IsolatedTestCase
+from tests.support.helpers import FIXTURES, IsolatedTestCase
 
 from amc_server import keystrokes, model
 from amc_server.terminals import procenv

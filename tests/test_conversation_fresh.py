@@ -3,33 +3,18 @@ transcript holds when it arrives, even when the hook and the request come in the
 as the append; and an open panel (a follower) catches up by itself when the file grows later,
 with no hook at all. Real server, real files, a real SSE client; no CLI (test_e2e_claude.py has
 the prompt -> question sequence with the real one)."""
-import json
 import os
 import threading
 import time
 
 from amc_server.hook import record as hook
 from amc_server.http.server import make_server
-from tests.helpers import ServerTestCase
-from tests.sse import SSEClient
+from tests.support.builders import claude_assistant, claude_user, jsonl, prompt_payload
+from tests.support.helpers import ServerTestCase
+from tests.support.sse import SSEClient
 
 SID = "fe5b0000-1111-2222-3333-444444444444"
 ROUNDS = 200
-
-
-def prompt(text, n):
-    return {"type": "user", "uuid": "u%d" % n, "timestamp": "2026-12-01T10:00:00Z",
-            "message": {"role": "user", "content": text}}
-
-
-def question(text, n):
-    return {"type": "assistant", "uuid": "a%d" % n, "timestamp": "2026-12-01T10:00:01Z",
-            "message": {"id": "msg_%d" % n, "role": "assistant", "model": "m",
-                        "content": [{"type": "text", "text": text}]}}
-
-
-def line(record):
-    return (json.dumps(record) + "\n").encode()
 
 
 class Fresh(ServerTestCase):
@@ -39,9 +24,8 @@ class Fresh(ServerTestCase):
         os.makedirs(project)
         self.path = os.path.join(project, SID + ".jsonl")
         with open(self.path, "wb") as f:
-            f.write(line(prompt("hello", 0)) + line(question("Which one?", 1)))
-        self.run_hook({"session_id": SID, "hook_event_name": "UserPromptSubmit",
-                       "prompt": "hello", "cwd": "/w/fresh", "transcript_path": self.path})
+            f.write(jsonl(claude_user("hello", 0), claude_assistant("Which one?", n=1)))
+        self.run_hook(prompt_payload(SID, "hello", cwd="/w/fresh", transcript_path=self.path))
         # The CLI keeps its transcript open and appends (IN_MODIFY, no close in between).
         self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         self.addCleanup(os.close, self.fd)
@@ -66,11 +50,11 @@ class Fresh(ServerTestCase):
             said, asked = "prompt %d" % n, "question %d?" % n
             # the prompt, a request, then the question at once: most often in the same clock
             # tick as that request's read (same mtime, a bigger size)
-            os.write(self.fd, line(prompt(said, 2 * n + 2)))
+            os.write(self.fd, jsonl(claude_user(said, 2 * n + 2)))
             got = self.texts(self.get_json("/api/conversation/%s?limit=2" % SID)["messages"])
             if got[-1:] != [said]:
                 failures.append((n, got))
-            os.write(self.fd, line(question(asked, 2 * n + 3)))
+            os.write(self.fd, jsonl(claude_assistant(asked, n=2 * n + 3)))
             go = threading.Barrier(2)
             payload = {"session_id": SID, "hook_event_name": "Stop", "cwd": "/w/fresh",
                        "transcript_path": self.path, "last_assistant_message": asked}
@@ -94,7 +78,7 @@ class Fresh(ServerTestCase):
             follower = self.follow()
             time.sleep(0.3)  # the panel is open and quiet; the CLI writes a while after the hook
             said = "written late %d" % round_
-            os.write(self.fd, line(prompt(said, 100 + round_)))
+            os.write(self.fd, jsonl(claude_user(said, 100 + round_)))
             event = follower.until(lambda e: e["event"] == "messages" and said in self.texts(
                 e["data"]["messages"]), 5)
             self.assertEqual(event["data"]["session_id"], SID)
@@ -111,7 +95,7 @@ class Fresh(ServerTestCase):
         self.assertEqual(self.server.core.watcher.kind, "stat")
         follower = self.follow()
         time.sleep(0.3)
-        os.write(self.fd, line(prompt("seen by a scan", 150)))
+        os.write(self.fd, jsonl(claude_user("seen by a scan", 150)))
         started = time.monotonic()
         follower.until(lambda e: e["event"] == "messages" and "seen by a scan" in self.texts(
             e["data"]["messages"]), 5)
@@ -119,7 +103,7 @@ class Fresh(ServerTestCase):
 
     def test_a_line_torn_across_two_writes_is_answered_whole_once_it_ends(self):
         follower = self.follow()
-        data = line(prompt("torn in two", 200))
+        data = jsonl(claude_user("torn in two", 200))
         os.write(self.fd, data[:20])
         first = self.texts(self.get_json("/api/conversation/%s" % SID)["messages"])
         self.assertNotIn("torn in two", first)

@@ -6,32 +6,21 @@ import threading
 import time
 import unittest
 
-from tests.helpers import ServerTestCase
-from tests.sse import SSEClient
+from tests.support.builders import (claude_assistant, claude_tool_result, claude_user, jsonl,
+                                    prompt_payload, tool_use_block)
+from tests.support.helpers import ServerTestCase
+from tests.support.sse import SSEClient
 
 SID = "c0ffee00-1111-2222-3333-444444444444"
 
 
-def user(text, n):
-    return {"type": "user", "uuid": "u%d" % n, "timestamp": "2026-12-01T10:00:%02dZ" % (n % 60),
-            "message": {"role": "user", "content": text}}
-
-
-def assistant(text, n, msg_id=None, tool=None):
-    content = [{"type": "text", "text": text}] if text else []
-    if tool:
-        content.append({"type": "tool_use", "id": tool, "name": "Bash",
-                        "input": {"command": "cat big.log"}})
-    return {"type": "assistant", "uuid": "a%d" % n, "timestamp": "2026-12-01T10:00:%02dZ" % (n % 60),
-            "message": {"id": msg_id or "msg_%d" % n, "role": "assistant", "model": "m",
-                        "content": content}}
-
-
 def result(tool, output, n):
-    return {"type": "user", "uuid": "r%d" % n, "timestamp": "2026-12-01T10:01:%02dZ" % (n % 60),
-            "toolUseResult": {"stdout": output[:10]},
-            "message": {"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": tool, "content": output}]}}
+    """The tool's output as Claude Code writes it: the block and a `toolUseResult`."""
+    return claude_tool_result(tool, output, n, toolUseResult={"stdout": output[:10]})
+
+
+def cat_call(tool):
+    return tool_use_block(tool, "Bash", {"command": "cat big.log"})
 
 
 class Live(ServerTestCase):
@@ -40,13 +29,12 @@ class Live(ServerTestCase):
         project = os.path.join(self.paths.claude_projects, "-w-live")
         os.makedirs(project)
         self.path = os.path.join(project, SID + ".jsonl")
-        self.write([user("first", 0), assistant("one", 1)])
-        self.run_hook({"session_id": SID, "hook_event_name": "UserPromptSubmit",
-                       "prompt": "first", "cwd": "/w/live", "transcript_path": self.path})
+        self.write([claude_user("first", 0), claude_assistant("one", n=1)])
+        self.run_hook(prompt_payload(SID, "first", cwd="/w/live", transcript_path=self.path))
 
     def write(self, records, mode="w"):
-        with open(self.path, mode) as f:
-            f.write("".join(json.dumps(r) + "\n" for r in records))
+        with open(self.path, mode + "b") as f:
+            f.write(jsonl(*records))
 
     def follow(self):
         client = SSEClient(self.port, "/api/stream?follow=" + SID)
@@ -62,7 +50,7 @@ class Live(ServerTestCase):
         return self.get_json("/api/conversation/%s%s" % (SID, query))
 
     def test_after_returns_what_follows_plus_a_small_overlap(self):
-        self.write([user("p%d" % i, i + 2) for i in range(60)], "a")
+        self.write([claude_user("p%d" % i, i + 2) for i in range(60)], "a")
         whole = self.conversation()
         self.assertEqual(whole["total"], 62)
         cut = whole["messages"][40]["id"]
@@ -76,7 +64,7 @@ class Live(ServerTestCase):
 
     def test_big_tool_output_is_a_placeholder_fetched_whole_on_request(self):
         big = "line of output\n" * 8000  # 120 KB
-        self.write([assistant("", 2, tool="toolu_big"), result("toolu_big", big, 3)], "a")
+        self.write([claude_assistant(cat_call("toolu_big"), n=2), result("toolu_big", big, 3)], "a")
         conv = self.conversation()
         call = conv["messages"][-1]["tool_calls"][0]
         self.assertEqual(call["result_omitted"], len(big))
@@ -92,7 +80,7 @@ class Live(ServerTestCase):
 
     def test_a_tool_result_arriving_later_changes_the_earlier_message_under_its_id(self):
         client = self.follow()
-        self.write([assistant("running it", 2, tool="toolu_1")], "a")
+        self.write([claude_assistant("running it", cat_call("toolu_1"), n=2)], "a")
         first = self.messages_event(client, lambda d: any(m["content"] == "running it"
                                                           for m in d["messages"]))
         call_msg = [m for m in first["data"]["messages"] if m["content"] == "running it"][0]
@@ -105,7 +93,7 @@ class Live(ServerTestCase):
 
     def test_torn_last_line_waits_for_its_end_and_shows_once(self):
         client = self.follow()
-        line = json.dumps(user("a prompt written in two parts", 5)) + "\n"
+        line = json.dumps(claude_user("a prompt written in two parts", 5)) + "\n"
         with open(self.path, "a") as f:
             f.write(line[:20])
         quiet = client.quiet(0.8)
@@ -122,20 +110,20 @@ class Live(ServerTestCase):
     def test_truncated_replaced_and_rotated_transcripts_are_reread_without_duplicate_ids(self):
         client = self.follow()
         # truncated in place
-        self.write([user("after truncation", 9)])
+        self.write([claude_user("after truncation", 9)])
         event = self.messages_event(client, lambda d: d.get("reset"))
         self.assertEqual([m["content"] for m in event["data"]["messages"]], ["after truncation"])
         self.assertEqual(event["data"]["total"], 1)
         # replaced by rename (a new inode)
         tmp = self.path + ".new"
         with open(tmp, "w") as f:
-            f.write(json.dumps(user("replaced", 1)) + "\n" + json.dumps(assistant("re", 2)) + "\n")
+            f.write(jsonl(claude_user("replaced", 1), claude_assistant("re", n=2)).decode())
         os.replace(tmp, self.path)
         event = self.messages_event(client, lambda d: d.get("reset"))
         self.assertEqual([m["content"] for m in event["data"]["messages"]], ["replaced", "re"])
         # rotated: moved away, a new file started at the same path
         os.rename(self.path, self.path + ".1")
-        self.write([user("rotated", 1)])
+        self.write([claude_user("rotated", 1)])
         event = self.messages_event(client, lambda d: d.get("reset") and any(
             m["content"] == "rotated" for m in d["messages"]))
         conv = self.conversation()
@@ -145,7 +133,7 @@ class Live(ServerTestCase):
 
     def test_a_50_mb_line_does_not_stall_other_requests(self):
         client = self.follow()
-        huge = user("x" * (50 * 1024 * 1024), 7)
+        huge = claude_user("x" * (50 * 1024 * 1024), 7)
         data = (json.dumps(huge) + "\n").encode()
         slowest = [0.0]
         stop = threading.Event()

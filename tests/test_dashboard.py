@@ -17,8 +17,8 @@ import subprocess
 import time
 import unittest
 
-from tests.browser import PHONE, STATE_CALL, DashboardTestCase, state_modules
-from tests.helpers import AMC, FIXTURES
+from tests.support.browser import PHONE, STATE_CALL, DashboardTestCase, state_modules
+from tests.support.helpers import AMC, FIXTURES
 
 HOSTILE = os.path.join(FIXTURES, "hostile", "hostile.jsonl")
 # What Chromium itself logs when a request fails or answers an error status (not the page's code).
@@ -1063,7 +1063,7 @@ class NewSession(DashboardTestCase):
         from amc_server.actions import launch
         from amc_server import terminals
         from amc_server.actions.start_dialogs import Watcher
-        from tests import tools
+        from tests.support import tools
         from tests.test_launch import _stub_bin
         tmux = tools.require("tmux")
         self.project = os.path.join(self.home, "work", "form-proj")

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 
-from tests.browser import PHONE, DashboardTestCase
+from tests.support.browser import PHONE, DashboardTestCase
 from tests.test_activity import RECORDED_HISTORY
 
 from amc_server import model, store

@@ -5,7 +5,7 @@ import os
 import re
 import unittest
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 
 DASHBOARD = os.path.join(ROOT, "dashboard")
 VENDOR = os.path.join(DASHBOARD, "vendor")

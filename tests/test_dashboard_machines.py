@@ -1,8 +1,8 @@
 """Several machines on the page, in a real Chromium on a real hub: the machine badge on cards, the
 machine filter, the machine strip with its states and errors, stale cards, and "Add machine".
 
-The hub is tests/remote_world.py's: `bin/amc serve` as a local user, following machines m1 and
-m2 (local users of their own) over a private real sshd. Sessions are made as Claude Code makes
+The hub is tests/support/remote_world.py's: `bin/amc serve` as a local user, following machines m1
+and m2 (local users of their own) over a private real sshd. Sessions are made as Claude Code makes
 them: the recorded hook payloads through the real bin/amc-hook, on m1 and m2 as their users and
 on the hub's own machine as the hub's user (the "local" cards). Every state on the page is a real
 one: machines go "reconnecting" and "offline" because sshd is killed (and come back when it
@@ -18,9 +18,10 @@ import os
 import re
 import unittest
 
-from tests.browser import PHONE, STATE_CALL, DashboardTestCase, state_modules
-from tests.helpers import copy_transcript_as_of
-from tests.remote_world import FIXTURES, HOOK, start_world
+from tests.support.browser import PHONE, STATE_CALL, DashboardTestCase, state_modules
+from tests.support.builders import prompt_payload
+from tests.support.helpers import copy_transcript_as_of
+from tests.support.remote_world import FIXTURES, HOOK, start_world
 
 NETWORK_ERROR = r"Failed to load resource|net::ERR_"
 QUESTION = "Which database should we use?"
@@ -67,11 +68,6 @@ def feed_hub(w, scenario, sid, upto=None, project="demo-proj"):
         p = dict(p, session_id=sid, transcript_path=path, cwd="/home/dev/work/" + project)
         done = w.run_as("client", ["python3", "-S", HOOK], json.dumps(p).encode())
         assert done.returncode == 0, done.stderr
-
-
-def prompt(sid, text, project="demo-proj"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text,
-            "cwd": "/home/dev/work/" + project}
 
 
 def sid(n):
@@ -390,7 +386,7 @@ class MachinesGoAndComeBack(HubCase):
             expect(self.card(self.ids[""])).not_to_have_attribute("data-stale", "true")
             self.screenshot("hub-machines-offline")
             # m1's agents go on meanwhile: a new session there, shown once m1 is back.
-            w.hook("m1", prompt(sid(33), "during the outage"))
+            w.hook("m1", prompt_payload(sid(33), "during the outage"))
         finally:
             w.ssh.start_sshd()
         for name in ("m1", "m2"):  # the hub backs off (1, 2, 4 ... s) between tries

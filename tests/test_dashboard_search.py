@@ -13,8 +13,8 @@ import time
 import uuid
 
 from amc_server.index import indexer
-from tests.browser import PHONE, DashboardTestCase
-from tests.helpers import FIXTURES, make_server
+from tests.support.browser import PHONE, DashboardTestCase
+from tests.support.helpers import FIXTURES, make_server
 
 HOSTILE = os.path.join(FIXTURES, "hostile", "hostile.jsonl")
 IN_VIEW = """([box, el]) => { const b = box.getBoundingClientRect(), r = el.getBoundingClientRect();

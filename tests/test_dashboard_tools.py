@@ -6,7 +6,7 @@ Write, Edit, Read of a text file and of a PNG, coloured Bash output and a WebFet
 with the hook payloads), Codex 0.169.0 applying an Update/Add/Delete patch, and the public
 fixtures (1.0.108: TodoWrite, MultiEdit, Glob and inline subagents; 2.0.55: Grep, a subagent file
 beside the session; 2.1.114: the task tools). Sessions come from replaying recorded hook
-payloads through the real bin/amc-hook (tests/browser.py). lib/diff.js and lib/ansi.js are
+payloads through the real bin/amc-hook (tests/support/browser.py). lib/diff.js and lib/ansi.js are
 checked in the page itself with page.evaluate. Screenshots go to tests/artifacts/tools-*.png.
 """
 import json
@@ -15,8 +15,8 @@ import re
 import shutil
 import time
 
-from tests.browser import DashboardTestCase, PHONE
-from tests.helpers import FIXTURES
+from tests.support.browser import DashboardTestCase, PHONE
+from tests.support.helpers import FIXTURES
 
 RECORDED = os.path.join(FIXTURES, "claude-code-2.1.329")
 PUBLIC = os.path.join(FIXTURES, "public", "claude")

@@ -16,9 +16,9 @@ import shutil
 import subprocess
 import uuid
 
-from tests import tools
-from tests.browser import PHONE, DashboardTestCase
-from tests.helpers import FIXTURES
+from tests.support import tools
+from tests.support.browser import PHONE, DashboardTestCase
+from tests.support.helpers import FIXTURES
 from tests.test_launch import _stub_bin
 from amc_server.actions import launch
 from amc_server import terminals

@@ -9,9 +9,9 @@ import subprocess
 import tempfile
 import unittest
 
-from tests import tools
-from tests.helpers import ServerTestCase, isolated_env
-from tests.sse import SSEClient
+from tests.support import tools
+from tests.support.helpers import ServerTestCase, isolated_env
+from tests.support.sse import SSEClient
 
 from amc_server.paths import get_paths
 

@@ -15,9 +15,9 @@ import uuid
 from typing import Any, Dict, List, Tuple
 from unittest import mock
 
-from tests import tools
-from tests.agentenv import PrivateTmux
-from tests.helpers import ROOT, ServerTestCase
+from tests.support import tools
+from tests.support.agentenv import PrivateTmux
+from tests.support.helpers import ROOT, ServerTestCase
 
 from amc_server.actions import respond as delivery
 from amc_server.terminals import base

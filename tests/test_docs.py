@@ -4,7 +4,7 @@ import os
 import re
 import unittest
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 
 from amc_server.http import api
 

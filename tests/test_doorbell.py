@@ -7,7 +7,7 @@ import tempfile
 import time
 import unittest
 
-from tests.helpers import HOOK, IsolatedTestCase
+from tests.support.helpers import HOOK, IsolatedTestCase
 
 from amc_server.core import doorbell
 

@@ -1,12 +1,12 @@
 """End to end: AMC's Claude Code channel (bin/amc-channel) in the real, pinned Claude Code TUI.
 
-Claude Code 2.1.329 runs in a private tmux against tests/fakemodel.py with the channel feature
-flags seeded (REAL_AGENTS.md, "Claude Code Channels"), `bin/amc-channel` registered with
+Claude Code 2.1.329 runs in a private tmux against tests/support/fakemodel.py with the channel
+feature flags seeded (REAL_AGENTS.md, "Claude Code Channels"), `bin/amc-channel` registered with
 `--mcp-config` and loaded with `--dangerously-load-development-channels server:amc`, and a real
 `amc serve --port 0` watching it. The fake model answers a `<channel source="amc" ...>` turn with
-an `mcp__amc__reply` call (tests/fakemodel_rules.py, claude_channel). What is asserted is what a
-user of the dashboard sees: the session has a channel; a message typed at the page reaches the
-model and its reply shows in the conversation and on the stream; a permission prompt is a card
+an `mcp__amc__reply` call (tests/support/fakemodel_rules.py, claude_channel). What is asserted is
+what a user of the dashboard sees: the session has a channel; a message typed at the page reaches
+the model and its reply shows in the conversation and on the stream; a permission prompt is a card
 with Allow / Deny that works, and clears when answered in the terminal; after AMC restarts the
 channel comes back and the next message arrives.
 """
@@ -19,12 +19,12 @@ import urllib.error
 import urllib.parse
 from typing import Any, Callable, Dict, List
 
-from tests import tools
-from tests.agentenv import ROOT, accept_channel_warning, channel_argv, stdio_server
-from tests.amcproc import AmcServer, run_amc
-from tests.e2ecase import AgentTuiCase
-from tests.fakemodel_rules import CHANNEL_REPLY_PREFIX
-from tests.sse import SSEClient
+from tests.support import tools
+from tests.support.agentenv import ROOT, accept_channel_warning, channel_argv, stdio_server
+from tests.support.amcproc import AmcServer, run_amc
+from tests.support.e2ecase import AgentTuiCase
+from tests.support.fakemodel_rules import CHANNEL_REPLY_PREFIX
+from tests.support.sse import SSEClient
 
 CHANNEL = os.path.join(ROOT, "bin", "amc-channel")
 STEP_TIMEOUT = 15

@@ -1,11 +1,12 @@
-"""End to end: the real Claude Code TUI (pinned in tests/tools.py) in a private tmux, watched by a real AMC.
+"""End to end: the real Claude Code TUI (pinned in tests/support/tools.py) in a private tmux,
+watched by a real AMC.
 
-The CLI talks to tests/fakemodel.py, its hooks are wired in by `amc hooks install`, and AMC runs as
-`amc serve --port 0`; everything lives in a throwaway HOME (tests/agentenv.py). The scenario walks
-through what a user sees on the dashboard: a session appears as `starting`, becomes `active` while a
-prompt runs and `done` after; an AskUserQuestion makes it `needs_attention` with the exact question
-and options, answering in the terminal clears that; a reply ending in a question is flagged too;
-`/exit` removes the session, and its conversation is still readable afterwards.
+The CLI talks to tests/support/fakemodel.py, its hooks are wired in by `amc hooks install`, and AMC
+runs as `amc serve --port 0`; everything lives in a throwaway HOME (tests/support/agentenv.py). The
+scenario walks through what a user sees on the dashboard: a session appears as `starting`, becomes
+`active` while a prompt runs and `done` after; an AskUserQuestion makes it `needs_attention` with
+the exact question and options, answering in the terminal clears that; a reply ending in a question
+is flagged too; `/exit` removes the session, and its conversation is still readable afterwards.
 """
 import json
 import os
@@ -15,12 +16,12 @@ import time
 import unittest
 from typing import Any, Dict, List
 
-from tests import tools
-from tests.agentenv import ROOT
-from tests.amcproc import run_amc
-from tests.e2ecase import AgentTuiCase
-from tests.fakemodel_rules import ASK_OPTIONS, ClaudeReply
-from tests.sse import SSEClient
+from tests.support import tools
+from tests.support.agentenv import ROOT
+from tests.support.amcproc import run_amc
+from tests.support.e2ecase import AgentTuiCase
+from tests.support.fakemodel_rules import ASK_OPTIONS, ClaudeReply
+from tests.support.sse import SSEClient
 
 from amc_server.agents.claude import questions as claude_questions
 

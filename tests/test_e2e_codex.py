@@ -1,10 +1,11 @@
-"""End to end: the real Codex CLI (pinned in tests/tools.py) runs `codex exec` turns that AMC then shows.
+"""End to end: the real Codex CLI (pinned in tests/support/tools.py) runs `codex exec` turns that
+AMC then shows.
 
 Codex keeps no live-session registry and needs no hooks: AMC discovers sessions from the rollouts
 Codex writes under `$CODEX_HOME/sessions/` (recent ones), and reads conversations from them. The CLI
-talks to tests/fakemodel.py's Responses endpoint; HOME, CODEX_HOME and AMC's data dir are throwaway
-(tests/agentenv.py). A second test wires AMC's hooks into Codex (`amc hooks install --codex`) and
-checks that hook events reach AMC's event log.
+talks to tests/support/fakemodel.py's Responses endpoint; HOME, CODEX_HOME and AMC's data dir are
+throwaway (tests/support/agentenv.py). A second test wires AMC's hooks into Codex (`amc hooks
+install --codex`) and checks that hook events reach AMC's event log.
 """
 import contextlib
 import json
@@ -14,10 +15,10 @@ import time
 import unittest
 from typing import Any, Dict, Iterator, List
 
-from tests import tools
-from tests.agentenv import AgentHome
-from tests.amcproc import AmcServer, run_amc
-from tests.fakemodel import FakeModel
+from tests.support import tools
+from tests.support.agentenv import AgentHome
+from tests.support.amcproc import AmcServer, run_amc
+from tests.support.fakemodel import FakeModel
 
 MARKER = "e2e-marker-4711"
 TIMEOUT = 15

@@ -1,10 +1,10 @@
-"""End to end: AMC answers the real Codex TUI (pinned in tests/tools.py) in a private tmux.
+"""End to end: AMC answers the real Codex TUI (pinned in tests/support/tools.py) in a private tmux.
 
 Codex runs with approval_policy "on-request" and a workspace-write sandbox, against
-tests/fakemodel.py, in a throwaway HOME (tests/agentenv.py). Without hooks AMC knows the session
-only from its rollout, so these tests check the whole answering path Codex needs: the pane found
-from the Codex process (/proc, amc_server/agents/codex/process.py), a prompt (one line and several)
-typed through `POST /api/respond`, an escalated command that needs approval shown as
+tests/support/fakemodel.py, in a throwaway HOME (tests/support/agentenv.py). Without hooks AMC knows
+the session only from its rollout, so these tests check the whole answering path Codex needs: the
+pane found from the Codex process (/proc, amc_server/agents/codex/process.py), a prompt (one line
+and several) typed through `POST /api/respond`, an escalated command that needs approval shown as
 `needs_attention` (kind permission) and approved with "1" (the command runs) or denied with the
 last option (it does not). A second test does the same with AMC's Codex hooks installed.
 """
@@ -14,10 +14,10 @@ import time
 import unittest
 from typing import Any, Dict, List
 
-from tests import tools
-from tests.amcproc import run_amc
-from tests.e2ecase import AgentTuiCase
-from tests.fakemodel_rules import ESCALATE_JUSTIFICATION, codex_escalate
+from tests.support import tools
+from tests.support.amcproc import run_amc
+from tests.support.e2ecase import AgentTuiCase
+from tests.support.fakemodel_rules import ESCALATE_JUSTIFICATION, codex_escalate
 
 STEP_TIMEOUT = 20
 READY = "Ask Codex to do anything"

@@ -9,11 +9,11 @@ terminal, and the card shows the session moving on.
 import os
 from typing import Any, Dict
 
-from tests import tools
-from tests.agentenv import AgentHome, PrivateTmux
-from tests.amcproc import AmcServer, run_amc
-from tests.browser import DashboardTestCase
-from tests.fakemodel import FakeModel
+from tests.support import tools
+from tests.support.agentenv import AgentHome, PrivateTmux
+from tests.support.amcproc import AmcServer, run_amc
+from tests.support.browser import DashboardTestCase
+from tests.support.fakemodel import FakeModel
 
 QUESTION = "Which database should we use?"
 SLOW_MS = 15000  # an answer waits for Claude Code to confirm it (a few seconds at most)

@@ -1,4 +1,5 @@
-"""End to end: hook answers with the real Claude Code TUI (pinned in tests/tools.py) in a private tmux.
+"""End to end: hook answers with the real Claude Code TUI (pinned in tests/support/tools.py) in a
+private tmux.
 
 `amc hooks install --hook-answers` makes the PermissionRequest hook `amc-hook --wait-answer`; a
 real `amc serve` runs (the hook waits only when AMC runs). Claude Code draws its dialog while the
@@ -13,10 +14,10 @@ import time
 import unittest
 from typing import Any, Dict, List
 
-from tests import tools
-from tests.amcproc import run_amc
-from tests.e2ecase import AgentTuiCase
-from tests.fakemodel_rules import tool_result_text
+from tests.support import tools
+from tests.support.amcproc import run_amc
+from tests.support.e2ecase import AgentTuiCase
+from tests.support.fakemodel_rules import tool_result_text
 
 from amc_server.hook import wait as hook_answers
 from amc_server.paths import get_paths

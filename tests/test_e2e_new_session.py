@@ -17,9 +17,9 @@ import os
 import time
 from typing import Any, Dict, List
 
-from tests import tools
-from tests.amcproc import run_amc
-from tests.e2ecase import AgentTuiCase
+from tests.support import tools
+from tests.support.amcproc import run_amc
+from tests.support.e2ecase import AgentTuiCase
 
 STEP_TIMEOUT = 20
 PROMPT = 'hello from the "new session" form; $(not a shell)'

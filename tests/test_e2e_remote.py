@@ -2,7 +2,8 @@
 
 Each remote machine is a local user of its own (its own HOME, data dir and cache dir) reached by
 the hub (`bin/amc serve` as the client user) through a private `sshd` with test keys
-(tests/remote_world.py). Nothing is installed on the remotes: the hub ships its zipapp itself.
+(tests/support/remote_world.py). Nothing is installed on the remotes: the hub ships its zipapp
+itself.
 """
 import hashlib
 import json
@@ -12,15 +13,12 @@ import time
 import unittest
 
 from amc_server.remote import ship, zipapp
-from tests.remote_world import ROLES, start_world
-from tests.sse import SSEClient
+from tests.support.builders import prompt_payload
+from tests.support.remote_world import ROLES, start_world
+from tests.support.sse import SSEClient
 
 SID1 = "0b7c5c1e-1111-4a4a-9c9c-000000000001"
 SID2 = "0b7c5c1e-2222-4a4a-9c9c-000000000002"
-
-
-def prompt(sid, text="hi", cwd="/home/dev/work/demo-proj"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text, "cwd": cwd}
 
 
 class TwoMachines(unittest.TestCase):
@@ -95,7 +93,7 @@ class TwoMachines(unittest.TestCase):
 
     def test_dismiss_on_the_machine_removes_the_card_at_the_hub(self):
         sid = "0b7c5c1e-3333-4a4a-9c9c-000000000003"
-        self.w.hook("m1", prompt(sid))
+        self.w.hook("m1", prompt_payload(sid))
         self.w.wait(lambda: "m1:" + sid in self.w.sessions(), 20, "the new session")
         status, answer = self.w.request("POST", "/api/dismiss/m1:" + sid)
         self.assertEqual((status, answer), (200, {"ok": True}))
@@ -153,7 +151,7 @@ class InstallHooks(unittest.TestCase):
 
         def agent_event(sid):  # what Claude Code on m1 runs for each event now
             done = w.run_as("remote", shlex.split("python3 -S %s hook" % stable),
-                            json.dumps(prompt(sid)).encode())
+                            json.dumps(prompt_payload(sid)).encode())
             self.assertEqual(done.returncode, 0, done.stderr)
             w.wait(lambda: "m1:" + sid in w.sessions(), 20, "the hook's session at the hub")
         agent_event("hooked-1")
@@ -175,8 +173,8 @@ class InstallHooks(unittest.TestCase):
 class Liveness(unittest.TestCase):
     def test_sshd_killed_offline_within_10s_then_resumed_with_nothing_lost_or_twice(self):
         w = start_world(self.addCleanup)
-        w.hook("m1", prompt(SID1, "before"))
-        w.hook("m2", prompt(SID2, "before"))
+        w.hook("m1", prompt_payload(SID1, "before"))
+        w.hook("m2", prompt_payload(SID2, "before"))
         w.wait(lambda: {"m1:" + SID1, "m2:" + SID2} <= set(w.sessions()), 30, "sessions")
         sse = SSEClient(w.port)
         self.addCleanup(sse.close)
@@ -195,7 +193,7 @@ class Liveness(unittest.TestCase):
         self.assertTrue(stale["last_seen"])
         # while m1 is down its agents go on: a new session and a change
         new = "0b7c5c1e-4444-4a4a-9c9c-000000000004"
-        w.hook("m1", prompt(new, "during the outage"))
+        w.hook("m1", prompt_payload(new, "during the outage"))
         w.hook("m1", {"session_id": SID1, "hook_event_name": "Stop", "cwd": "/tmp"})
         mark = len(sse.events)
         w.ssh.start_sshd()

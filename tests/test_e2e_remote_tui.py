@@ -1,7 +1,7 @@
 """The real Claude Code TUI on a remote machine, answered from the hub's page in Chromium.
 
-Machine m1 is its own local user reached over a real sshd (tests/remote_world.py). On m1, Claude
-Code 2.1.329 runs in m1's own tmux against the fake model, with the hooks that
+Machine m1 is its own local user reached over a real sshd (tests/support/remote_world.py). On m1,
+Claude Code 2.1.329 runs in m1's own tmux against the fake model, with the hooks that
 `amc remote add m1 --install-hooks` installed there (they run the zipapp the hub sent). m2 has
 a session of its own (the real hook, a recorded scenario). The hub's page shows both machines; a
 click on an option of m1's question lands in m1's terminal, through ssh, and not on m2.
@@ -13,11 +13,11 @@ import subprocess
 import tempfile
 from urllib.parse import unquote
 
-from tests import tools
-from tests.agentenv import API_KEY, PrivateTmux, clean_env
-from tests.browser import DashboardTestCase
-from tests.fakemodel import FakeModel
-from tests.remote_world import start_world
+from tests.support import tools
+from tests.support.agentenv import API_KEY, PrivateTmux, clean_env
+from tests.support.browser import DashboardTestCase
+from tests.support.fakemodel import FakeModel
+from tests.support.remote_world import start_world
 
 QUESTION = "Which database should we use?"
 SLOW_MS = 30000  # an answer crosses ssh twice and waits for Claude Code to take it

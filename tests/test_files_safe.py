@@ -15,9 +15,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from tests.agentenv import BIN
-from tests.amcproc import AmcServer
-from tests.helpers import IsolatedTestCase
+from tests.support.agentenv import BIN
+from tests.support.amcproc import AmcServer
+from tests.support.builders import claude_assistant, claude_user, jsonl
+from tests.support.helpers import IsolatedTestCase
 
 from amc_server import jsonl as jsonl_files
 from amc_server import store
@@ -29,20 +30,10 @@ SID = "0b5e55ed-1111-2222-3333-444444444444"
 GB = 1024 ** 3
 
 
-def user(text, n=0):
-    return {"type": "user", "uuid": "u%d" % n, "timestamp": "2026-12-01T10:00:%02dZ" % n,
-            "message": {"role": "user", "content": text}}
-
-
-def assistant(text, n=1, tokens=1):
-    return {"type": "assistant", "uuid": "a%d" % n, "timestamp": "2026-12-01T10:00:%02dZ" % n,
-            "message": {"id": "msg_%d" % n, "role": "assistant", "model": "claude-sonnet-4-5",
-                        "content": [{"type": "text", "text": text}],
-                        "usage": {"input_tokens": tokens, "output_tokens": 1}}}
-
-
-def jsonl(records):
-    return "".join(json.dumps(r) + "\n" for r in records)
+def answer(text, tokens=1):
+    """A reply whose usage says `tokens` input tokens (a priced model, so usage shows)."""
+    return claude_assistant(text, model="claude-sonnet-4-5",
+                            usage={"input_tokens": tokens, "output_tokens": 1})
 
 
 def vm_hwm_mb(pid):
@@ -109,8 +100,8 @@ class Files(IsolatedTestCase):
 
     def test_a_1gb_line_without_newline_answers_fast_in_little_memory_twice(self):
         path = os.path.join(self.project, SID + ".jsonl")
-        with open(path, "w") as f:
-            f.write(jsonl([user("before the huge line"), assistant("an answer")]))
+        with open(path, "wb") as f:
+            f.write(jsonl(claude_user("before the huge line"), answer("an answer")))
         os.truncate(path, os.path.getsize(path) + GB)  # sparse: 1 GB of zero bytes, no newline
         self.start()
         self.assertEqual(self.hook({"session_id": SID, "hook_event_name": "UserPromptSubmit",
@@ -195,8 +186,8 @@ class Files(IsolatedTestCase):
         os.symlink(secret, self.paths.session_file("linked"))
         # a transcript in projects/ that is a symlink to a file outside ~/.claude
         private = os.path.join(self.outside, SID + ".jsonl")
-        with open(private, "w") as f:
-            f.write(jsonl([user("SECRET-TRANSCRIPT-TEXT")]))
+        with open(private, "wb") as f:
+            f.write(jsonl(claude_user("SECRET-TRANSCRIPT-TEXT")))
         os.symlink(private, os.path.join(self.project, SID + ".jsonl"))
         self.start()
         self.assertEqual(self.hook({"session_id": SID, "hook_event_name": "UserPromptSubmit",
@@ -217,8 +208,8 @@ class Files(IsolatedTestCase):
         os.makedirs(os.path.join(real_root, "-w-p"))
         os.symlink(real_root, self.paths.claude_projects)
         path = os.path.join(self.project, SID + ".jsonl")
-        with open(path, "w") as f:
-            f.write(jsonl([user("through a symlinked root")]))
+        with open(path, "wb") as f:
+            f.write(jsonl(claude_user("through a symlinked root")))
         self.start()
         self.assertEqual(self.hook({"session_id": SID, "hook_event_name": "UserPromptSubmit",
                                     "prompt": "hi", "cwd": "/w/p", "transcript_path": path})[0], 0)
@@ -230,11 +221,11 @@ class Files(IsolatedTestCase):
 
     def test_a_transcript_not_named_after_the_session_is_refused_everywhere(self):
         private = os.path.join(self.outside, "private.jsonl")
-        with open(private, "w") as f:
-            f.write(jsonl([user("PRIVATE-MARKER words"), assistant("PRIVATE-MARKER", 1, 987654)]))
+        with open(private, "wb") as f:
+            f.write(jsonl(claude_user("PRIVATE-MARKER words"), answer("PRIVATE-MARKER", 987654)))
         legit = os.path.join(self.project, SID + ".jsonl")
-        with open(legit, "w") as f:
-            f.write(jsonl([user("legitmarker words"), assistant("fine", 1, 5)]))
+        with open(legit, "wb") as f:
+            f.write(jsonl(claude_user("legitmarker words"), answer("fine", 5)))
         self.start()
         for sid, path in (("json", private), (SID, legit)):
             self.assertEqual(self.hook({"session_id": sid, "hook_event_name": "UserPromptSubmit",

@@ -5,7 +5,7 @@ deeply nested lines, escapes of lone surrogates), `Channel.handle_line` never ra
 (an object with an `id`) gets exactly one answer with that id, a result or a JSON-RPC error; a
 notification gets none; every line it writes is one JSON-RPC 2.0 object that a strict UTF-8
 stdout accepts. The real process, fed a stream of hostile lines, still answers the valid
-requests after them. See tests/fuzzing.py.
+requests after them. See tests/support/fuzzing.py.
 """
 import io
 import json
@@ -17,9 +17,9 @@ import shutil
 import unittest
 from typing import Any, List
 
-from tests.fuzzing import (
+from tests.support.fuzzing import (
     deep_nesting, examples, given, hostile_text, json_line, json_values, require, st)
-from tests.helpers import ROOT, isolated_env
+from tests.support.helpers import ROOT, isolated_env
 
 from amc_server.commands import channel
 

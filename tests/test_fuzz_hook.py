@@ -4,7 +4,8 @@ The hook runs on the agent's critical path, so whatever arrives it exits 0, prin
 stdout, never shows a traceback and returns quickly; a payload that is a JSON object with a
 usable session id is recorded (its event line and a session file in the contract's shape).
 `apply_event` is fuzzed as the pure function it is, `record()` and `main()` in process against a
-temporary data dir, and a few examples through the real `bin/amc-hook`. See tests/fuzzing.py.
+temporary data dir, and a few examples through the real `bin/amc-hook`. See
+tests/support/fuzzing.py.
 """
 import contextlib
 import glob
@@ -20,10 +21,10 @@ import unittest
 from typing import Any, Dict, List
 from unittest import mock
 
-from tests.fuzzing import (
+from tests.support.fuzzing import (
     deep_nesting, examples, given, hostile_text, json_line, json_values, mutated, records_in,
     require, st)
-from tests.helpers import FIXTURES, HOOK, isolated_env
+from tests.support.helpers import FIXTURES, HOOK, isolated_env
 
 from amc_server.hook import record as hook, wait as hook_answers
 from amc_server import model, paths as amc_paths, store

@@ -6,7 +6,7 @@ the page's token). Every answer must be a well-formed HTTP response with a 2xx/3
 (501/505 only for a method or an HTTP version the server does not implement) and, for an error,
 the one JSON error shape; never a 500, never a traceback in the server's log; and the server
 still answers /api/state after each request. The request helpers (query values, JSON bodies,
-the Guard's header checks, routing) are fuzzed in process too. See tests/fuzzing.py.
+the Guard's header checks, routing) are fuzzed in process too. See tests/support/fuzzing.py.
 """
 import glob
 import json
@@ -21,9 +21,9 @@ from email.message import Message
 from typing import Any, Dict, List, Tuple
 from urllib.parse import quote
 
-from tests.fuzzing import (
+from tests.support.fuzzing import (
     deep_nesting, examples, given, hostile_text, json_line, json_values, require, st)
-from tests.helpers import FIXTURES, isolated_env, serve
+from tests.support.helpers import FIXTURES, isolated_env, serve
 
 from amc_server.http import api, security
 from amc_server.hook import record as hook

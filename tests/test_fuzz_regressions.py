@@ -14,7 +14,7 @@ import sys
 import tempfile
 import unittest
 
-from tests.helpers import ROOT, IsolatedTestCase, isolated_env, serve
+from tests.support.helpers import ROOT, IsolatedTestCase, isolated_env, serve
 
 from amc_server import jsonl
 from amc_server.commands import channel

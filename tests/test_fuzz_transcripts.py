@@ -4,7 +4,8 @@ torn lines, odd chunking, truncation; and what the API and the index do with the
 The readers must never raise, never lose a record to an exception inside `feed` (the base class
 would swallow it, with a warning, and the conversation would silently miss that line), and every
 message keeps the contract's shape (docs/api.md, Message). Appending whole lines in arbitrary
-chunks must give the same messages as reading the finished file at once. See tests/fuzzing.py.
+chunks must give the same messages as reading the finished file at once. See
+tests/support/fuzzing.py.
 """
 import glob
 import json
@@ -15,10 +16,10 @@ import time
 import unittest
 from typing import Any, Dict, List
 
-from tests.fuzzing import (
+from tests.support.fuzzing import (
     examples, given, json_line, json_values, hostile_text, deep_nesting, mutated, records_in,
     require, st)
-from tests.helpers import FIXTURES
+from tests.support.helpers import FIXTURES
 
 from amc_server import store
 from amc_server.agents import usage as usage_mod

@@ -17,8 +17,8 @@ import unittest
 import uuid
 from typing import Any, Dict, List
 
-from tests import tools
-from tests.helpers import ServerTestCase
+from tests.support import tools
+from tests.support.helpers import ServerTestCase
 from tests.test_launch import _stub_bin
 from amc_server.consumers import history
 from amc_server.actions import launch

@@ -9,7 +9,7 @@ import threading
 import time
 import unittest
 
-from tests.helpers import FIXTURES, HOOK, IsolatedTestCase
+from tests.support.helpers import FIXTURES, HOOK, IsolatedTestCase
 
 from amc_server.hook import record as hook
 from amc_server import model

@@ -13,7 +13,7 @@ import sys
 import time
 import unittest
 
-from tests.helpers import AMC, HOOK, ROOT, IsolatedTestCase
+from tests.support.helpers import AMC, HOOK, ROOT, IsolatedTestCase
 
 from amc_server.hook import wait as hook_answers
 from amc_server.install import hooks as hooks_config

@@ -1,9 +1,9 @@
 """`pip install .` gives a working AMC: a real wheel, built from this tree, in a fresh venv.
 
 The wheel is built once per run (`pip wheel --no-deps --no-build-isolation` with the pinned
-setuptools of tests/tools.py on PYTHONPATH: no network once the cache has it) from a copy of the
-files a clone has, and installed with `--no-index` into a new `python3 -m venv`. Every command then
-runs from the venv only: the console scripts, outside the clone, with no PYTHONPATH.
+setuptools of tests/support/tools.py on PYTHONPATH: no network once the cache has it) from a copy of
+the files a clone has, and installed with `--no-index` into a new `python3 -m venv`. Every command
+then runs from the venv only: the console scripts, outside the clone, with no PYTHONPATH.
 """
 import json
 import os
@@ -18,8 +18,8 @@ import urllib.request
 import zipfile
 from typing import Dict, List, Optional
 
-from tests import tools
-from tests.helpers import ROOT, isolated_env
+from tests.support import tools
+from tests.support.helpers import ROOT, isolated_env
 
 COMMANDS = ("amc", "amc-hook", "amc-server", "amc-channel")
 

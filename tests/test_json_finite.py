@@ -27,9 +27,9 @@ import unittest
 import urllib.request
 from typing import Any, Dict, List, Optional
 
-from tests.amcproc import AmcServer
-from tests.helpers import FIXTURES, HOOK, ROOT, ServerTestCase, isolated_env
-from tests.sse import SSEClient
+from tests.support.amcproc import AmcServer
+from tests.support.helpers import FIXTURES, HOOK, ROOT, ServerTestCase, isolated_env
+from tests.support.sse import SSEClient
 
 from amc_server import jsonl
 from amc_server import store
@@ -356,7 +356,7 @@ class HubPage(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls) -> None:
-        from tests.browser import start_chromium
+        from tests.support.browser import start_chromium
         api, cls.pw, cls.browser = start_chromium()
         cls.addClassCleanup(cls.pw.stop)
         cls.addClassCleanup(cls.browser.close)

@@ -16,8 +16,8 @@ import time
 import unittest
 import uuid
 
-from tests import tools
-from tests.helpers import ServerTestCase
+from tests.support import tools
+from tests.support.helpers import ServerTestCase
 from amc_server.actions import launch
 from amc_server import terminals
 from amc_server.agents.claude import screen as claude_screen
@@ -92,7 +92,7 @@ class ArgvTest(unittest.TestCase):
 
     def test_channel_config_names_this_servers_data_dir(self) -> None:
         import sys
-        from tests.helpers import ROOT
+        from tests.support.helpers import ROOT
         self.assertEqual(launch.channel_config("/d/amc"), {"mcpServers": {
             "amc": {"type": "stdio", "command": sys.executable,
                     "args": [os.path.realpath(os.path.join(ROOT, "bin", "amc-channel"))],

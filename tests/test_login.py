@@ -11,7 +11,7 @@ another port of the host (same-site to AMC, so they get its cookie) may not use 
 The non-loopback address is a Tailscale-like 100.100.77.1 added for the test (root and `ip`: a
 dummy interface, else a /32 on `lo`), else this machine's own non-loopback address; with neither
 the tests skip, and fail under CI=true. Everything runs against real servers on real ports, the
-page in a real Chromium, the tunnel through the real sshd of tests/sshd.py.
+page in a real Chromium, the tunnel through the real sshd of tests/support/sshd.py.
 """
 import hashlib
 import hmac
@@ -32,11 +32,11 @@ import time
 import unittest
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests import tools
-from tests.amcproc import end_process_group
-from tests.browser import PHONE, DashboardTestCase
-from tests.helpers import AMC, IsolatedTestCase, ServerTestCase
-from tests.sshd import USER_PATH, SshWorld, free_port, require_root_sshd
+from tests.support import tools
+from tests.support.amcproc import end_process_group
+from tests.support.browser import PHONE, DashboardTestCase
+from tests.support.helpers import AMC, IsolatedTestCase, ServerTestCase
+from tests.support.sshd import USER_PATH, SshWorld, free_port, require_root_sshd
 
 from amc_server.http import logins, security
 from amc_server.http.server import make_server

@@ -16,7 +16,7 @@ import threading
 import time
 import unittest
 
-from tests.helpers import AMC, FIXTURES, ROOT, IsolatedTestCase, ServerTestCase
+from tests.support.helpers import AMC, FIXTURES, ROOT, IsolatedTestCase, ServerTestCase
 
 from amc_server import model
 from amc_server.consumers import notifier, notify_commands as notify

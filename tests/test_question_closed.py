@@ -17,10 +17,10 @@ import time
 import uuid
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests import tools
-from tests.agentenv import PrivateTmux
-from tests.helpers import ROOT, ServerTestCase
-from tests.sse import SSEClient
+from tests.support import tools
+from tests.support.agentenv import PrivateTmux
+from tests.support.helpers import ROOT, ServerTestCase
+from tests.support.sse import SSEClient
 
 from amc_server.agents.claude import questions as claude_questions
 

@@ -13,7 +13,7 @@ import time
 import unittest
 import uuid
 
-from tests.helpers import IsolatedTestCase
+from tests.support.helpers import IsolatedTestCase
 from tests.test_search import WAIT_S, SearchCase, lines, user
 
 from amc_server.core import live

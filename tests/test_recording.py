@@ -18,9 +18,9 @@ from typing import Any, Dict, List
 
 from amc_server.agents.claude.transcript import ClaudeTranscript
 from tests import record_fixtures
-from tests.agentenv import AgentHome
-from tests.fakemodel_rules import PROSE_REPLY
-from tests.helpers import ROOT
+from tests.support.agentenv import AgentHome
+from tests.support.fakemodel_rules import PROSE_REPLY
+from tests.support.helpers import ROOT
 from tests.recording.claude_session import map_sandbox, session_id_for
 from tests.recording.common import Recording, claude_project_name, fixture_dir
 

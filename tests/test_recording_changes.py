@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 
 from amc_server.agents.codex.transcript import CodexTranscript
 from tests.recording import changes, codex
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 from tests.recording.common import fixture_dir, recorded_versions
 
 PAGE = os.path.join(ROOT, "docs", "claude-jsonl-reference", "09-changes-by-version.md")

@@ -15,7 +15,7 @@ import tempfile
 import unittest
 
 from tests import reference
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 
 PAGES = ("01-format-specification.md", "02-message-types.md", "03-tool-lifecycle.md",
          "04-subagent-teams.md", "05-edge-cases.md", "06-quick-reference.md",

@@ -6,8 +6,8 @@ import time
 import unittest
 from unittest import mock
 
-from tests.helpers import IsolatedTestCase
-from tests.sshd import SshWorld, require_root_sshd
+from tests.support.helpers import IsolatedTestCase
+from tests.support.sshd import SshWorld, require_root_sshd
 
 from amc_server.remote import cli as remotes, config, ssh
 from amc_server.terminals.base import Result
@@ -176,7 +176,7 @@ class Store(IsolatedTestCase):
 
 
 class RealSshd(unittest.TestCase):
-    """`bin/amc remote ...` as a real user against a real sshd (tests/sshd.py)."""
+    """`bin/amc remote ...` as a real user against a real sshd (tests/support/sshd.py)."""
 
     @classmethod
     def setUpClass(cls):

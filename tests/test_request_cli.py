@@ -8,14 +8,10 @@ import os
 import subprocess
 import sys
 
-from tests.helpers import AMC, IsolatedTestCase, ServerTestCase
+from tests.support.builders import prompt_payload
+from tests.support.helpers import AMC, IsolatedTestCase, ServerTestCase
 
 from amc_server import store
-
-
-def prompt(sid, text="hi"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text,
-            "cwd": "/tmp/proj"}
 
 
 class Requests:
@@ -30,7 +26,7 @@ class Requests:
         return answer["status"], answer["body"]
 
     def test_events_dismiss_and_errors_with_the_servers_own_answers(self):
-        self.run_hook(prompt("one"))
+        self.run_hook(prompt_payload("one", cwd="/tmp/proj"))
         status, body = self.request({"method": "GET", "path": "/api/events/one"})
         self.assertEqual(status, 200, body)
         self.assertEqual([e["event"] for e in body["events"]], ["UserPromptSubmit"])
@@ -68,7 +64,7 @@ class WithServer(Requests, ServerTestCase):
             os.getpid(), self.server.url)).encode())
 
     def test_a_dismiss_goes_to_the_running_server(self):
-        self.run_hook(prompt("two"))
+        self.run_hook(prompt_payload("two", cwd="/tmp/proj"))
         self.assertIsNotNone(self.server.core.session("two"))
         status, body = self.request({"method": "POST", "path": "/api/dismiss/two"})
         self.assertEqual((status, body), (200, {"ok": True}))

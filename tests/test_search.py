@@ -16,7 +16,7 @@ import urllib.parse
 import uuid
 
 from amc_server.index.documents import MARK_END, MARK_START
-from tests.helpers import FIXTURES, ServerTestCase, make_server
+from tests.support.helpers import FIXTURES, ServerTestCase, make_server
 
 CLAUDE = os.path.join(FIXTURES, "claude-code-2.1.329")
 CODEX = os.path.join(FIXTURES, "codex-0.169.0")

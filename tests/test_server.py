@@ -5,7 +5,7 @@ import socket
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase, copy_transcript_as_of
+from tests.support.helpers import FIXTURES, ServerTestCase, copy_transcript_as_of
 
 SCENARIO = os.path.join(FIXTURES, "claude-code-2.1.329", "ask-option")
 

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import unittest
 
-from tests.helpers import AMC, IsolatedTestCase
+from tests.support.helpers import AMC, IsolatedTestCase
 
 from amc_server.install import service
 from amc_server.paths import get_paths

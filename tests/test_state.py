@@ -6,7 +6,7 @@ import sys
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase
+from tests.support.helpers import FIXTURES, ServerTestCase
 
 from amc_server.core import lifecycle
 from amc_server import model, store

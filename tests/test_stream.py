@@ -11,8 +11,9 @@ import socket
 import time
 import unittest
 
-from tests.helpers import FIXTURES, ServerTestCase
-from tests.sse import SSEClient, session_event
+from tests.support.builders import prompt_payload
+from tests.support.helpers import FIXTURES, ServerTestCase
+from tests.support.sse import SSEClient, session_event
 
 from amc_server import jsonl
 from amc_server.http import server as server_module
@@ -21,10 +22,6 @@ from amc_server.core import doorbell, events as events_module
 from amc_server.http.server import make_server
 
 ID = re.compile(r"^[0-9a-z]+-\d+$")
-
-
-def prompt(sid, text="hi", cwd="/w/api"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text, "cwd": cwd}
 
 
 class StreamTestCase(ServerTestCase):
@@ -42,7 +39,7 @@ class StreamTestCase(ServerTestCase):
 
 class Events(StreamTestCase):
     def test_snapshot_first_with_retry_and_an_epoch_seq_id(self):
-        self.run_hook(prompt("s-1"))
+        self.run_hook(prompt_payload("s-1"))
         client = self.stream()
         snap = self.snapshot(client)
         self.assertEqual(client.status, 200)
@@ -57,7 +54,7 @@ class Events(StreamTestCase):
     def test_a_hook_event_arrives_as_the_full_changed_session(self):
         client = self.stream()
         first = self.snapshot(client)
-        self.run_hook(prompt("s-2", "make it faster"))
+        self.run_hook(prompt_payload("s-2", "make it faster"))
         event = client.until(session_event("s-2"))
         self.assertEqual(event["data"]["status"], "active")
         self.assertEqual(event["data"]["last_message_preview"], "make it faster")
@@ -67,7 +64,7 @@ class Events(StreamTestCase):
         self.assertGreater(int(event["id"].rsplit("-", 1)[1]), int(seq))
 
     def test_session_end_is_a_removed_event(self):
-        self.run_hook(prompt("s-3"))
+        self.run_hook(prompt_payload("s-3"))
         client = self.stream()
         self.snapshot(client)
         self.run_hook({"session_id": "s-3", "hook_event_name": "SessionEnd"})
@@ -78,12 +75,12 @@ class Events(StreamTestCase):
     def test_reconnect_with_last_event_id_replays_exactly_what_was_missed(self):
         client = self.stream()
         snap = self.snapshot(client)
-        self.run_hook(prompt("r-1"))
+        self.run_hook(prompt_payload("r-1"))
         seen = client.until(session_event("r-1"))
         client.close()
         for i in range(3):
-            self.run_hook(prompt("r-%d" % (i + 2)))
-        self.run_hook(prompt("r-1", "again"))
+            self.run_hook(prompt_payload("r-%d" % (i + 2)))
+        self.run_hook(prompt_payload("r-1", "again"))
         self.get_json("/api/state")  # the core caught up
         again = self.stream(headers={"Last-Event-ID": seen["id"]})
         missed = again.quiet(1.0)
@@ -104,13 +101,13 @@ class Events(StreamTestCase):
         client = self.stream()
         snap = self.snapshot(client)
         client.close()
-        self.run_hook(prompt("q-1"))
+        self.run_hook(prompt_payload("q-1"))
         self.get_json("/api/state")
         again = self.stream("/api/stream?last_event_id=" + snap["id"])
         self.assertEqual(again.next(3)["event"], "session")
 
     def test_another_epoch_or_an_unknown_id_gets_a_fresh_snapshot(self):
-        self.run_hook(prompt("e-1"))
+        self.run_hook(prompt_payload("e-1"))
         for last in ("zz0-3", "garbage", "%s-999999" % self.server.core.log.epoch):
             client = self.stream(headers={"Last-Event-ID": last})
             snap = self.snapshot(client)
@@ -126,7 +123,7 @@ class Events(StreamTestCase):
             log.publish("setup", json.dumps(self.server.core.setup()))
         again = self.stream(headers={"Last-Event-ID": snap["id"]})
         self.assertEqual(again.next(3)["event"], "snapshot")
-        self.run_hook(prompt("late"))
+        self.run_hook(prompt_payload("late"))
         again.until(session_event("late"))
 
     def test_keep_alive_comment_when_nothing_happens(self):
@@ -141,7 +138,7 @@ class Events(StreamTestCase):
     def test_follow_filter_sends_messages_only_to_followers(self):
         sid = "f0110w00-aaaa-bbbb-cccc-000000000001"
         path = self.install_transcript(sid)
-        self.run_hook(dict(prompt(sid), transcript_path=path))
+        self.run_hook(prompt_payload(sid, cwd="/w/api", transcript_path=path))
         follower = self.stream("/api/stream?follow=" + sid)
         other = self.stream()
         self.snapshot(follower)
@@ -178,12 +175,12 @@ class Events(StreamTestCase):
 
 class State(StreamTestCase):
     def test_etag_and_304_until_something_changes(self):
-        self.run_hook(prompt("t-1"))
+        self.run_hook(prompt_payload("t-1"))
         status, body, headers = self.request("GET", "/api/state")
         etag = headers["ETag"]
         status, body, headers = self.request("GET", "/api/state", headers={"If-None-Match": etag})
         self.assertEqual((status, body), (304, b""))
-        self.run_hook(prompt("t-1", "changed"))
+        self.run_hook(prompt_payload("t-1", "changed"))
         status, body, headers = self.request("GET", "/api/state", headers={"If-None-Match": etag})
         self.assertEqual(status, 200)
         self.assertNotEqual(headers["ETag"], etag)
@@ -198,7 +195,7 @@ class State(StreamTestCase):
         self.assertTrue(body["setup"]["claude_hooks"])
 
     def test_state_is_served_from_memory(self):
-        self.run_hook(prompt("m-1"))
+        self.run_hook(prompt_payload("m-1"))
         self.get_json("/api/state")
         reads = []
         original = store.read_json
@@ -230,7 +227,7 @@ class Clients(StreamTestCase):
         self.assertEqual(len([e for e in received if e and e["event"] == "setup"]), count)
         self.assertEqual(log.subscribers(), 1, "the stalled client was not dropped")
         self.assertGreaterEqual(log.dropped_total, 1)
-        self.run_hook(prompt("after-drop"))
+        self.run_hook(prompt_payload("after-drop"))
         live.until(session_event("after-drop"), timeout=10)
 
     def test_half_open_connections_do_not_block_live_clients(self):
@@ -243,7 +240,7 @@ class Clients(StreamTestCase):
         live = [self.stream() for _ in range(5)]
         for c in live:
             self.snapshot(c)
-        self.run_hook(prompt("through"))
+        self.run_hook(prompt_payload("through"))
         for c in live:
             c.until(session_event("through"))
         self.assertEqual(self.get_json("/api/state")["sessions"][0]["session_id"], "through")
@@ -252,7 +249,7 @@ class Clients(StreamTestCase):
         clients = [self.stream() for _ in range(200)]
         for c in clients:
             self.snapshot(c)
-        self.run_hook(prompt("for-all"))
+        self.run_hook(prompt_payload("for-all"))
         for c in clients:
             c.until(session_event("for-all"), timeout=10)
 
@@ -262,7 +259,7 @@ class Clients(StreamTestCase):
         jobs = [(i % 20, i) for i in range(200)]
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             results = list(pool.map(
-                lambda j: self.run_hook(prompt("c-%02d" % j[0], "p%03d" % j[1])), jobs))
+                lambda j: self.run_hook(prompt_payload("c-%02d" % j[0], "p%03d" % j[1])), jobs))
         self.assertTrue(all(r.returncode == 0 for r in results))
         final = {s["session_id"]: s for s in self.get_json("/api/state")["sessions"]}
         self.assertEqual(len(final), 20)
@@ -284,7 +281,7 @@ class Sources(StreamTestCase):
         self.server.server_close()
         self.assertFalse(os.path.exists(doorbell.socket_path(self.paths.data)))
         for i in range(3):
-            self.assertEqual(self.run_hook(prompt("down-%d" % i)).returncode, 0)
+            self.assertEqual(self.run_hook(prompt_payload("down-%d" % i)).returncode, 0)
         self.server = make_server(self.paths, "127.0.0.1", 0)
         self.start_server_thread()
         ids = [s["session_id"] for s in self.get_json("/api/state")["sessions"]]
@@ -296,7 +293,7 @@ class Sources(StreamTestCase):
         os.unlink(doorbell.socket_path(self.paths.data))  # and no doorbell
         client = self.stream()
         self.snapshot(client)
-        self.run_hook(prompt("repaired"))
+        self.run_hook(prompt_payload("repaired"))
         started = time.monotonic()
         client.until(session_event("repaired"), timeout=6)
         self.assertLess(time.monotonic() - started, 4.5)  # within a reconcile or two
@@ -309,7 +306,7 @@ class Sources(StreamTestCase):
         self.assertEqual(self.server.core.watcher.kind, "stat")
         client = self.stream()
         self.snapshot(client)
-        self.run_hook(prompt("stat-1"))
+        self.run_hook(prompt_payload("stat-1"))
         client.until(session_event("stat-1"))
         # no doorbell for Claude's own registry: only the watcher can see it
         from tests.test_state import registry_entry

@@ -8,8 +8,9 @@ import threading
 import time
 import unittest
 
-from tests.helpers import AMC, IsolatedTestCase, ServerTestCase
-from tests.sse import SSEClient, session_event
+from tests.support.builders import prompt_payload
+from tests.support.helpers import AMC, IsolatedTestCase, ServerTestCase
+from tests.support.sse import SSEClient, session_event
 
 from amc_server import store
 
@@ -58,10 +59,6 @@ class StreamProcess:
         self.proc.stderr.close()
 
 
-def prompt(sid, text="hi"):
-    return {"session_id": sid, "hook_event_name": "UserPromptSubmit", "prompt": text}
-
-
 def user_line(text, n):
     return json.dumps({"type": "user", "uuid": "00000000-0000-4000-8000-%012d" % n,
                        "parentUuid": None, "timestamp": "2026-12-01T10:00:%02d.000Z" % n,
@@ -77,7 +74,7 @@ class FollowOnStdin:
         path = os.path.join(folder, sid + ".jsonl")
         with open(path, "w") as f:
             f.write(user_line("first", 1))
-        self.run_hook(dict(prompt(sid, "first"), transcript_path=path, cwd="/tmp/proj"))
+        self.run_hook(prompt_payload(sid, "first", cwd="/tmp/proj", transcript_path=path))
         return path
 
     def test_the_follow_set_on_stdin_streams_those_conversations(self):
@@ -97,7 +94,7 @@ class FollowOnStdin:
         time.sleep(1.0)
         with open(path, "a") as f:
             f.write(user_line("after unfollow", 3))
-        self.run_hook(prompt("marker"))
+        self.run_hook(prompt_payload("marker"))
         s.until(lambda e: e["event"] == "session" and e["data"]["session_id"] == "marker", 10)
         seen = [json.dumps(e) for e in s.events_so_far()]
         self.assertFalse(any("elsewhere" in e or "after unfollow" in e for e in seen))
@@ -115,13 +112,13 @@ class SseParser(unittest.TestCase):
 
 class WithoutServer(FollowOnStdin, IsolatedTestCase):
     def test_runs_the_core_itself_with_snapshot_events_and_heartbeats(self):
-        self.run_hook(prompt("before"))
+        self.run_hook(prompt_payload("before"))
         s = StreamProcess(self.env)
         self.addCleanup(s.close)
         snap = s.until(lambda e: True)
         self.assertEqual(snap["event"], "snapshot")
         self.assertEqual([x["session_id"] for x in snap["data"]["sessions"]], ["before"])
-        self.run_hook(prompt("after", "new one"))
+        self.run_hook(prompt_payload("after", "new one"))
         event = s.until(lambda e: e["event"] == "session")
         self.assertEqual((event["data"]["session_id"], event["data"]["last_message_preview"]),
                          ("after", "new one"))
@@ -152,14 +149,14 @@ class WithServer(FollowOnStdin, ServerTestCase):
         snap = s.until(lambda e: True)
         self.assertEqual(snap["event"], "snapshot")
         self.assertEqual(snap["id"].rsplit("-", 1)[0], self.server.core.log.epoch)
-        self.run_hook(prompt("one"))
+        self.run_hook(prompt_payload("one"))
         mine = s.until(lambda e: e["event"] == "session")
         theirs = page.until(session_event("one"))
         self.assertEqual(mine["id"], theirs["id"])  # the same events, the same ids
         self.assertEqual(mine["data"], theirs["data"])
         s.close()
-        self.run_hook(prompt("two"))
-        self.run_hook(prompt("three"))
+        self.run_hook(prompt_payload("two"))
+        self.run_hook(prompt_payload("three"))
         self.get_json("/api/state")
         again = StreamProcess(self.env, "--since", mine["id"])
         self.addCleanup(again.close)

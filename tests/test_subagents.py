@@ -14,8 +14,8 @@ import os
 import shutil
 import time
 
-from tests.helpers import FIXTURES, ServerTestCase
-from tests.sse import SSEClient
+from tests.support.helpers import FIXTURES, ServerTestCase
+from tests.support.sse import SSEClient
 
 RECORDED = os.path.join(FIXTURES, "claude-code-2.1.329")
 PUBLIC = os.path.join(FIXTURES, "public", "claude")

@@ -11,8 +11,8 @@ import os
 import time
 import uuid
 
-from tests.helpers import ServerTestCase
-from tests.sse import SSEClient
+from tests.support.helpers import ServerTestCase
+from tests.support.sse import SSEClient
 
 from amc_server import store
 

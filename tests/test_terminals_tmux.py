@@ -10,9 +10,9 @@ import time
 import unittest
 from typing import Any, List, Optional
 
-from tests import tools
-from tests.agentenv import PrivateTmux
-from tests.helpers import IsolatedTestCase
+from tests.support import tools
+from tests.support.agentenv import PrivateTmux
+from tests.support.helpers import IsolatedTestCase
 
 from amc_server import keystrokes as ks
 from amc_server import terminals

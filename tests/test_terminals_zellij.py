@@ -18,7 +18,7 @@ import tempfile
 import unittest
 from http import HTTPStatus
 
-from tests.helpers import IsolatedTestCase
+from tests.support.helpers import IsolatedTestCase
 
 from amc_server import keystrokes, model, store
 from amc_server.core import lifecycle

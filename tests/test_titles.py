@@ -22,8 +22,8 @@ import unittest
 import urllib.parse
 from typing import Dict, List, Tuple
 
-from tests.helpers import ServerTestCase
-from tests.sse import SSEClient
+from tests.support.helpers import ServerTestCase
+from tests.support.sse import SSEClient
 from amc_server.agents import titles
 from amc_server.agents.claude import transcript as claude
 from amc_server.agents.codex import transcript as codex

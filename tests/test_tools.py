@@ -5,13 +5,13 @@ import sys
 import tempfile
 import unittest
 
-from tests import tools
-from tests.helpers import ROOT
+from tests.support import tools
+from tests.support.helpers import ROOT
 
 PROBE = """
 import sys, unittest
 sys.path.insert(0, %r)
-from tests import tools
+from tests.support import tools
 try:
     tools.require("claude")
 except tools.ToolMissing as e:

@@ -16,8 +16,9 @@ import time
 import unittest
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests.helpers import IsolatedTestCase, ServerTestCase
-from amc_server import jsonl
+from tests.support.builders import jsonl
+from tests.support.helpers import IsolatedTestCase, ServerTestCase
+from amc_server.jsonl import READ_CHUNK
 from amc_server import model
 from amc_server.agents import pricing, usage
 
@@ -205,10 +206,6 @@ def assistant(mid: str, out: int, inp: int = 10, read: int = 0, write: int = 0,
     return rec
 
 
-def line(obj: Any) -> bytes:
-    return (json.dumps(obj) + "\n").encode()
-
-
 class ReaderTest(IsolatedTestCase):
     def write(self, data: bytes, name: str = "s.jsonl", mode: str = "wb") -> str:
         path = os.path.join(self.home, name)
@@ -217,11 +214,11 @@ class ReaderTest(IsolatedTestCase):
         return path
 
     def test_appended_bytes_only_and_a_torn_line_waits(self) -> None:
-        path = self.write(line(assistant("m1", 3)))
+        path = self.write(jsonl(assistant("m1", 3)))
         reader = usage.UsageFile(path, "claude")
         reader.refresh()
         self.assertEqual((reader.usage()["output_tokens"], reader.usage()["turns"]), (3, 1))
-        whole = line(assistant("m1", 278)) + line(assistant("m2", 5))
+        whole = jsonl(assistant("m1", 278)) + jsonl(assistant("m2", 5))
         self.write(whole[:40], mode="ab")  # half a line
         reader.refresh()
         self.assertEqual(reader.usage()["output_tokens"], 3)
@@ -232,11 +229,11 @@ class ReaderTest(IsolatedTestCase):
         self.assertEqual(u, usage.read(path, "claude"))  # the same as one read of the whole
 
     def test_lines_across_read_chunks_and_a_last_line_without_newline(self) -> None:
-        filler = line({"type": "user", "message": {"content": "f" * 5000}})
+        filler = jsonl({"type": "user", "message": {"content": "f" * 5000}})
         body = b""
         n = 0
-        while len(body) < 3 * jsonl.READ_CHUNK:   # assistant lines every so often, some of them
-            body += filler * 7 + line(assistant("m%d" % n, 2))   # across a megabyte boundary
+        while len(body) < 3 * READ_CHUNK:   # assistant lines every so often, some of them
+            body += filler * 7 + jsonl(assistant("m%d" % n, 2))   # across a megabyte boundary
             n += 1
         path = self.write(body + json.dumps(assistant("last", 5)).encode())  # no newline
         reader = usage.UsageFile(path, "claude")
@@ -247,27 +244,27 @@ class ReaderTest(IsolatedTestCase):
         self.assertEqual(reader.offset, os.path.getsize(path))
 
     def test_a_truncated_or_replaced_file_is_read_again_from_the_start(self) -> None:
-        path = self.write(line(assistant("m1", 7)) + line(assistant("m2", 9)))
+        path = self.write(jsonl(assistant("m1", 7)) + jsonl(assistant("m2", 9)))
         reader = usage.UsageFile(path, "claude")
         reader.refresh()
         self.assertEqual(reader.usage()["output_tokens"], 16)
-        self.write(line(assistant("m3", 2)))          # truncated and rewritten
+        self.write(jsonl(assistant("m3", 2)))          # truncated and rewritten
         reader.refresh()
         self.assertEqual(reader.usage()["output_tokens"], 2)
-        other = self.write(line(assistant("m4", 4)) + line(assistant("m5", 4)), "other.jsonl")
+        other = self.write(jsonl(assistant("m4", 4)) + jsonl(assistant("m5", 4)), "other.jsonl")
         os.replace(other, path)                       # replaced by another file
         reader.refresh()
         self.assertEqual((reader.usage()["output_tokens"], reader.usage()["turns"]), (8, 2))
 
     def test_bad_input_is_skipped(self) -> None:
         bad = [b"not json\n", b"[1, 2]\n", b'"a string"\n', b"\xff\xfe garbage\n", b"\n",
-               line({"type": "assistant", "message": "not a dict"}),
-               line({"type": "assistant", "message": {"id": "x", "usage": "nope"}}),
-               line({"type": "assistant", "message": {"id": "y", "usage": {
+               jsonl({"type": "assistant", "message": "not a dict"}),
+               jsonl({"type": "assistant", "message": {"id": "x", "usage": "nope"}}),
+               jsonl({"type": "assistant", "message": {"id": "y", "usage": {
                    "input_tokens": -5, "output_tokens": "12", "cache_read_input_tokens": True,
                    "cache_creation_input_tokens": 1.5}}}),
-               line({"type": "unknown-kind", "usage": {"input_tokens": 99}}),
-               line(assistant("ok", 4, ts="not a time", model_id={"a": 1})),
+               jsonl({"type": "unknown-kind", "usage": {"input_tokens": 99}}),
+               jsonl(assistant("ok", 4, ts="not a time", model_id={"a": 1})),
                b'{"type": "assistant", "message": {"usage": {"output_tokens": 1' + b"x" * 300000 + b"\n"]
         path = self.write(b"".join(bad))
         u = usage.read(path, "claude")
@@ -275,39 +272,40 @@ class ReaderTest(IsolatedTestCase):
         self.assertIsNone(u["cost_usd"])              # a model id that is not a string
         self.assertEqual((u["first_at"], u["last_at"]), ("", ""))
         codex = self.write(b"".join([
-            b"{torn\n", line({"type": "event_msg", "payload": {"type": "token_count", "info": None}}),
-            line({"type": "event_msg", "payload": {"type": "token_count", "info": {
+            b"{torn\n",
+            jsonl({"type": "event_msg", "payload": {"type": "token_count", "info": None}}),
+            jsonl({"type": "event_msg", "payload": {"type": "token_count", "info": {
                 "total_token_usage": "many"}}}),
-            line({"type": "event_msg", "payload": "x"}),
-            line({"type": "turn_context", "payload": {"model": ["gpt"]}})]), "r.jsonl")
+            jsonl({"type": "event_msg", "payload": "x"}),
+            jsonl({"type": "turn_context", "payload": {"model": ["gpt"]}})]), "r.jsonl")
         self.assertEqual(usage.read(codex, "codex")["turns"], 0)
         with self.assertRaises(ValueError):
             usage.UsageFile(path, "gemini")
 
     def test_context_is_the_last_main_conversation_turn(self) -> None:
-        path = self.write(line(assistant("m1", 1, inp=5, read=1000, write=200))
-                          + line(assistant("s1", 1, inp=70_000, isSidechain=True))
-                          + line(assistant("m1", 9, inp=5, read=1000, write=200)))
+        path = self.write(jsonl(assistant("m1", 1, inp=5, read=1000, write=200))
+                          + jsonl(assistant("s1", 1, inp=70_000, isSidechain=True))
+                          + jsonl(assistant("m1", 9, inp=5, read=1000, write=200)))
         u = usage.read(path, "claude")
         self.assertEqual((u["context_tokens"], u["context_window"]), (1205, 1_000_000))
-        path = self.write(line(assistant("m1", 1, inp=5, read=250_000,
-                                         model_id="claude-sonnet-4-5-20250929")), "big.jsonl")
+        path = self.write(jsonl(assistant("m1", 1, inp=5, read=250_000,
+                                          model_id="claude-sonnet-4-5-20250929")), "big.jsonl")
         u = usage.read(path, "claude")  # over the 200K window: the 1M beta window
         self.assertEqual((u["context_tokens"], u["context_window"]), (250_005, 1_000_000))
 
     def test_codex_turns_are_priced_with_their_own_model(self) -> None:
         def report(total_in: int, total_out: int, last_in: int, last_out: int) -> bytes:
-            return line({"type": "event_msg", "timestamp": "2026-11-20T10:00:00Z", "payload": {
+            return jsonl({"type": "event_msg", "timestamp": "2026-11-20T10:00:00Z", "payload": {
                 "type": "token_count", "info": {
                     "total_token_usage": {"input_tokens": total_in, "cached_input_tokens": 0,
-                                          "output_tokens": total_out},
+                                           "output_tokens": total_out},
                     "last_token_usage": {"input_tokens": last_in, "output_tokens": last_out,
-                                         "total_tokens": last_in + last_out},
+                                          "total_tokens": last_in + last_out},
                     "model_context_window": 400000}}})
         path = self.write(b"".join([
-            line({"type": "turn_context", "payload": {"model": "gpt-5.5"}}),
+            jsonl({"type": "turn_context", "payload": {"model": "gpt-5.5"}}),
             report(1000, 100, 1000, 100), report(1000, 100, 1000, 100),
-            line({"type": "turn_context", "payload": {"model": "gpt-5.4"}}),
+            jsonl({"type": "turn_context", "payload": {"model": "gpt-5.4"}}),
             report(3000, 300, 2000, 200)]), "r.jsonl")
         u = usage.read(path, "codex")
         # 1000 in + 100 out at gpt-5.5 ($5, $30), then 2000 in + 200 out at gpt-5.4 ($2.50, $15)
@@ -447,13 +445,13 @@ class LiveUsageTest(ServerTestCase):
         self.assertEqual(got, want)
         # a streamed message: its first line, then its last with the final numbers
         with open(path, "ab") as f:
-            f.write(line(assistant("msg_new", 3, inp=1, read=134000, write=50,
-                                   model_id="claude-opus-4-5-20251101")))
+            f.write(jsonl(assistant("msg_new", 3, inp=1, read=134000, write=50,
+                                    model_id="claude-opus-4-5-20251101")))
         got = self.card_usage(sid, lambda u: u["turns"] == want["turns"] + 1, "the append")
         self.assertEqual(got["output_tokens"], want["output_tokens"] + 3)
         with open(path, "ab") as f:
-            f.write(line(assistant("msg_new", 300, inp=1, read=134000, write=50,
-                                   model_id="claude-opus-4-5-20251101")))
+            f.write(jsonl(assistant("msg_new", 300, inp=1, read=134000, write=50,
+                                    model_id="claude-opus-4-5-20251101")))
         got = self.card_usage(sid, lambda u: u["output_tokens"] == want["output_tokens"] + 300,
                               "the final numbers of the streamed message")
         self.assertEqual((got["turns"], got["context_tokens"]), (want["turns"] + 1, 134051))
@@ -461,7 +459,7 @@ class LiveUsageTest(ServerTestCase):
         # the transcript replaced by a shorter one: read again from the start
         tmp = path + ".new"
         with open(tmp, "wb") as f:
-            f.write(line(assistant("only", 5)))
+            f.write(jsonl(assistant("only", 5)))
         os.replace(tmp, path)
         got = self.card_usage(sid, lambda u: u["turns"] == 1, "the replaced transcript")
         self.assertEqual(got["output_tokens"], 5)
@@ -471,7 +469,7 @@ class LiveUsageTest(ServerTestCase):
         sid = "99999999-2222-3333-4444-555555555555"
         elsewhere = os.path.join(self.home, "elsewhere.jsonl")  # not named after the session
         with open(elsewhere, "wb") as f:
-            f.write(line(assistant("m", 5)))
+            f.write(jsonl(assistant("m", 5)))
         self.start_session(sid, elsewhere)
         self.server.core.flush()
         time.sleep(0.3)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 
-from tests.helpers import IsolatedTestCase, ROOT
+from tests.support.helpers import IsolatedTestCase, ROOT
 
 from amc_server.remote import zipapp as zipapp_build
 

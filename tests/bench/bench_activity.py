@@ -37,7 +37,7 @@ from amc_server import jsonl
 from amc_server import model, store  # noqa: E402
 from amc_server.core.live import Core  # noqa: E402
 from amc_server.paths import get_paths  # noqa: E402
-from tests import tools  # noqa: E402
+from tests.support import tools  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -197,7 +197,7 @@ def burst(paths, sid, count, start):
 def part_page(home, env, paths):
     found = tools.ensure_all(verbose=False)
     if not found.get("playwright") or not found.get("chromium"):
-        print("4. skipped: needs Playwright and Chromium (tests/tools.py)")
+        print("4. skipped: needs Playwright and Chromium (tests/support/tools.py)")
         return
     if found["playwright"] not in sys.path:
         sys.path.insert(0, found["playwright"])

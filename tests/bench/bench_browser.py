@@ -3,9 +3,9 @@
 
 Method (docs/performance.md): hook-made sessions (benchlib.make_sessions) and `bin/amc serve
 --port 0` as a child process; the real dashboard in Debian's Chromium driven by the pinned
-Playwright (tests/tools.py, as tests/browser.py does). For each size in SIZES (default
-100,1000,5000) the page is loaded and, RUNS (default 20) times, a MutationObserver is armed in
-the page for one card (`article[data-testid="session-card"][data-session-id=...]`) whose preview
+Playwright (tests/support/tools.py, as tests/support/browser.py does). For each size in SIZES
+(default 100,1000,5000) the page is loaded and, RUNS (default 20) times, a MutationObserver is armed
+in the page for one card (`article[data-testid="session-card"][data-session-id=...]`) whose preview
 must show a new prompt; then a real `bin/amc-hook` process gets that UserPromptSubmit. The time
 is from just before the process starts to the observer seeing the text (the page's
 `performance.timeOrigin + performance.now()`, put on this process's clock by an offset measured
@@ -29,7 +29,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
-from tests import tools  # noqa: E402
+from tests.support import tools  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -66,7 +66,7 @@ ARM = """([sel, text]) => {
 def load_playwright():
     found = tools.ensure_all(verbose=False)
     if not found.get("playwright") or not found.get("chromium"):
-        sys.exit("bench_browser: needs Playwright (tests/tools.py) and Chromium "
+        sys.exit("bench_browser: needs Playwright (tests/support/tools.py) and Chromium "
                  "(/usr/bin/chromium)")
     if found["playwright"] not in sys.path:
         sys.path.insert(0, found["playwright"])

@@ -1,7 +1,8 @@
 """Several machines: 20 remotes on one hub over a real sshd; idle CPU, remote event -> hub stream.
 
 Method (docs/performance.md, "Several machines"). Everything runs on this host, as root, through a
-private OpenSSH server on a loopback port (tests/sshd.py; tests/remote_world.py runs the hub):
+private OpenSSH server on a loopback port (tests/support/sshd.py; tests/support/remote_world.py runs
+the hub):
 - MACHINES (20) Host aliases m01..m20 in the client user's ~/.ssh/config, logging in as USERS (4)
   local users. Each alias is a machine of its own: `SetEnv` sends that machine's AMC_DATA_DIR,
   CLAUDE_CONFIG_DIR, CODEX_HOME and XDG_CACHE_HOME (the sshd config has the matching `AcceptEnv`),
@@ -22,7 +23,7 @@ private OpenSSH server on a loopback port (tests/sshd.py; tests/remote_world.py 
 4. RUNS (200) remote events, rotating over the machines and their sessions, alternating with as
    many local ones: a UserPromptSubmit with a unique prompt through the real hook on that machine
    (as its user), timed from just before the hook process starts, in this process, to the
-   `session` event on the hub's `/api/stream` (tests/sse.py) carrying that prompt.
+   `session` event on the hub's `/api/stream` (tests/support/sse.py) carrying that prompt.
 Targets: idle < 3 % of a core at the hub; remote event at the hub p95 < 500 ms.
 Run as root (it makes local users); everything it made is removed, on failure too
 (KEEP_LOGS=<dir> keeps a copy of the hub's and sshd's logs there).
@@ -44,8 +45,8 @@ from typing import Any, Dict, List, Tuple
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
-from tests.remote_world import HOOK, RemoteWorld  # noqa: E402
-from tests.sshd import USER_PATH, SshWorld, _run, free_port, require_root_sshd  # noqa: E402
+from tests.support.remote_world import HOOK, RemoteWorld  # noqa: E402
+from tests.support.sshd import USER_PATH, SshWorld, _run, free_port, require_root_sshd  # noqa: E402
 
 PYTHON = shutil.which("python3", path=USER_PATH) or "python3"
 MACHINE_VARS = ("AMC_DATA_DIR", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_CACHE_HOME")
@@ -54,7 +55,7 @@ EVENT_TIMEOUT_S = 15.0
 
 
 class ManyMachines(SshWorld):
-    """tests/sshd.py's SshWorld with `machines` Host aliases over `users` remote users; each
+    """tests/support/sshd.py's SshWorld with `machines` Host aliases over `users` remote users; each
     alias sends its machine's own directories with SetEnv (AcceptEnv on the sshd side)."""
 
     def __init__(self, machines: int, users: int) -> None:
@@ -133,7 +134,7 @@ class ManyMachines(SshWorld):
 
 
 class BenchWorld(RemoteWorld):
-    """tests/remote_world.py's hub over ManyMachines; hooks run on any machine."""
+    """tests/support/remote_world.py's hub over ManyMachines; hooks run on any machine."""
 
     def __init__(self, sshd: str, machines: int, users: int) -> None:
         super().__init__(sshd)

@@ -21,7 +21,8 @@ Method (docs/performance.md, "First start and at rest"):
 3. At rest: one stream client, nothing changing, IDLE_S (default 60) s; the server's
    utime+stime (/proc/<pid>/stat). Then the server restarted (index and history in place) and,
    once its start-up work is done, the same. Target: < 1 % of a core both times.
-4. The page (BROWSER=1, the default; needs Playwright and Chromium as tests/tools.py installs
+4. The page (BROWSER=1, the default; needs Playwright and Chromium as tests/support/tools.py
+installs
    them): another cold start; Chromium opens the page as soon as the server answers: the seconds
    until it shows every card, then RUNS (default 20) hook -> card changes timed as
    bench_browser.py does, during the build. Targets: load < 3 s, DOM p95 < 250 ms.

@@ -179,8 +179,8 @@ def image(home):
 def diffs():
     """Part 4: lib/diff.js in Chromium, against JSON.stringify of the same input."""
     try:
-        from tests import tools
-        from tests.browser import CHROMIUM_ARGS, load_playwright
+        from tests.support import tools
+        from tests.support.browser import CHROMIUM_ARGS, load_playwright
         chromium = tools.require("chromium")
         api = load_playwright()
     except Exception as e:  # a bench machine without the browser: say so, go on

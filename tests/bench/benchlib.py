@@ -8,7 +8,7 @@ builds data the way the agents do or times things the way a user feels them:
 - transcripts are the recorded transcripts repeated with fresh ids (uuids, msg_, toolu_), so
   every turn is distinct, as in a long real session;
 - `AmcProcess` is `bin/amc serve --port 0` as a child process, whose CPU and memory are read
-  from /proc; `SSE` is tests/sse.py's client counting the bytes it received;
+  from /proc; `SSE` is tests/support/sse.py's client counting the bytes it received;
 - the baselines re-implement the ORIGINAL design (before the live core) inside the bench:
   `/api/state` re-read and JSON-parsed every sessions/*.json per request, a conversation
   re-read its whole transcript. They are the cheapest form of that design (no registry, no
@@ -37,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.sse import SSEClient  # noqa: E402
+from tests.support.sse import SSEClient  # noqa: E402
 
 BIN = os.path.join(ROOT, "bin")
 HOOK = os.path.join(BIN, "amc-hook")
@@ -367,7 +367,7 @@ def get_many(port: int, path: str, runs: int) -> List[float]:
 
 
 class SSE(SSEClient):
-    """tests/sse.py's client, counting every byte it read off the socket."""
+    """tests/support/sse.py's client, counting every byte it read off the socket."""
 
     received = 0
 

@@ -18,7 +18,7 @@ import os
 import re
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 from tests.recording.common import FIXTURES, fixture_dir, recorded_versions
 from tests.recording.shapes import Recording, Shape, read_jsonl, record_type
 

@@ -1,11 +1,11 @@
 """The Claude Code scenarios of `tests/record_fixtures.py`: SCENARIOS, name -> record(out).
 
-Each scenario drives the real TUI (tests/recording/claude_session.py) against tests/fakemodel.py
-with the rules it needs in front of the default ones, and leaves transcript.jsonl, hooks.jsonl,
-screens.txt and sessions-registry.json (plus its own extras) in `out`; the channel scenario, with
-its throwaway MCP server, is in tests/recording/claude_channel.py. tests/fixtures/README.md
-says per scenario what was typed and what the files show; the screens are labelled as the
-2.1.329 recordings were ("after '<prompt>'", "after keys '<keys>'").
+Each scenario drives the real TUI (tests/recording/claude_session.py) against
+tests/support/fakemodel.py with the rules it needs in front of the default ones, and leaves
+transcript.jsonl, hooks.jsonl, screens.txt and sessions-registry.json (plus its own extras) in
+`out`; the channel scenario, with its throwaway MCP server, is in tests/recording/claude_channel.py.
+tests/fixtures/README.md says per scenario what was typed and what the files show; the screens are
+labelled as the 2.1.329 recordings were ("after '<prompt>'", "after keys '<keys>'").
 """
 import os
 import struct
@@ -14,7 +14,7 @@ import time
 import zlib
 from typing import Callable, Dict, Optional
 
-from tests.fakemodel_rules import ClaudeReply, ClaudeTurn
+from tests.support.fakemodel_rules import ClaudeReply, ClaudeTurn
 from tests.recording.claude_channel import channel
 from tests.recording.claude_session import PERMISSION, ClaudeSession, StepFailed
 from tests.recording.common import Recording

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Callable, List
 
-from tests.agentenv import CHANNEL_WARNING, channel_argv, stdio_server
+from tests.support.agentenv import CHANNEL_WARNING, channel_argv, stdio_server
 from tests.recording.claude_session import PERMISSION, PROMPT_MARK, ClaudeSession
 from tests.recording.common import Recording
 

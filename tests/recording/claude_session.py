@@ -14,12 +14,12 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from tests import tools
-from tests.agentenv import AgentHome, PrivateTmux
-from tests.amcproc import run_amc
-from tests.fakemodel import FakeModel
-from tests.fakemodel_rules import DEFAULT_CLAUDE_RULES, ClaudeRule
-from tests.helpers import ROOT
+from tests.support import tools
+from tests.support.agentenv import AgentHome, PrivateTmux
+from tests.support.amcproc import run_amc
+from tests.support.fakemodel import FakeModel
+from tests.support.fakemodel_rules import DEFAULT_CLAUDE_RULES, ClaudeRule
+from tests.support.helpers import ROOT
 from tests.recording.common import HOME, Recording
 
 PROMPT_MARK = "\u276f"  # the ❯ of the input line

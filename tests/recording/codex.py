@@ -1,8 +1,8 @@
 """The Codex scenarios of the fixture recorder: `SCENARIOS`, scenario name -> `record(out)`.
 
-Each scenario runs the real Codex CLI of this run's version (tests/tools.py: the pin or
-AMC_TEST_CODEX_VERSION) in a fresh AgentHome against tests/fakemodel.py, as `codex exec` or as the
-TUI in a private tmux, and hands `out` (tests/recording/common.py) what the run left behind:
+Each scenario runs the real Codex CLI of this run's version (tests/support/tools.py: the pin or
+AMC_TEST_CODEX_VERSION) in a fresh AgentHome against tests/support/fakemodel.py, as `codex exec` or
+as the TUI in a private tmux, and hands `out` (tests/recording/common.py) what the run left behind:
 
     rollout.jsonl   the session's rollout from $CODEX_HOME/sessions/
     hooks.jsonl     every hook payload, `{"event": <hook_event_name>, "stdin": <payload>}`, in order
@@ -25,11 +25,11 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from amc_server.install import hooks as hooks_config
-from tests import fakemodel, tools
-from tests.agentenv import AgentHome, PrivateTmux
-from tests.fakemodel import FakeModel
-from tests.fakemodel_rules import (DEFAULT_CODEX_RULES, CodexReply, CodexRule, CodexTurn,
-                                   codex_function_output)
+from tests.support import fakemodel, tools
+from tests.support.agentenv import AgentHome, PrivateTmux
+from tests.support.fakemodel import FakeModel
+from tests.support.fakemodel_rules import (DEFAULT_CODEX_RULES, CodexReply, CodexRule, CodexTurn,
+                                           codex_function_output)
 from tests.recording import shapes
 from tests.recording.common import Recording
 

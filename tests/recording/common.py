@@ -1,17 +1,17 @@
 """What every recorded scenario shares: where a recording goes, and the paths rewritten.
 
-A scenario is a function `record(out: Recording) -> None` that runs the real CLI (tests/tools.py's
-pinned version, or AMC_TEST_CLAUDE_VERSION / AMC_TEST_CODEX_VERSION) against tests/fakemodel.py in a
-private tmux or as `codex exec`, and hands every file it captured to `out.write(name, text)`. The
-files land in `tests/fixtures/<slug>-<version>/<scenario>/` with the temporary directories the run
-used rewritten to the stable `/home/dev/...` paths the fixtures have always had, so two versions'
-recordings differ only where the CLI changed.
+A scenario is a function `record(out: Recording) -> None` that runs the real CLI
+(tests/support/tools.py's pinned version, or AMC_TEST_CLAUDE_VERSION / AMC_TEST_CODEX_VERSION)
+against tests/support/fakemodel.py in a private tmux or as `codex exec`, and hands every file it
+captured to `out.write(name, text)`. The files land in `tests/fixtures/<slug>-<version>/<scenario>/`
+with the temporary directories the run used rewritten to the stable `/home/dev/...` paths the
+fixtures have always had, so two versions' recordings differ only where the CLI changed.
 """
 import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from tests.helpers import ROOT
+from tests.support.helpers import ROOT
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 SLUGS = {"claude": "claude-code", "codex": "codex"}

@@ -12,7 +12,8 @@ import threading
 import unittest
 from typing import Any, Dict, Optional, Tuple
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# This file is tests/support/<name>.py: three levels below the checkout.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 HOOK = os.path.join(ROOT, "bin", "amc-hook")
 AMC = os.path.join(ROOT, "bin", "amc")

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
-from tests.agentenv import BIN, ROOT
+from tests.support.agentenv import BIN, ROOT
 
 def end_process_group(proc: subprocess.Popen) -> None:
     """End a child started with start_new_session (SIGTERM, then SIGKILL) and close its stdout."""

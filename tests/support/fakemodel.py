@@ -35,9 +35,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from tests.fakemodel_rules import (CLAUDE_MODEL, DEFAULT_CLAUDE_RULES, DEFAULT_CODEX_RULES,
-                                   ClaudeReply, ClaudeRule, ClaudeTurn, CodexReply, CodexRule,
-                                   CodexTurn)
+from tests.support.fakemodel_rules import (
+    CLAUDE_MODEL, DEFAULT_CLAUDE_RULES, DEFAULT_CODEX_RULES, ClaudeReply, ClaudeRule, ClaudeTurn,
+    CodexReply, CodexRule, CodexTurn)
 
 
 # ---------------------------------------------------------------------------------------- wire

@@ -1,9 +1,9 @@
 """What the fuzz tests (tests/test_fuzz_*.py) share: Hypothesis at its pin, one settings profile
 with the time budget, and strategies for hostile JSON, text and bytes.
 
-Hypothesis is a test-only dependency (tests/tools.py pins it and installs it into the test cache;
-`amc_server/` never imports it). Without it, a fuzz test skips locally and fails under CI=true
-(`tools.require`); the module still imports, so `unittest discover` never breaks on it.
+Hypothesis is a test-only dependency (tests/support/tools.py pins it and installs it into the test
+cache; `amc_server/` never imports it). Without it, a fuzz test skips locally and fails under
+CI=true (`tools.require`); the module still imports, so `unittest discover` never breaks on it.
 
 The budget: the whole fuzz set takes about a minute of the suite on a 2-core machine. Each test
 asks for `examples(n)`, n its share at the default scale (FULL_SCALE examples for the cheapest
@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List
 
 from amc_server import jsonl
 from amc_server import store
-from tests import tools
+from tests.support import tools
 
 FULL_SCALE = 300          # examples of a cheap in-process test at the default scale
 _dir = tools.hypothesis()

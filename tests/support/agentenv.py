@@ -4,11 +4,11 @@ Every e2e run gets a throwaway HOME holding `.claude.json`, `.claude/`, `.codex/
 dir, and an environment with nothing inherited that could leak into the real user's state (TMUX*,
 ZELLIJ*, CLAUDE*, CODEX*, AMC_*, ANTHROPIC_*, OPENAI_*, XDG_*). The agents' settings follow the
 project's notes on running the CLIs offline (REAL_AGENTS.md): onboarding done, API key approved,
-project trusted, traffic pointed at tests/fakemodel.py; for Claude Code channels, the feature flags
-seeded (`channels=True`), an MCP config written and the development-channels warning accepted
-(`write_mcp_config`, `channel_argv`, `accept_channel_warning`). tmux runs on a private socket
-(`tmux -L amc-test-<unique> -f /dev/null`) whose server is killed in cleanup, so a failing test
-leaves no agent behind.
+project trusted, traffic pointed at tests/support/fakemodel.py; for Claude Code channels, the
+feature flags seeded (`channels=True`), an MCP config written and the development-channels warning
+accepted (`write_mcp_config`, `channel_argv`, `accept_channel_warning`). tmux runs on a private
+socket (`tmux -L amc-test-<unique> -f /dev/null`) whose server is killed in cleanup, so a failing
+test leaves no agent behind.
 """
 import json
 import os
@@ -21,7 +21,8 @@ import time
 import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# This file is tests/support/<name>.py: three levels below the checkout.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "bin")
 API_KEY = "sk-ant-fake-e2e-key-0123456789abcdefghij"
 CODEX_KEY = "fake-openai-key"

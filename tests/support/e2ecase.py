@@ -6,10 +6,10 @@ import contextlib
 import unittest
 from typing import Any, Dict, Iterator, Optional
 
-from tests import tools
-from tests.agentenv import AgentHome, PrivateTmux
-from tests.amcproc import AmcServer
-from tests.fakemodel import FakeModel
+from tests.support import tools
+from tests.support.agentenv import AgentHome, PrivateTmux
+from tests.support.amcproc import AmcServer
+from tests.support.fakemodel import FakeModel
 
 
 class AgentTuiCase(unittest.TestCase):

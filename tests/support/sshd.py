@@ -26,9 +26,10 @@ import time
 import unittest
 from typing import Dict, List, Optional
 
-from tests import tools
+from tests.support import tools
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# This file is tests/support/<name>.py: three levels below the checkout.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 USER_PATH = "/usr/local/bin:/usr/bin:/bin"
 ROLE_CODES = {"client": "c", "remote": "r", "remote2": "s", "nopy": "n"}
 REMOTES = ("remote", "remote2")

@@ -8,9 +8,9 @@ request (URL, headers, JSON body). Sessions are made the way Claude Code makes t
 hook payloads of tests/fixtures/claude-code-2.1.329 run through the real bin/amc-hook, with the
 recorded transcript installed where Claude keeps it.
 
-Chromium is Debian's package and Playwright is the pinned pip install from tests/tools.py (no
-browser download); `tools.require` skips these tests locally when either is missing and fails them
-under CI=true.
+Chromium is Debian's package and Playwright is the pinned pip install from tests/support/tools.py
+(no browser download); `tools.require` skips these tests locally when either is missing and fails
+them under CI=true.
 """
 import json
 import os
@@ -21,9 +21,9 @@ import time
 import uuid
 from typing import Any, Dict, List, Optional, Pattern, Tuple
 
-from tests import tools
-from tests.amcproc import end_process_group
-from tests.helpers import AMC, FIXTURES, ROOT, ServerTestCase, copy_transcript_as_of
+from tests.support import tools
+from tests.support.amcproc import end_process_group
+from tests.support.helpers import AMC, FIXTURES, ROOT, ServerTestCase, copy_transcript_as_of
 
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 CLAUDE_FIXTURES = os.path.join(FIXTURES, "claude-code-2.1.329")

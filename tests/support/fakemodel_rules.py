@@ -1,6 +1,7 @@
-"""The scripts of the fake model (tests/fakemodel.py): how a request's newest user turn is read
-(`ClaudeTurn`, `CodexTurn`), what a reply is (`ClaudeReply`, `CodexReply`), and the ordered rules
-that pick one. A test puts its own rule in front of DEFAULT_CLAUDE_RULES / DEFAULT_CODEX_RULES."""
+"""The scripts of the fake model (tests/support/fakemodel.py): how a request's newest user turn is
+read (`ClaudeTurn`, `CodexTurn`), what a reply is (`ClaudeReply`, `CodexReply`), and the ordered
+rules that pick one. A test puts its own rule in front of DEFAULT_CLAUDE_RULES /
+DEFAULT_CODEX_RULES."""
 import json
 import re
 import threading

@@ -1,7 +1,7 @@
 """Several machines for tests: a hub and two remote machines over a real OpenSSH server.
 
-`RemoteWorld` is tests/sshd.py's `SshWorld` (a private `sshd` on a loopback port, one local user
-per machine) plus the hub: `bin/amc serve` run as the client user on a free port, whose
+`RemoteWorld` is tests/support/sshd.py's `SshWorld` (a private `sshd` on a loopback port, one local
+user per machine) plus the hub: `bin/amc serve` run as the client user on a free port, whose
 `remotes.json` names `m1` and `m2` (`add()` runs the real `bin/amc remote add`). Each remote
 machine is its own user with its own HOME, so its own data dir; `hook(role, payload)` runs the
 real `bin/amc-hook` there as that user, as that machine's Claude Code would. Nothing on the remotes
@@ -16,8 +16,8 @@ import time
 import urllib.request
 from typing import Any, Callable, Dict, List, Optional
 
-from tests.helpers import copy_transcript_as_of
-from tests.sshd import ROOT, USER_PATH, SshWorld, free_port, require_root_sshd  # noqa: F401
+from tests.support.helpers import copy_transcript_as_of
+from tests.support.sshd import ROOT, USER_PATH, SshWorld, free_port, require_root_sshd  # noqa: F401
 
 HOOK = os.path.join(ROOT, "bin", "amc-hook")
 AMC = os.path.join(ROOT, "bin", "amc")
