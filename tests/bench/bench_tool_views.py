@@ -32,9 +32,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as b  # noqa: E402
 
 from amc_server.hook import record as hook  # noqa: E402
-from amc_server.agents import subagents  # noqa: E402
+from amc_server.agents.claude import subagents  # noqa: E402
 from amc_server.agents.claude.transcript import ClaudeTranscript  # noqa: E402
-from amc_server.consumers import conversations
+from amc_server.consumers import conversations  # noqa: E402
 from amc_server.core import merge  # noqa: E402
 from amc_server.core.sources import Sources  # noqa: E402
 from amc_server.core.dismissed import Dismissed  # noqa: E402
