@@ -20,6 +20,8 @@ from typing import Any, Dict, List
 from tests.support import tools
 from tests.support.helpers import ServerTestCase
 from tests.test_launch import _stub_bin
+from amc_server.agents.claude import launch as CLAUDE
+from amc_server.agents.codex import launch as CODEX
 from amc_server.consumers import history
 from amc_server.actions import launch
 from amc_server import terminals
@@ -229,16 +231,16 @@ class UsageTotalsTest(HistoryCase):
 
 class ResumeArgvTest(unittest.TestCase):
     def test_claude_resume_replaces_the_session_id(self) -> None:
-        self.assertEqual(launch.claude_argv("/b/claude", "S", "go on", "plan", resume="R-1"),
+        self.assertEqual(CLAUDE.argv("/b/claude", "S", "go on", "plan", resume="R-1"),
                          ["/b/claude", "--resume", "R-1", "--permission-mode", "plan",
                           "--", "go on"])
-        self.assertEqual(launch.claude_argv("/b/claude", "S", resume="R-1"),
+        self.assertEqual(CLAUDE.argv("/b/claude", "S", resume="R-1"),
                          ["/b/claude", "--resume", "R-1"])
 
     def test_codex_resume_subcommand(self) -> None:
-        self.assertEqual(launch.codex_argv("/b/codex", "-x more", resume="R-1"),
+        self.assertEqual(CODEX.argv("/b/codex", prompt="-x more", resume="R-1"),
                          ["/b/codex", "resume", "R-1", "--", "-x more"])
-        self.assertEqual(launch.codex_argv("/b/codex", resume="R-1"), ["/b/codex", "resume", "R-1"])
+        self.assertEqual(CODEX.argv("/b/codex", resume="R-1"), ["/b/codex", "resume", "R-1"])
 
     def test_resume_must_be_an_id(self) -> None:
         for bad in ("-c", "../x", "a b", "x/y", "a" * 200, 5, ["x"], "--last"):

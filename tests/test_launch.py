@@ -20,7 +20,9 @@ from tests.support import tools
 from tests.support.helpers import ServerTestCase
 from amc_server.actions import launch
 from amc_server import terminals
+from amc_server.agents.claude import launch as CLAUDE
 from amc_server.agents.claude import screen as claude_screen
+from amc_server.agents.codex import launch as CODEX
 from amc_server.agents.codex import screen as codex_screen
 from amc_server.agents.answers import Answer
 from amc_server.actions.start_dialogs import Watcher
@@ -79,13 +81,13 @@ time.sleep(120)
 
 class ArgvTest(unittest.TestCase):
     def test_claude_argv_puts_the_prompt_after_double_dash(self) -> None:
-        self.assertEqual(launch.claude_argv("/b/claude", "S", "fix it; rm -rf /", "plan"),
+        self.assertEqual(CLAUDE.argv("/b/claude", "S", "fix it; rm -rf /", "plan"),
                          ["/b/claude", "--session-id", "S", "--permission-mode", "plan",
                           "--", "fix it; rm -rf /"])
-        self.assertEqual(launch.claude_argv("/b/claude", "S"), ["/b/claude", "--session-id", "S"])
+        self.assertEqual(CLAUDE.argv("/b/claude", "S"), ["/b/claude", "--session-id", "S"])
 
     def test_claude_argv_with_the_channel(self) -> None:
-        self.assertEqual(launch.claude_argv("/b/claude", "S", "hi", "", "/d/mcp.json"), [
+        self.assertEqual(CLAUDE.argv("/b/claude", "S", "hi", "", "/d/mcp.json"), [
             "/b/claude", "--session-id", "S", "--mcp-config", "/d/mcp.json",
             "--dangerously-load-development-channels", "server:amc",
             "--allowedTools", "mcp__amc__reply", "--", "hi"])
@@ -99,8 +101,8 @@ class ArgvTest(unittest.TestCase):
                     "env": {"AMC_DATA_DIR": "/d/amc"}}}})
 
     def test_codex_argv(self) -> None:
-        self.assertEqual(launch.codex_argv("/b/codex", "-x hello"), ["/b/codex", "--", "-x hello"])
-        self.assertEqual(launch.codex_argv("/b/codex"), ["/b/codex"])
+        self.assertEqual(CODEX.argv("/b/codex", prompt="-x hello"), ["/b/codex", "--", "-x hello"])
+        self.assertEqual(CODEX.argv("/b/codex"), ["/b/codex"])
 
     def test_where_tmux(self) -> None:
         self.assertEqual(launch.tmux_base("tmux", {"TMUX": "/tmp/t/default,12,0"}),

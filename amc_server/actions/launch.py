@@ -30,10 +30,8 @@ from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..paths import Paths
 from ..terminals.base import Result, find_binary
 
-AGENTS = agent_family.FAMILY  # the agent family (agents/__init__.py)
-# `claude --help` of 2.1.329 lists these; "default" is still accepted (shown as manual mode).
-PERMISSION_MODES = ("default", "acceptEdits", "auto", "bypassPermissions", "dontAsk", "manual",
-                    "plan")
+AGENTS = tuple(n for n in agent_family.FAMILY  # the agents AMC can start (AGENT.launch)
+               if getattr(agent_family.get(n), "launch", None) is not None)
 MAX_PROMPT_BYTES = 100_000     # well under Linux's 128 KiB limit for one argv element
 DEDICATED_SOCKET_NAME = "amc"  # `tmux -L amc`
 DEDICATED_SESSION = "amc"
@@ -41,7 +39,7 @@ PANE_FORMAT = "#{pane_id} #{socket_path}"
 DIR_CHECK_S = 3.0              # how long the agent may take to be seen in its directory
 DIR_POLL_S = 0.02
 CHANNEL_SERVER = "amc"
-CHANNEL_TOOL = "mcp__amc__reply"
+CHANNEL_TOOL = "mcp__amc__reply"   # the channel's reply tool, as Claude Code names MCP tools
 PLACEHOLDER_PREFIX = "launch-"
 RESUME_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # never an option, never a path
 TIMEOUT_S = 10.0
@@ -102,15 +100,18 @@ def parse(body: Any, uid: Optional[int] = None) -> Request:
     if len(prompt.encode("utf-8")) > MAX_PROMPT_BYTES:
         raise BadRequest('"prompt" is too long (%d bytes, at most %d)'
                          % (len(prompt.encode("utf-8")), MAX_PROMPT_BYTES))
+    launch = agent_family.get(agent).launch  # type: ignore[union-attr] (known: checked above)
     mode = body.get("permission_mode") or ""
-    if not isinstance(mode, str) or (mode and mode not in PERMISSION_MODES):
-        raise BadRequest('"permission_mode" must be one of %s' % ", ".join(PERMISSION_MODES))
+    if not isinstance(mode, str) or (mode and launch.PERMISSION_MODES
+                                     and mode not in launch.PERMISSION_MODES):
+        raise BadRequest('"permission_mode" must be one of %s'
+                         % ", ".join(launch.PERMISSION_MODES))
     channel = body.get("channel", False)
     if channel is None:
         channel = False
     if not isinstance(channel, bool):
         raise BadRequest('"channel" must be true or false')
-    if agent != "claude" and (mode or channel):
+    if (mode and not launch.PERMISSION_MODES) or (channel and not launch.CHANNEL):
         raise BadRequest("permission_mode and channel are Claude Code's options; %s takes "
                          "neither" % agent)
     resume = body.get("resume") or ""
@@ -142,30 +143,6 @@ def project_dir(value: Any, uid: Optional[int] = None) -> str:
 
 
 # -- argv, as pure functions --------------------------------------------------------------------
-
-def claude_argv(claude: str, session_id: str, prompt: str = "", permission_mode: str = "",
-                mcp_config: str = "", resume: str = "") -> List[str]:
-    """Return the Claude Code command: AMC's session id, the options, the prompt after `--`.
-
-    With `resume`, `--resume <id>` instead of `--session-id` (the CLI refuses both; 2.1.329
-    goes on under the resumed id, in the same transcript).
-    """
-    argv = [claude, "--resume", resume] if resume else [claude, "--session-id", session_id]
-    if permission_mode:
-        argv += ["--permission-mode", permission_mode]
-    if mcp_config:
-        argv += ["--mcp-config", mcp_config,
-                 "--dangerously-load-development-channels", "server:" + CHANNEL_SERVER,
-                 "--allowedTools", CHANNEL_TOOL]
-    # `--` ends the variadic options (--mcp-config, --allowedTools would take the prompt)
-    return argv + (["--", prompt] if prompt else [])
-
-
-def codex_argv(codex: str, prompt: str = "", resume: str = "") -> List[str]:
-    """Return the Codex command: the interactive CLI with the prompt as its one argument;
-    `codex resume <id>` to go on with a past session (0.169.0 appends to its rollout)."""
-    return [codex] + (["resume", resume] if resume else []) + (["--", prompt] if prompt else [])
-
 
 def channel_config(data_dir: str = "") -> Dict[str, Any]:
     """Return the MCP config that loads AMC's channel (bin/amc-channel) as server `amc`.
@@ -280,16 +257,15 @@ class Launcher:
         if binary is None:
             raise ToolMissing("%s is not installed where AMC can find it (PATH of the AMC server: "
                               "%s)" % (req.agent, self.env.get("PATH", "")))
-        placeholder = req.agent != "claude"
+        launch = agent_family.get(req.agent).launch  # type: ignore[union-attr]
+        placeholder = not launch.OWN_ID  # it picks its id: a card until its file appears
         sid = (PLACEHOLDER_PREFIX if placeholder else "") + str(uuid.uuid4())
         if req.resume:
             self._resumable(req)
-            sid = sid if placeholder else req.resume  # Claude Code goes on under the same id
-        if req.agent == "claude":
-            command = claude_argv(binary, sid, req.prompt, req.permission_mode,
-                                  self._mcp_config() if req.channel else "", req.resume)
-        else:
-            command = codex_argv(binary, req.prompt, req.resume)
+            sid = sid if placeholder else req.resume  # it goes on under the same id
+        command = launch.argv(binary, sid, req.prompt, req.permission_mode,
+                              self._mcp_config() if req.channel else "", req.resume,
+                              channel_server=CHANNEL_SERVER, channel_tool=CHANNEL_TOOL)
         pane = self._open(req, command)
         self._write(sid, req, pane, placeholder)
         if self.watcher is not None:
@@ -305,9 +281,9 @@ class Launcher:
                 agent_family.label(req.agent), req.resume))
         core = getattr(self.watcher, "core", None)
         live = core.session(req.resume) if core is not None else None
-        if live is not None and req.agent == "codex" and live.get("status") == model.DONE and \
-                not (live.get("tmux_pane") or live.get("zellij_session")):
-            live = None  # a rollout written lately by a Codex that is gone (`codex exec`)
+        if live is not None and agent.launch.DONE_IS_GONE and live.get("status") == model.DONE \
+                and not (live.get("tmux_pane") or live.get("zellij_session")):
+            live = None  # written lately by an agent that is gone (Codex: `codex exec`)
         if live is not None:
             raise LaunchError("session %s is still running (%s); answer it on its card instead "
                               "of starting it twice" % (req.resume, live.get("tmux_pane") or

@@ -33,6 +33,7 @@ class Agent(NamedTuple):
     questions: Optional[ModuleType] = None            # whether a pending question closed
     subagents: Optional[ModuleType] = None            # its subagents' files (annotate, readers)
     images: Optional[ModuleType] = None               # one image's bytes read back, checked
+    launch: Optional[ModuleType] = None               # starting it in a pane: argv, options
 
 
 _LOADED: Dict[str, Agent] = {}

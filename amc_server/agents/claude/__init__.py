@@ -6,11 +6,12 @@
 `usage.py` (tokens and cost of its API messages).
 """
 from .. import Agent
-from . import images, questions, screen, subagent_reader
+from . import images, launch, questions, screen, subagent_reader
 from .transcript import ClaudeTranscript, cwd_of, find_transcript, session_files, session_of
 from .usage import ClaudeUsage
 
 AGENT = Agent(name="claude", label="Claude Code", transcript=ClaudeTranscript,
               find_transcript=find_transcript, screen=screen, usage=ClaudeUsage,
               session_files=session_files, session_of=session_of, cwd_of=cwd_of,
-              questions=questions, subagents=subagent_reader, images=images)
+              questions=questions, subagents=subagent_reader, images=images,
+              launch=launch)
