@@ -34,6 +34,8 @@ class Agent(NamedTuple):
     subagents: Optional[ModuleType] = None            # its subagents' files (annotate, readers)
     images: Optional[ModuleType] = None               # one image's bytes read back, checked
     launch: Optional[ModuleType] = None               # starting it in a pane: argv, options
+    process: Optional[Callable[[], Callable[[Any], int]]] = None  # () -> (session -> pid) for
+    #                                                   sessions that come without a pid (its pane)
 
 
 _LOADED: Dict[str, Agent] = {}

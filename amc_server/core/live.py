@@ -25,7 +25,6 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set, Tu
 from .. import agents as agent_family, model, store
 from ..terminals import procenv
 from ..agents.claude import registry as claude_registry
-from ..agents.codex import process as codex_process
 from .dismissed import Dismissed
 from ..errors import ApiError
 from ..paths import Paths
@@ -72,7 +71,9 @@ class Core:
         self._setup_at = 0.0
         self._body: Optional[bytes] = None               # the sessions JSON, until a change
         self.version = 0     # seq of the last event that changed the state (sessions, setup)
-        self.panes = procenv.Panes({"codex": codex_process.Finder()})
+        self.panes = procenv.Panes({name: member.process()  # sessions without a pid
+                                    for name, member in agent_family.load().items()
+                                    if member.process is not None})
         self._enrichers: List[Enricher] = []
         self._transcript_listeners: List[TranscriptListener] = []
         self._path_listeners: List[PathListener] = []

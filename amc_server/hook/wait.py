@@ -228,10 +228,12 @@ def wait_for_answer(payload: Mapping[str, Any], env: Mapping[str, str], argv: Se
     store.ensure_dir(os.path.dirname(mine))
     store.ensure_dir(os.path.dirname(answers))
     store.remove(answers)  # whatever is there answered an older request
-    store.write_json_atomic(mine, waiter)
+    # the handlers first: a SIGTERM (Esc in the terminal) right after the waiter file is written
+    # must still remove it (it killed the hook and left a waiter behind)
     restore = _exit_on_signals()
     parent = os.getppid()
     try:
+        store.write_json_atomic(mine, waiter)
         while clock() < waiter["expires_at"]:
             sleep(POLL_S)
             current = store.read_json(mine)

@@ -7,6 +7,7 @@ Session; reconciling it with hook state), `process.py` (the Codex process behind
 """
 from .. import Agent
 from . import launch, screen
+from .process import Finder
 from .discovery import cwd_of, find_rollout, session_files, session_of, started_of
 from .transcript import CodexTranscript
 from .usage import CodexUsage
@@ -14,4 +15,4 @@ from .usage import CodexUsage
 AGENT = Agent(name="codex", label="Codex", transcript=CodexTranscript,
               find_transcript=find_rollout, screen=screen, usage=CodexUsage,
               session_files=session_files, session_of=session_of, cwd_of=cwd_of,
-              started_of=started_of, launch=launch)
+              started_of=started_of, launch=launch, process=Finder)
