@@ -41,10 +41,10 @@ def parser() -> argparse.ArgumentParser:
                        help="also configure Codex ($CODEX_HOME/hooks.json and notify)")
     hooks.add_argument("--hook-answers", action="store_true",
                        help="install: let Claude's permission/question dialogs also take the "
-                       "dashboard's answer through the hook (docs/hook-answers.md)")
+                       "dashboard's answer through the hook (docs/answering.md)")
     svc = sub.add_parser("service", help="start AMC at login (systemd user unit / launchd agent)")
     svc.add_argument("action", choices=("install", "uninstall", "status"))
-    chan = sub.add_parser("channel", help="register AMC's Claude Code channel (docs/channels.md)")
+    chan = sub.add_parser("channel", help="register AMC's Claude Code channel (docs/answering.md)")
     chan.add_argument("action", choices=("install", "uninstall"))
     scope = chan.add_mutually_exclusive_group()
     scope.add_argument("--user", action="store_true", help="for every project (the default)")

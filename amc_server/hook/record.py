@@ -44,7 +44,7 @@ def prose_question(text: Any) -> str:
     return question
 
 
-# A message from a Claude Code channel (AMC's, docs/channels.md) reaches UserPromptSubmit wrapped.
+# A message from a Claude Code channel (AMC's, docs/answering.md) reaches UserPromptSubmit wrapped.
 _CHANNEL_TAG = re.compile(r"^\s*<channel\b[^>]*>\s*(.*?)\s*(?:</channel>\s*)?$", re.S)
 
 
@@ -290,7 +290,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             raise ValueError("hook payload is not a JSON object")
         record(payload, os.environ, agent)
         if agent == "claude" and any(a.startswith("--wait-answer") for a in argv):
-            from . import wait as hook_answers  # opt-in (docs/hook-answers.md): only this path loads it
+            from . import wait as hook_answers  # opt-in (docs/answering.md): only this path loads it
             verdict = hook_answers.wait_for_answer(payload, os.environ, argv)
             if verdict is not None:  # deliberately answering Claude
                 sys.stdout.write(store.dumps(verdict))

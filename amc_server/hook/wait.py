@@ -9,7 +9,7 @@ It prints nothing and exits 0 when: the wait times out (default DEFAULT_WAIT_S, 
 `--wait-answer=SECONDS`), AMC is not running, the session is not attended (`claude -p` blocks on
 the hook, so we never wait there), the input is odd, the session moved on (a PostToolUse for this
 tool call, Stop, a new prompt... in the session's event log: a terminal answer does not kill the
-hook), the CLI ends it (Esc / "No" send SIGTERM) or anything fails. See docs/hook-answers.md.
+hook), the CLI ends it (Esc / "No" send SIGTERM) or anything fails. See docs/answering.md.
 
 Server side (used by /api/respond; imports nothing heavy either):
 

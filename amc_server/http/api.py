@@ -214,7 +214,7 @@ def post_machines(app: "App", req: Request) -> Answer:
                                                              fields["target"] or None)}
 
 
-# -- AMC's Claude Code channel (bin/amc-channel; docs/channels.md) --------------------------
+# -- AMC's Claude Code channel (bin/amc-channel; docs/answering.md) --------------------------
 
 def _channel_caller(app: "App", req: Request) -> str:
     """Return the session id of a channel request; only the local token holder may call."""

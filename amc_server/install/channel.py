@@ -1,7 +1,7 @@
 """`amc channel install|uninstall [--user | --project DIR]` and `amc claude [ARGS...]`.
 
 Place in the flow: this is setup, like install/hooks.py: it writes the files that make Claude Code
-spawn `bin/amc-channel` (docs/channels.md), and starts Claude Code with the channel loaded.
+spawn `bin/amc-channel` (docs/answering.md), and starts Claude Code with the channel loaded.
 - `--user` (the default): the MCP server `amc` in Claude Code's user config (`.claude.json` in
   `$CLAUDE_CONFIG_DIR`, else in HOME), and `mcp__amc__reply` in the user settings'
   `permissions.allow`, so the model replies without a prompt each time;

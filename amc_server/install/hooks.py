@@ -30,7 +30,7 @@ CODEX_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionReq
 TOOL_EVENTS = frozenset({"PreToolUse", "PermissionRequest", "PostToolUse", "PostToolUseFailure"})
 HOOK_TIMEOUT_S = 10
 HOOK_NAME = "amc-hook"
-# `--hook-answers` (docs/hook-answers.md): PermissionRequest runs `amc-hook --wait-answer`, which
+# `--hook-answers` (docs/answering.md): PermissionRequest runs `amc-hook --wait-answer`, which
 # waits up to hook_answers.DEFAULT_WAIT_S; Claude's own timeout is a safety net a little later.
 WAIT_ANSWER_FLAG = hook_answers.FLAG
 WAIT_ANSWER_TIMEOUT_S = int(hook_answers.DEFAULT_WAIT_S) + 10

@@ -7,7 +7,7 @@ the agent-neutral part: list processes cheaply, read a pid's environment, open f
 time, and turn an environment into pane fields (`model.pane_from_env`). Which process belongs to a
 session is agent knowledge (agents/codex/process.py); `Panes` puts the two together for the core.
 
-Everything returns empty values where there is no `/proc` (macOS: see docs/answering-codex.md) or
+Everything returns empty values where there is no `/proc` (macOS: see docs/answering.md) or
 the process is not ours. `/proc/<pid>/environ` is the environment the process started with, so a
 pid's pane is read once per process (pid + start time) and cached.
 """

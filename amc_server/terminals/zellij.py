@@ -1,7 +1,7 @@
 """Zellij: type into the session's recorded pane, by pane id, from outside the session.
 
 The hook records `$ZELLIJ_SESSION_NAME` and `$ZELLIJ_PANE_ID`. Zellij before 0.44 can only type
-into the focused pane, so AMC prefers, in this order (docs/zellij.md has the sources):
+into the focused pane, so AMC prefers, in this order (docs/answering.md has the sources):
 1. the zellij-send-keys plugin (`action pipe --plugin file:<wasm> --name send_keys`), when its
    .wasm file is installed: it writes to a pane by id on any Zellij with pipes;
 2. Zellij 0.44+'s own pane-targeted actions (`write-chars`/`paste`/`send-keys --pane-id`);

@@ -8,7 +8,7 @@ from typing import List
 # `claude --help` of 2.1.329 lists these; "default" is still accepted (shown as manual mode).
 PERMISSION_MODES = ("default", "acceptEdits", "auto", "bypassPermissions", "dontAsk", "manual",
                     "plan")
-CHANNEL = True      # it can load AMC's channel (docs/channels.md)
+CHANNEL = True      # it can load AMC's channel (docs/answering.md)
 OWN_ID = True       # it runs under the session id AMC gives it
 DONE_IS_GONE = False  # a done session may still run in its pane (waiting for the next prompt)
 

@@ -1,7 +1,7 @@
 """What to type into the Codex CLI's TUI (0.169) to answer it, and what its approval dialog looks like.
 
 All of AMC's knowledge of Codex's screen lives here (terminals/ only knows how to type); seen with
-the real 0.169.0 TUI in tmux (docs/answering-codex.md):
+the real 0.169.0 TUI in tmux (docs/answering.md):
 - An approval prompt ("Would you like to run the following command?") lists numbered options with
   a shortcut key each, then a footer:
       › 1. Yes, proceed (y)
