@@ -60,9 +60,13 @@ class Sink:
 class Tail:
     """One JSONL file followed by offset; `refresh(sink)` hands over what was appended."""
 
-    def __init__(self, path: str, pause_s: float = 0.0) -> None:
+    def __init__(self, path: str, pause_s: float = 0.0, follow: bool = True,
+                 max_line: int = MAX_LINE_BYTES) -> None:
         self.path = path
         self.pause_s = pause_s  # a rest after each megabyte: a background reader leaves the GIL
+        self.follow = follow    # False: a symlink reads as nothing (files AMC itself writes)
+        self.max_line = max_line  # a longer line is skipped, a chunk at a time, never held
+        self.at = 0             # where the line being handed over starts (its byte offset)
         self.generation = 0     # counts reads from the start (first, truncated, replaced)
         self.reads = 0          # refreshes that read bytes (tests: one append, one read)
         self.size = 0           # the file's size at the last refresh
@@ -77,6 +81,16 @@ class Tail:
         self.mtime_ns = 0
         self.seal = b""         # the bytes read last, ending at `offset`
         self.huge_to = 0        # > offset: the line at `offset` is over the cap up to here
+
+    def start_at(self, offset: int, identity: tuple) -> None:
+        """Go on from `offset` of the file `identity` (its start was read another way: the
+        activity feed's backlog, read backwards)."""
+        self.offset, self.identity, self.seal, self.huge_to = offset, identity, b"", 0
+
+    def jump(self, pos: int) -> None:
+        """Skip ahead to the first line that starts after `pos` (a burst cut to its end)."""
+        if pos > self.offset:
+            self.offset, self.huge_to, self.seal = pos - 1, pos, b""
 
     def _restart(self, sink: Sink, identity: tuple) -> None:
         self._clear()
@@ -98,7 +112,8 @@ class Tail:
         if size == self.offset and st.st_mtime_ns == self.mtime_ns:
             return False
         try:
-            f = store.open_read(self.path)  # a regular file (a FIFO would block), never waits
+            # a regular file (a FIFO would block), never waits
+            f = store.open_read(self.path, follow=self.follow)
         except OSError:
             return False
         with f:
@@ -150,6 +165,7 @@ class Tail:
                 block = b"".join(pieces)
                 pieces, waiting = [chunk[end + 1:]], len(chunk) - end - 1
                 for raw in block.split(b"\n"):
+                    self.at = self.offset
                     self.offset += len(raw) + 1
                     self.line_no += 1
                     sink.line(raw, self.line_no)
@@ -162,7 +178,7 @@ class Tail:
             else:
                 pieces.append(chunk)
                 waiting += len(chunk)
-            if waiting > MAX_LINE_BYTES:
+            if waiting > self.max_line:
                 # Skip the rest of an absurdly long line without holding it in memory.
                 pieces, waiting = [], 0
                 if not self._skip_line(f, pos, size, sink):
@@ -181,6 +197,7 @@ class Tail:
             obj = loads(pending)
         except ValueError:
             return
+        self.at = self.offset
         self.offset += len(pending)
         self.line_no += 1
         sink.line(pending, self.line_no, obj)
@@ -190,8 +207,9 @@ class Tail:
         return whether it ended (offset is then past it, and so is `f`). If not, remember how
         far it goes (huge_to) so the next refresh reads only what comes after."""
         if self.huge_to <= self.offset:
+            self.at = self.offset
             sink.skip(self.line_no + 1, "%s:%d: line over %d bytes skipped"
-                         % (self.path, self.line_no + 1, MAX_LINE_BYTES))
+                      % (self.path, self.line_no + 1, self.max_line))
         # One buffer, reused, filled by pread: a new 1 MB bytes object per read (or a buffered
         # readinto) made skipping a 1 GB line take 2.5 s instead of 0.3 s.
         buf = bytearray(READ_CHUNK)
@@ -233,7 +251,7 @@ class Tail:
                 sink.block_done(block)
             if self.pause_s and pos < size:
                 time.sleep(self.pause_s)
-            if len(pending) > MAX_LINE_BYTES:
+            if len(pending) > self.max_line:
                 # an absurdly long line: skipped as the every-line reader skips it
                 if not self._skip_line(f, pos, size, sink):
                     return
@@ -253,6 +271,7 @@ class Tail:
             needles = sink.needles()
             if needles is None:
                 end = block.index(b"\n", start)
+                self.at = self.offset
                 self.offset += end - start + 1
                 self.line_no += 1
                 sink.line(block[start:end], self.line_no)
@@ -270,6 +289,7 @@ class Tail:
             line_start = block.rfind(b"\n", start, found) + 1 or start
             self.line_no += block.count(b"\n", start, line_start)
             end = block.index(b"\n", found)
+            self.at = self.offset + line_start - start
             self.offset += end + 1 - start
             self.line_no += 1
             sink.line(block[line_start:end], self.line_no)

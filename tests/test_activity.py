@@ -14,7 +14,7 @@ from tests.support.sse import SSEClient
 
 from amc_server import jsonl
 from amc_server import store
-from amc_server.consumers import activity_lines
+from amc_server.consumers import activity, activity_lines
 from amc_server.core.live import Core
 from amc_server.remote.hub import Hub
 from amc_server.http.server import make_server
@@ -183,6 +183,23 @@ class PromptHistory(ActivityCase):
         self.assertTrue(big["truncated"])
         self.assertLess(len(json.dumps(big["raw"])), 20000)
         self.assertEqual(big["raw"]["display"], "big paste")
+
+    def test_a_burst_bigger_than_the_read_cap_is_cut_to_its_last_whole_lines(self):
+        """A file that grew by more than READ_CAP at once is read from its last READ_CAP bytes,
+        on from the first whole line there: the newest prompts are shown, none half."""
+        self.events()  # the backlog is read: what follows is a burst
+        line = lambda i: json.dumps({"display": "burst %06d " % i + "x" * 200,
+                                     "timestamp": 1796166263228 + i}) + "\n"
+        lines = [line(i) for i in range(30000)]  # ~7 MB, more than the 4 MB cap
+        self.assertGreater(sum(map(len, lines)), activity.READ_CAP)
+        self.write_history("".join(lines))
+        events = self.wait_for(lambda es: any("burst 029999" in e["summary"] for e in es),
+                               "the newest prompt of the burst")
+        shown = [e for e in events if e["type"] == "history"]
+        self.assertEqual([e for e in events if e["type"] == "unparsed"], [])
+        self.assertEqual([e["summary"] for e in shown if "burst " not in e["summary"]], [])
+        firsts = sorted(int(e["summary"].split()[2]) for e in shown)
+        self.assertGreater(firsts[0], 0)  # the start of the burst was not read
 
     def test_a_replaced_or_truncated_history_is_read_again_from_its_start(self):
         self.write_history(RECORDED_HISTORY)

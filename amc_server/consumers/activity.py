@@ -41,14 +41,22 @@ BACKLOG_CAP = 8 << 20      # at most this much of one file is read at start
 TITLE_BUDGET_S = 0.5       # reading transcripts for the titles of one GET /api/activity
 
 
-class _Tail:
-    """Where reading a file goes on: its inode, the offset of the first byte not yet taken."""
-    __slots__ = ("ino", "offset", "skipping")
+class _Lines(jsonl.Sink):
+    """What one read of a file hands over (jsonl.Tail): events, in file order."""
 
-    def __init__(self, ino: int, offset: int) -> None:
-        self.ino = ino
-        self.offset = offset
-        self.skipping = False      # inside a line over MAX_LINE: drop bytes up to its newline
+    def __init__(self, feed: "Activity", path: str, tail: jsonl.Tail) -> None:
+        self.feed, self.path, self.tail = feed, path, tail
+        self.events: List[Dict[str, Any]] = []
+
+    def line(self, raw: bytes, line_no: int, obj: Any = jsonl.UNDECODED) -> None:
+        event = self.feed._event(self.path, self.tail.at, raw)
+        if event is not None:
+            self.events.append(event)
+
+    def skip(self, line_no: int, reason: str) -> None:
+        # a line that never ends: said once, skipped to its newline
+        self.events.append(self.feed._unparsed(
+            self.path, self.tail.at, b"", "a line over %d bytes was skipped" % MAX_LINE, ""))
 
 
 class Activity:
@@ -59,7 +67,7 @@ class Activity:
         self.paths = core.paths
         self.kept = kept
         self._events: List[Dict[str, Any]] = []     # oldest first, at most `kept`
-        self._tails: Dict[str, _Tail] = {}
+        self._tails: Dict[str, jsonl.Tail] = {}
         self._lock = threading.Lock()
         self._loaded = False
         self.stats = {"read_bytes": 0, "unparsed": 0, "backlog_bytes": 0, "backlog_files": 0}
@@ -175,14 +183,14 @@ class Activity:
         for path, st in files:
             if oldest is not None and oldest > model.now_iso(st.st_mtime_ns / 1e9):
                 # last written before the oldest event we keep: nothing newer in it
-                self._tails[path] = _Tail(st.st_ino, st.st_size)
+                self._tails[path] = _started(path, st, st.st_size, self.paths)
                 continue
             lines, end, read = jsonl.last_lines(path, st.st_size, self.kept,
                                                 follow=path == self.paths.claude_history,
                                                 block=BLOCK, max_line=MAX_LINE, cap=BACKLOG_CAP)
             self.stats["backlog_bytes"] += read
             self.stats["backlog_files"] += 1
-            self._tails[path] = _Tail(st.st_ino, end)
+            self._tails[path] = _started(path, st, end, self.paths)
             for offset, raw in lines:
                 event = self._event(path, offset, raw)
                 if event is not None:
@@ -201,50 +209,26 @@ class Activity:
             with self._lock:
                 self._tails.pop(path, None)  # gone (housekeeping): a new file starts at 0
             return []
+        identity = (st.st_dev, st.st_ino)
         with self._lock:
             tail = self._tails.get(path)
-            if tail is None or tail.ino != st.st_ino or st.st_size < tail.offset:
-                tail = self._tails[path] = _Tail(st.st_ino, 0)   # new, replaced or truncated
-            start = tail.offset
-        if st.st_size == start:
-            return []
-        out: List[Dict[str, Any]] = []
-        if st.st_size - start > READ_CAP:
+            if tail is None or tail.identity != identity or st.st_size < tail.offset:
+                # new, replaced or truncated: read from its start (store.open_read refuses a
+                # FIFO; event logs are AMC's own files, so a symlink there reads as nothing)
+                tail = self._tails[path] = _started(path, st, 0, self.paths)
+        if st.st_size - tail.offset > READ_CAP:
             log.warning("activity: %s grew by %d bytes at once: reading its last %d only",
-                        path, st.st_size - start, READ_CAP)
-            start = st.st_size - READ_CAP
-            tail.skipping = True
+                        path, st.st_size - tail.offset, READ_CAP)
+            tail.jump(st.st_size - READ_CAP)
+        lines = _Lines(self, path, tail)
+        before = tail.offset
         try:
-            # store.open_read: a FIFO or a symlink in events/ is refused, never waited on
-            with store.open_read(path, follow=path == self.paths.claude_history) as f:
-                f.seek(start)
-                data = f.read(st.st_size - start)
+            tail.refresh(lines)
         except OSError as e:
             log.warning("activity: cannot read %s: %s", path, e)
             return []
-        self.stats["read_bytes"] += len(data)
-        pos = 0
-        if tail.skipping:
-            nl = data.find(b"\n")
-            if nl < 0:
-                tail.offset = start + len(data)
-                return []
-            pos, tail.skipping = nl + 1, False
-        while True:
-            nl = data.find(b"\n", pos)
-            if nl < 0:
-                break
-            event = self._event(path, start + pos, data[pos:nl])
-            if event is not None:
-                out.append(event)
-            pos = nl + 1
-        rest = len(data) - pos
-        if rest > MAX_LINE:  # a line that never ends: say so once, skip it to its newline
-            out.append(self._unparsed(path, start + pos, b"", "a line over %d bytes (%d so far)"
-                                      " was skipped" % (MAX_LINE, rest), str(rest)))
-            pos, tail.skipping = len(data), True
-        tail.offset = start + pos   # a torn last line waits for its newline
-        return out
+        self.stats["read_bytes"] += max(0, tail.offset - before)
+        return lines.events
 
     # -- one line -> one event -------------------------------------------------------------------
 
@@ -293,6 +277,13 @@ class Activity:
         if path == self.paths.claude_history:
             return "h-%d" % offset
         return "e-%s-%d" % (os.path.basename(path)[:-len(".jsonl")], offset)
+
+
+def _started(path: str, st: os.stat_result, offset: int, paths: Any) -> jsonl.Tail:
+    """Return the tail of a file whose first `offset` bytes the backlog took."""
+    tail = jsonl.Tail(path, follow=path == paths.claude_history, max_line=MAX_LINE)
+    tail.start_at(offset, (st.st_dev, st.st_ino))
+    return tail
 
 
 def _by_time(item: Tuple[str, int, Dict[str, Any]]) -> Tuple[str, int]:
