@@ -369,6 +369,37 @@ def read_since(path: str, offset: int, follow: bool = True) -> List[Any]:
         return []
 
 
+def tail_lines(path: str, max_bytes: int, follow: bool = True) -> List[bytes]:
+    """Return the lines in the last `max_bytes` of a file, oldest first (the first, cut by the
+    window, dropped; the last one even without its newline); [] when it cannot be read."""
+    try:
+        with store.open_read(path, follow=follow) as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            start = max(0, size - max_bytes)
+            f.seek(start)
+            lines = f.read(max_bytes).split(b"\n")
+    except OSError:
+        return []
+    return lines[1:] if start else lines
+
+
+class Collect(Sink):
+    """A sink that keeps the JSON objects of the lines handed to it (torn and odd ones skipped)."""
+
+    def __init__(self) -> None:
+        self.objects: List[Any] = []
+
+    def line(self, raw: bytes, line_no: int, obj: Any = UNDECODED) -> None:
+        if obj is UNDECODED:
+            try:
+                obj = loads(raw)
+            except ValueError:
+                return
+        if obj is not BROKEN:
+            self.objects.append(obj)
+
+
 def last_bytes(f: BinaryIO, lines: int, block: int = 65536) -> bytes:
     """Return the last `lines` lines of `f` or a few more (a partial first line dropped), read
     in blocks from the end; a line over MAX_LINE_BYTES is left out without being held whole."""

@@ -33,7 +33,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
-from .. import model, paths as amc_paths, store
+from .. import jsonl, model, paths as amc_paths, store
 from ..agents.claude.registry import pid_alive  # a zombie (a hook Claude killed) is not alive
 
 VERSION = 1
@@ -96,15 +96,8 @@ def server_running(p: amc_paths.Paths) -> bool:
 
 def find_tool_use_id(events_path: str, tool_name: str, tool_input: Any) -> str:
     """Return the tool_use_id of this call's newest PreToolUse (PermissionRequest has none)."""
-    try:
-        with store.open_read(events_path, follow=False) as f:  # a FIFO would block the agent
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - TAIL_BYTES))
-            lines = f.read(TAIL_BYTES).split(b"\n")
-    except OSError:
-        return ""
-    for raw in reversed(lines):
+    # the event log: AMC's own file, never a symlink (nor a FIFO: it would block the agent)
+    for raw in reversed(jsonl.tail_lines(events_path, TAIL_BYTES, follow=False)):
         try:
             payload = store.loads(raw).get("payload") or {}
         except (ValueError, AttributeError):
@@ -215,10 +208,12 @@ def wait_for_answer(payload: Mapping[str, Any], env: Mapping[str, str], argv: Se
         if not questions:
             return None
     events_path = p.events_file(sid)
+    events = jsonl.Tail(events_path, follow=False, max_line=TAIL_BYTES)
     try:
-        offset = os.path.getsize(events_path)  # our own PermissionRequest line is already in
+        st = os.stat(events_path)  # our own PermissionRequest line is already in
+        events.start_at(st.st_size, (st.st_dev, st.st_ino))
     except OSError:
-        offset = 0
+        pass
     now = clock()
     waiter = {"version": VERSION, "session_id": sid, "pid": os.getpid(), "kind": kind,
               "tool_name": tool, "tool_use_id": find_tool_use_id(events_path, tool, tool_input),
@@ -246,7 +241,7 @@ def wait_for_answer(payload: Mapping[str, Any], env: Mapping[str, str], argv: Se
                     verdict = decision(waiter, tool_input, got)
                     if verdict is not None:
                         return verdict
-            offset, records = _new_records(events_path, offset)
+            records = _new_records(events)
             if moved_on(records, waiter["tool_use_id"], tool):
                 return None
             if os.getppid() != parent:
@@ -261,27 +256,15 @@ def wait_for_answer(payload: Mapping[str, Any], env: Mapping[str, str], argv: Se
         restore()
 
 
-def _new_records(path: str, offset: int) -> Any:
-    """Return (new offset, records appended since `offset`), complete lines only."""
+def _new_records(tail: "jsonl.Tail") -> List[Any]:
+    """Return the records appended to the event log since the last look (complete lines; a
+    line over TAIL_BYTES, which the hook never writes, is skipped)."""
+    got = jsonl.Collect()
     try:
-        size = os.path.getsize(path)
-        if size <= offset:
-            return offset, []
-        with store.open_read(path, follow=False) as f:  # the event log: never a FIFO
-            f.seek(offset)
-            data = f.read(min(size - offset, TAIL_BYTES))  # the rest on the next look
+        tail.refresh(got)
     except OSError:
-        return offset, []
-    end = data.rfind(b"\n") + 1
-    if not end and len(data) == TAIL_BYTES:
-        end = len(data)  # a line longer than one look (the hook cuts its own to 64 KB): skipped
-    records = []
-    for raw in data[:end].split(b"\n"):
-        try:
-            records.append(store.loads(raw))
-        except ValueError:
-            pass
-    return offset + end, records
+        return []
+    return got.objects
 
 
 def _exit_on_signals() -> Callable[[], None]:

@@ -28,7 +28,7 @@ import time
 from urllib.parse import quote
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from ... import store
+from ... import jsonl, store
 from ...store import loads
 
 
@@ -375,15 +375,10 @@ def _running(f: SubagentFile, now: float) -> bool:
 
 def _ends_final(path: str) -> bool:
     """Tell whether a subagent file's last message is its final answer (text, no tool call)."""
-    try:
-        with store.open_read(path) as f:
-            f.seek(0, 2)
-            size = f.tell()
-            f.seek(max(0, size - TAIL_BYTES))
-            tail = f.read(TAIL_BYTES)
-    except OSError:
+    lines = jsonl.tail_lines(path, TAIL_BYTES)
+    if not lines:
         return False
-    for raw in reversed(tail.split(b"\n")):
+    for raw in reversed(lines):
         try:
             record = loads(raw)
         except ValueError:
