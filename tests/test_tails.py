@@ -15,6 +15,7 @@ from tests.support.helpers import ServerTestCase
 from tests.support.sse import SSEClient
 
 from amc_server import store
+from amc_server.core import tails as tails_module
 
 MARKER = "zebraquokka"
 
@@ -129,3 +130,28 @@ class ParseOnce(ServerTestCase):
         self.assertEqual(later["messages"][-1]["content"], "a %s reply" % MARKER)
         self.assertEqual(later["total"], 3)
         self.assertEqual(counting.count, 1)
+
+
+class SharedFolds(ServerTestCase):
+    def test_history_folds_on_live_tails_are_bounded(self) -> None:
+        """The History reads every file at start: its folds on live tails stay at most
+        MAX_SHARED_FOLDS (least recently used out), each still reading right."""
+        from amc_server.consumers.history_file import HistoryFile
+        tails = self.server.core.tails
+        folder = os.path.join(self.paths.claude_projects, "-home-dev-work-many")
+        os.makedirs(folder, exist_ok=True)
+        n = tails_module.MAX_SHARED_FOLDS + 10
+        for i in range(n):
+            sid = str(uuid.uuid4())
+            path = os.path.join(folder, sid + ".jsonl")
+            with open(path, "wb") as f:
+                f.write(json.dumps(assistant(sid, "reply %d" % i, i + 1)).encode() + b"\n")
+            tails.get("claude", path, sid)  # live
+            fold, lock = tails.shared("claude", path, "history",
+                                      lambda: HistoryFile(path, "claude", sid))
+            with lock:
+                fold.refresh()
+                self.assertEqual(fold.usage()["output_tokens"], i + 1)
+        kept = [t for t in (tails.get("claude", os.path.join(folder, name), name[:-6])
+                            for name in os.listdir(folder)) if "history" in t.extra]
+        self.assertEqual(len(kept), tails_module.MAX_SHARED_FOLDS)

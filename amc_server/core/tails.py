@@ -27,6 +27,7 @@ from ..store import loads
 log = logging.getLogger("amc.tails")
 
 MAX_MESSAGE_FOLDS = 64
+MAX_SHARED_FOLDS = 64    # other named folds (the History's) kept on tails, least recently used out
 SLICE_BYTES = 8 << 20    # a tail reads at most this much under its lock, then lets others in
 PAUSE_S = 0.002          # between slices: the core's thread gets the GIL
 
@@ -150,6 +151,8 @@ class Tails:
         self._by_session: Dict[str, LiveTail] = {}
         self._message_folds: "collections.OrderedDict[Tuple[str, str], LiveTail]" = \
             collections.OrderedDict()
+        self._shared_folds: "collections.OrderedDict[Tuple[str, str, str], LiveTail]" = \
+            collections.OrderedDict()
         self._listeners: List[ReadListener] = []
         self._pending: Set[Tuple[str, str]] = set()
         self._usage_makers: Dict[Tuple[str, str], Callable[[], Any]] = {}
@@ -230,6 +233,21 @@ class Tails:
                 fold = make()
                 tail.attach(fold)
                 tail.extra[name] = fold
+        # a fold per live session would be kept for good (the History reads every file at
+        # start): at most MAX_SHARED_FOLDS stay, the least recently used dropped
+        dropped: List[Tuple[LiveTail, str]] = []
+        with self._lock:
+            key = (agent, path, name)
+            self._shared_folds.pop(key, None)
+            self._shared_folds[key] = tail
+            while len(self._shared_folds) > MAX_SHARED_FOLDS:
+                (_, _, old_name), old = self._shared_folds.popitem(last=False)
+                dropped.append((old, old_name))
+        for old, old_name in dropped:
+            with old.lock:
+                gone = old.extra.pop(old_name, None)
+                if gone is not None:
+                    old.detach(gone)
         return fold, tail.lock
 
     def forget(self, keep: Callable[[str], bool]) -> None:
